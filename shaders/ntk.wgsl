@@ -1,0 +1,197 @@
+// NTK kernels (design §4).
+//
+// gramNorms: per-point squared parameter-gradient norms of one layer, added to
+//   norms (or overwriting them when P.accumulate = 0), by the channel-Gram identity
+//     ‖∇_{W,b} r_i‖² = Σ_{c,c'} (z̄_c·z̄_c') (a_c·a_c')
+//   with A_aug's bias-indicator row giving the bias term. Four points per invocation.
+//   0 uniform P; 1 read dz Z̄_l (M rows); 2 read a A_aug (K1 rows); 3 rw norms (per point)
+// tangentResidual: ṙ_i = Σ_c seed_c,i U̇_c,i for direction gid.z.
+//   0 uniform P; 4 read seeds (1 row); 5 read udot (k blocks of 1 row); 6 rw y (k rows of points)
+// groupSums: Σ over the real points of each group of v (or v² when SQUARE = 1),
+//   one workgroup per (group, row).
+//   0 uniform P; 7 read values (rows of points); 8 read groups (pointOff, n, np, col);
+//   9 rw sums (rows, G)                                       overwritten
+// ntkWeights: traces Tr K_jj = scale·Σ_rows sums, means t_j = Tr/N_j, EMA over
+//   updates with factor beta, λ_j = Σ_k t_k / t_j. One invocation.
+//   0 uniform P; 8 read groups; 10 read sums; 11 rw state (traces G, means G, count);
+//   12 rw lambda (G)
+// fdTangent: per row j (gid.y, ld4 vec4s apart), out = (lhs − rhs)·scale when
+//   OP = 0 (finite-difference tangents of residuals) or lhs·rhs when OP = 1; rhs
+//   has one row shared by all rows unless P.rhsRows = 1.
+//   0 uniform P; 13 read lhs; 14 read rhs; 15 rw out
+
+const C: u32 = 5u;
+const SQUARE: u32 = 1u;
+const OP: u32 = 0u;
+override WG: u32 = 64u;
+
+struct Params {
+  M: u32,
+  K1: u32,
+  np4: u32,
+  ld4: u32,
+  col4: u32,
+  pointOff4: u32,
+  accumulate: u32,
+  count: u32,
+  rowStride: u32,
+  G: u32,
+  rows: u32,
+  rhsRows: u32,
+  scale: f32,
+  beta: f32,
+  pad1: f32,
+  pad2: f32,
+}
+
+@group(0) @binding(0) var<uniform> P: Params;
+@group(0) @binding(1) var<storage, read> dz: array<vec4<f32>>;
+@group(0) @binding(2) var<storage, read> a: array<vec4<f32>>;
+@group(0) @binding(3) var<storage, read_write> norms: array<vec4<f32>>;
+@group(0) @binding(4) var<storage, read> seeds: array<vec4<f32>>;
+@group(0) @binding(5) var<storage, read> udot: array<vec4<f32>>;
+@group(0) @binding(6) var<storage, read_write> y: array<vec4<f32>>;
+@group(0) @binding(7) var<storage, read> values: array<f32>;
+@group(0) @binding(8) var<storage, read> groups: array<vec4<u32>>;
+@group(0) @binding(9) var<storage, read_write> sums: array<f32>;
+@group(0) @binding(10) var<storage, read> sumsIn: array<f32>;
+@group(0) @binding(11) var<storage, read_write> state: array<f32>;
+@group(0) @binding(12) var<storage, read_write> lambda: array<f32>;
+@group(0) @binding(13) var<storage, read> lhs: array<vec4<f32>>;
+@group(0) @binding(14) var<storage, read> rhs: array<vec4<f32>>;
+@group(0) @binding(15) var<storage, read_write> outv: array<vec4<f32>>;
+
+fn tri(c: u32, d: u32) -> u32 {
+  return c * C + d;
+}
+
+@compute @workgroup_size(WG)
+fn gramNorms(@builtin(global_invocation_id) gid: vec3<u32>) {
+  let pv = gid.x;
+  if (pv >= P.np4) {
+    return;
+  }
+  var gz: array<vec4<f32>, C * C>;
+  var ga: array<vec4<f32>, C * C>;
+  for (var r = 0u; r < P.M; r++) {
+    var v: array<vec4<f32>, C>;
+    for (var c = 0u; c < C; c++) {
+      v[c] = dz[r * P.ld4 + P.col4 + c * P.np4 + pv];
+    }
+    for (var c = 0u; c < C; c++) {
+      for (var d = c; d < C; d++) {
+        gz[tri(c, d)] = fma(v[c], v[d], gz[tri(c, d)]);
+      }
+    }
+  }
+  for (var r = 0u; r < P.K1; r++) {
+    var v: array<vec4<f32>, C>;
+    for (var c = 0u; c < C; c++) {
+      v[c] = a[r * P.ld4 + P.col4 + c * P.np4 + pv];
+    }
+    for (var c = 0u; c < C; c++) {
+      for (var d = c; d < C; d++) {
+        ga[tri(c, d)] = fma(v[c], v[d], ga[tri(c, d)]);
+      }
+    }
+  }
+  var s = vec4<f32>(0.0);
+  for (var c = 0u; c < C; c++) {
+    s += gz[tri(c, c)] * ga[tri(c, c)];
+    for (var d = c + 1u; d < C; d++) {
+      s += 2.0 * gz[tri(c, d)] * ga[tri(c, d)];
+    }
+  }
+  if (P.accumulate != 0u) {
+    s += norms[P.pointOff4 + pv];
+  }
+  norms[P.pointOff4 + pv] = s;
+}
+
+@compute @workgroup_size(WG)
+fn tangentResidual(@builtin(global_invocation_id) gid: vec3<u32>) {
+  let pv = gid.x;
+  if (pv >= P.np4) {
+    return;
+  }
+  let uOff = gid.z * P.rowStride;
+  var s = vec4<f32>(0.0);
+  for (var c = 0u; c < C; c++) {
+    let i = P.col4 + c * P.np4 + pv;
+    s = fma(seeds[i], udot[uOff + i], s);
+  }
+  y[gid.z * P.ld4 + P.pointOff4 + pv] = s;
+}
+
+var<workgroup> partialSums: array<f32, 256>;
+
+@compute @workgroup_size(256)
+fn groupSums(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) li: u32) {
+  let g = groups[wid.x];
+  let base = wid.y * P.rowStride + g.x;
+  var s = 0.0;
+  for (var i = li; i < g.y; i += 256u) {
+    let v = values[base + i];
+    if (SQUARE == 1u) {
+      s = fma(v, v, s);
+    } else {
+      s += v;
+    }
+  }
+  partialSums[li] = s;
+  workgroupBarrier();
+  for (var h = 128u; h > 0u; h >>= 1u) {
+    if (li < h) {
+      partialSums[li] += partialSums[li + h];
+    }
+    workgroupBarrier();
+  }
+  if (li == 0u) {
+    sums[wid.y * P.G + wid.x] = partialSums[0];
+  }
+}
+
+@compute @workgroup_size(1)
+fn ntkWeights() {
+  let G = P.G;
+  let first = state[2u * G] == 0.0;
+  var total = 0.0;
+  for (var g = 0u; g < G; g++) {
+    var tr = 0.0;
+    for (var j = 0u; j < P.rows; j++) {
+      tr += sumsIn[j * G + g];
+    }
+    tr *= P.scale;
+    state[g] = tr;
+    let mean = tr / f32(groups[g].y);
+    var m = mean;
+    if (!first) {
+      m = P.beta * state[G + g] + (1.0 - P.beta) * mean;
+    }
+    state[G + g] = m;
+    total += m;
+  }
+  state[2u * G] += 1.0;
+  for (var g = 0u; g < G; g++) {
+    let m = state[G + g];
+    if (m > 0.0 && total > 0.0) {
+      lambda[g] = total / m;
+    } else {
+      lambda[g] = 1.0;
+    }
+  }
+}
+
+@compute @workgroup_size(WG)
+fn fdTangent(@builtin(global_invocation_id) gid: vec3<u32>) {
+  if (gid.x >= P.count) {
+    return;
+  }
+  let li = gid.y * P.ld4 + gid.x;
+  let ri = select(gid.x, li, P.rhsRows == 1u);
+  if (OP == 0u) {
+    outv[li] = (lhs[li] - rhs[ri]) * P.scale;
+  } else {
+    outv[li] = lhs[li] * rhs[ri];
+  }
+}

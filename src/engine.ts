@@ -1,0 +1,195 @@
+/**
+ * The engine: one device, its pipeline cache, buffer pool and uniform layouts.
+ *
+ * @module
+ */
+/// <reference types="@webgpu/types" />
+import { makeShaderDataDefinitions, makeStructuredView } from "webgpu-utils";
+import { acquireGpu, type AdapterReport, type Gpu } from "./device.ts";
+import { BufferPool } from "./buffers.ts";
+import {
+  type CompiledKernel,
+  type KernelName,
+  KERNELS,
+  PipelineCache,
+  type Variant,
+} from "./kernels.ts";
+import { UserError } from "./errors.ts";
+
+const label = (name: string) => `${name}.P`;
+
+/** One compute dispatch of a planned sequence. */
+export interface Dispatch {
+  kernel: CompiledKernel;
+  bindGroup: GPUBindGroup;
+  workgroups: [number, number, number];
+}
+
+/** Usage of every storage buffer the engine allocates. */
+export const STORAGE = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST | GPUBufferUsage.COPY_SRC;
+
+/** Owns the device; create with {@linkcode Engine.create}, release with `dispose()`. */
+export class Engine {
+  readonly gpu: Gpu;
+  readonly device: GPUDevice;
+  readonly cache: PipelineCache;
+  readonly pool: BufferPool;
+  readonly #uniformDefs = new Map<string, ReturnType<typeof makeShaderDataDefinitions>>();
+  #lost: string | null = null;
+
+  private constructor(gpu: Gpu) {
+    this.gpu = gpu;
+    this.device = gpu.device;
+    this.cache = new PipelineCache(this.device);
+    this.pool = new BufferPool(this.device);
+    this.device.lost.then((info) => {
+      if (info.reason !== "destroyed") this.#lost = info.message || String(info.reason);
+    });
+  }
+
+  /** Acquires the default (high-performance) adapter and a device. */
+  static async create(gpu?: Gpu): Promise<Engine> {
+    return new Engine(gpu ?? await acquireGpu());
+  }
+
+  /** The adapter's description, limits and features. */
+  get adapter(): AdapterReport {
+    return this.gpu.report;
+  }
+
+  /** The largest storage binding the device allows, in bytes. */
+  get maxBinding(): number {
+    return Math.min(
+      this.device.limits.maxStorageBufferBindingSize,
+      this.device.limits.maxBufferSize,
+    );
+  }
+
+  /** Throws when the device was lost (a GPU fault or driver reset). */
+  checkAlive(): void {
+    if (this.#lost) {
+      throw new UserError(
+        "GPU",
+        `The GPU device was lost (${this.#lost}); restart from the last checkpoint.`,
+      );
+    }
+  }
+
+  /** A storage buffer of `bytes`, checked against the adapter's binding limit. */
+  storage(label: string, bytes: number, what = label): GPUBuffer {
+    const size = Math.max(16, Math.ceil(bytes / 16) * 16);
+    if (size > this.maxBinding) {
+      throw new UserError(
+        what,
+        `${what} needs ${
+          (size / 2 ** 20).toFixed(1)
+        } MiB in one GPU buffer, more than this adapter's ${
+          (this.maxBinding / 2 ** 20).toFixed(0)
+        } MiB binding limit; use fewer points or a narrower network.`,
+      );
+    }
+    return this.pool.acquire(label, size, STORAGE);
+  }
+
+  /** A storage buffer holding `data`. */
+  upload(label: string, data: Float32Array | Uint32Array, what = label): GPUBuffer {
+    const buf = this.storage(label, data.byteLength, what);
+    this.device.queue.writeBuffer(buf, 0, data.buffer, data.byteOffset, data.byteLength);
+    return buf;
+  }
+
+  /** A uniform buffer with kernel `name`'s struct `P`, laid out by webgpu-utils from the WGSL. */
+  uniform(name: KernelName, values: Record<string, number>, label: string): GPUBuffer {
+    const data = this.uniformBytes(name, values);
+    const buf = this.device.createBuffer({
+      label: `Uniform.${label}`,
+      size: data.byteLength,
+      usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST,
+    });
+    this.device.queue.writeBuffer(buf, 0, data);
+    return buf;
+  }
+
+  /** The bytes of kernel `name`'s uniform struct `P` holding `values` (others 0). */
+  uniformBytes(name: KernelName, values: Record<string, number>): ArrayBuffer {
+    const src = KERNELS[name].source;
+    let defs = this.#uniformDefs.get(src);
+    if (!defs) {
+      // Only the struct and its binding are handed to webgpu-utils: its WGSL
+      // parser does not evaluate every const-expression the kernels use.
+      const struct = src.match(/struct Params\s*\{[^}]*\}/)?.[0];
+      const decl = src.match(/@group\(0\)\s*@binding\(\d+\)\s*var<uniform>\s*P\s*:\s*Params\s*;/)
+        ?.[0];
+      if (!struct || !decl) throw new Error(`kernel ${name} declares no uniform struct Params P`);
+      defs = makeShaderDataDefinitions(`${struct}\n${decl}`);
+      this.#uniformDefs.set(src, defs);
+    }
+    const view = makeStructuredView(defs.uniforms.P);
+    for (const k of Object.keys(values)) {
+      if (!(k in view.views)) throw new Error(`uniform ${label(name)} has no field ${k}`);
+    }
+    view.set(values);
+    return view.arrayBuffer;
+  }
+
+  /** Encodes kernel `name` (variant `v`) over `workgroups` with buffers bound by slot. */
+  async dispatch(
+    name: KernelName,
+    v: Variant,
+    buffers: Record<number, GPUBuffer>,
+    workgroups: [number, number?, number?],
+    label: string,
+  ): Promise<Dispatch> {
+    const kernel = await this.cache.get(name, v);
+    const entries = Object.keys(kernel.def.bindings).map((b) => {
+      const buffer = buffers[Number(b)];
+      if (!buffer) throw new Error(`dispatch ${label}: binding ${b} of ${name} is not given`);
+      return { binding: Number(b), resource: { buffer } };
+    });
+    const bindGroup = this.device.createBindGroup({
+      label: `BindGroup.${label}`,
+      layout: kernel.layout,
+      entries,
+    });
+    const [x, y = 1, z = 1] = workgroups;
+    const max = this.device.limits.maxComputeWorkgroupsPerDimension;
+    if (x > max || y > max || z > max) {
+      throw new UserError(
+        label,
+        `${label} needs ${
+          Math.max(x, y, z)
+        } workgroups in one dimension, over this adapter's ${max}; use fewer points.`,
+      );
+    }
+    return { kernel, bindGroup, workgroups: [x, y, z] };
+  }
+
+  /** Records `seq` into one compute pass. */
+  encode(pass: GPUComputePassEncoder, seq: readonly Dispatch[]): void {
+    for (const d of seq) {
+      pass.setPipeline(d.kernel.pipeline);
+      pass.setBindGroup(0, d.bindGroup);
+      pass.dispatchWorkgroups(...d.workgroups);
+    }
+  }
+
+  /** Runs sequences in one command encoder, one compute pass and one submit. */
+  submit(label: string, ...seqs: readonly (readonly Dispatch[])[]): void {
+    this.checkAlive();
+    const enc = this.device.createCommandEncoder({ label });
+    const pass = enc.beginComputePass({ label });
+    for (const s of seqs) this.encode(pass, s);
+    pass.end();
+    this.device.queue.submit([enc.finish()]);
+  }
+
+  /** Releases the device and every pooled buffer. */
+  dispose(): void {
+    this.pool.trim();
+    this.device.destroy();
+  }
+
+  [Symbol.dispose](): void {
+    this.dispose();
+  }
+}

@@ -1,0 +1,172 @@
+/**
+ * MLP description, the flat parameter layout of design §2 and model files.
+ *
+ * Flat layout: layers in order; for each, its weight matrix row-major with shape
+ * [out, in], then its bias [out].
+ *
+ * @module
+ */
+import { check, UserError } from "./errors.ts";
+import { gaussianAt, Stream } from "./random.ts";
+import { writeFileAtomic } from "./fsutil.ts";
+
+/** Hidden-layer activation. */
+export type Activation = "tanh" | "sin";
+
+/** Offsets of one dense layer in the flat parameter vector. */
+export interface LayerLayout {
+  in: number;
+  out: number;
+  /** Offset of W (out × in, row-major). */
+  w: number;
+  /** Offset of b (out). */
+  b: number;
+}
+
+/** Per-layer offsets and the total parameter count. */
+export function paramLayout(sizes: readonly number[]): { layers: LayerLayout[]; count: number } {
+  const layers: LayerLayout[] = [];
+  let off = 0;
+  for (let l = 1; l < sizes.length; l++) {
+    const lay = { in: sizes[l - 1], out: sizes[l], w: off, b: off + sizes[l] * sizes[l - 1] };
+    off = lay.b + lay.out;
+    layers.push(lay);
+  }
+  return { layers, count: off };
+}
+
+/** Limits the engine supports (hidden layers and widths). */
+export const MAX_HIDDEN_LAYERS = 8, MAX_WIDTH = 512, MAX_INPUT_DIM = 3;
+
+/** Checks sizes [d, W…, m] against what the engine supports. */
+export function validateSizes(sizes: readonly number[], inputDim: number, input = "--sizes"): void {
+  check(
+    Array.isArray(sizes) && sizes.every((s) => Number.isInteger(s) && s > 0),
+    input,
+    `Sizes must be positive whole numbers such as 2,128,128,128,1; got ${JSON.stringify(sizes)}.`,
+  );
+  check(
+    sizes.length >= 3 && sizes.length - 2 <= MAX_HIDDEN_LAYERS,
+    input,
+    `Sizes need 1 to ${MAX_HIDDEN_LAYERS} hidden layers (e.g. 2,64,64,1); got ${sizes.length - 2}.`,
+  );
+  check(
+    sizes[0] === inputDim,
+    input,
+    `The first size must be the problem's input dimension ${inputDim}; got ${sizes[0]}.`,
+  );
+  check(sizes.at(-1) === 1, input, `The last size must be 1 (one output); got ${sizes.at(-1)}.`);
+  const wide = sizes.slice(1, -1).find((w) => w > MAX_WIDTH);
+  check(wide === undefined, input, `Hidden widths must be at most ${MAX_WIDTH}; got ${wide}.`);
+}
+
+/** Xavier-normal weights (std √(2/(in+out))) and zero biases, from a seed. */
+export function xavierInit(sizes: readonly number[], seed: number): Float32Array {
+  const { layers, count } = paramLayout(sizes);
+  const p = new Float32Array(count);
+  for (const lay of layers) {
+    const std = Math.sqrt(2 / (lay.in + lay.out));
+    for (let i = 0; i < lay.in * lay.out; i++) {
+      p[lay.w + i] = std * gaussianAt(seed, Stream.init, 0, 0, lay.w + i);
+    }
+  }
+  return p;
+}
+
+/** A model: problem, architecture and parameters (flat layout). */
+export interface Model {
+  problem: string;
+  sizes: number[];
+  activation: Activation;
+  params: Float32Array;
+  /** Optional training state carried by checkpoints. */
+  state?: Record<string, unknown>;
+}
+
+/** Format tag of model files. */
+export const MODEL_FORMAT = "sketchpinn-mlp-v1";
+
+/** Serialises a model file (design §5). */
+export function modelToJson(m: Model): string {
+  return JSON.stringify({
+    format: MODEL_FORMAT,
+    problem: m.problem,
+    sizes: m.sizes,
+    activation: m.activation,
+    params: Array.from(m.params),
+    ...(m.state ? { state: m.state } : {}),
+  });
+}
+
+/** Parses and validates a model file's content; `path` names it in messages. */
+export function modelFromJson(text: string, path: string): Model {
+  let raw: Record<string, unknown>;
+  try {
+    raw = JSON.parse(text);
+  } catch (e) {
+    throw new UserError(
+      path,
+      `Model file ${path} is not valid JSON (${
+        (e as Error).message
+      }); write it with \`init\` or \`train\`.`,
+    );
+  }
+  check(
+    typeof raw === "object" && raw !== null && raw.format === MODEL_FORMAT,
+    path,
+    `Model file ${path} lacks "format": "${MODEL_FORMAT}"; write it with \`init\` or \`train\`.`,
+  );
+  const sizes = raw.sizes as number[];
+  check(
+    Array.isArray(sizes) && sizes.length >= 3 && sizes.every((s) => Number.isInteger(s) && s > 0),
+    path,
+    `Model file ${path} needs "sizes" as a list of at least 3 positive whole numbers.`,
+  );
+  check(
+    raw.activation === "tanh" || raw.activation === "sin",
+    path,
+    `Model file ${path} has activation ${JSON.stringify(raw.activation)}; use "tanh" or "sin".`,
+  );
+  check(typeof raw.problem === "string", path, `Model file ${path} needs "problem" as a string.`);
+  const params = raw.params as unknown[];
+  const { count } = paramLayout(sizes);
+  check(
+    Array.isArray(params) && params.length === count,
+    path,
+    `Model file ${path} has ${Array.isArray(params) ? params.length : "no"} params but sizes ${
+      sizes.join(",")
+    } need ${count}; regenerate it with \`init\`.`,
+  );
+  const bad = params.findIndex((v) => typeof v !== "number" || !Number.isFinite(v));
+  check(
+    bad < 0,
+    path,
+    `Model file ${path} has a non-finite parameter at index ${bad}; use an earlier checkpoint.`,
+  );
+  return {
+    problem: raw.problem as string,
+    sizes,
+    activation: raw.activation as Activation,
+    params: Float32Array.from(params as number[]),
+    state: raw.state as Record<string, unknown> | undefined,
+  };
+}
+
+/** Reads a model file, with one clear message for a missing or malformed file. */
+export async function loadModel(path: string): Promise<Model> {
+  let text: string;
+  try {
+    text = await Deno.readTextFile(path);
+  } catch {
+    throw new UserError(
+      path,
+      `Cannot read model file ${path}; check the path (\`init\` writes one).`,
+    );
+  }
+  return modelFromJson(text, path);
+}
+
+/** Writes a model file atomically. */
+export async function saveModel(path: string, m: Model): Promise<void> {
+  await writeFileAtomic(path, modelToJson(m));
+}

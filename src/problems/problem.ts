@@ -1,0 +1,60 @@
+/**
+ * Problem definitions: inputs, residual groups, samplers and exact solutions.
+ *
+ * A group's residual is r(x) = F(x, channels) − target(x): F is an
+ * {@linkcode Expr} (compiled to WGSL and differentiated per channel), the target is
+ * evaluated in float64 on the CPU when points are placed, so exact solutions and
+ * source terms never lose precision to float32 transcendental functions.
+ *
+ * @module
+ */
+import { type ChannelSet, channelsOf, type Expr } from "./expr.ts";
+
+/** One residual group j with its point set X_j. */
+export interface GroupDef {
+  /** Group name used in flags and files (`r`, `u`, `ut`). */
+  name: string;
+  /** F_j(x, u, ∂u, ∂²u). */
+  residual: Expr;
+  /** Subtracted from F in float64; zero when absent. */
+  target?: (x: readonly number[]) => number;
+  /** Dimension of the unit cube `sample` maps from. */
+  sampleDim: number;
+  /** Maps a point of [0,1)^sampleDim to a point of this group's region. */
+  sample: (u: readonly number[]) => number[];
+  /** Default number of points. */
+  defaultN: number;
+  /** One line for documentation. */
+  doc: string;
+}
+
+/** A PDE problem on a box domain with a known solution. */
+export interface Problem {
+  name: string;
+  /** Input names in order (wave: ["t", "x"]). */
+  inputs: string[];
+  /** Box domain, one [lo, hi] per input. */
+  domain: [number, number][];
+  groups: GroupDef[];
+  /** Exact solution, for the relative L2 error. */
+  exact: (x: readonly number[]) => number;
+  /** Evaluation grid points per input (wave: 101 × 101). */
+  grid: number[];
+  /** Default network sizes. */
+  sizes: number[];
+  doc: string;
+}
+
+/** The channel set group `g` needs. */
+export const groupChannels = (g: GroupDef): ChannelSet => channelsOf([g.residual]);
+
+/** The evaluation grid of a problem, row-major over its inputs (last input fastest). */
+export function evaluationGrid(p: Problem): number[][] {
+  const axes = p.grid.map((n, i) => {
+    const [lo, hi] = p.domain[i];
+    return Array.from({ length: n }, (_, k) => lo + (hi - lo) * k / (n - 1));
+  });
+  let pts: number[][] = [[]];
+  for (const axis of axes) pts = pts.flatMap((pt) => axis.map((v) => [...pt, v]));
+  return pts;
+}

@@ -1,0 +1,556 @@
+/**
+ * The float64 reference: the oracle GPU kernels are tested against.
+ *
+ * Plain JavaScript numbers, one point at a time, no batching and no GPU code, so
+ * that every formula of design §3 and §4 can be read off directly:
+ *
+ * - Taylor channels forward (value, ∂_a u, ∂²_a u) through the MLP;
+ * - hand-written reverse mode through the channels (loss gradient, per-point
+ *   gradients ∇_θ r_i, vector–Jacobian products);
+ * - hand-written forward mode along a parameter direction (Jacobian–vector products);
+ * - the exact NTK (block traces, weights, the full matrix) from per-point gradients.
+ *
+ * Channel convention for a group with channel set `set`: index 0 is u, index 1+i
+ * is ∂u/∂x_{set.first[i]}, index 1+|first|+s (s < set.numSecond) is ∂²u/∂x_{set.first[s]}².
+ *
+ * @example Loss and gradient of a small wave network
+ * ```ts
+ * import { lossAndGradient } from "./mlp64.ts";
+ * import { wave } from "../problems/wave.ts";
+ * import { xavierInit } from "../model.ts";
+ * import { samplePoints } from "../points.ts";
+ *
+ * const sizes = [2, 8, 8, 1];
+ * const params = xavierInit(sizes, 1);
+ * const points = samplePoints(wave, { r: 16, u: 8, ut: 8 }, 1);
+ * const { loss, gradient } = lossAndGradient(wave, sizes, "tanh", params, points);
+ * console.log(loss, gradient.length);
+ * ```
+ *
+ * @module
+ */
+import {
+  channelCount,
+  type ChannelRef,
+  type ChannelSet,
+  diffChannel,
+  evalExpr,
+  type Expr,
+} from "../problems/expr.ts";
+import { groupChannels, type GroupDef, type Problem } from "../problems/problem.ts";
+import { type Activation, type LayerLayout, paramLayout } from "../model.ts";
+import type { Points } from "../points.ts";
+
+/** Flat parameters (design §2 layout) in either precision; the reference reads them as float64. */
+export type Params = Float64Array | Float32Array;
+
+// ---------------------------------------------------------------------------
+// Activations
+
+/** σ and its first three derivatives at z, as [σ, σ', σ'', σ''']. */
+function activationDerivs(act: Activation, z: number): [number, number, number, number] {
+  if (act === "tanh") {
+    const s = Math.tanh(z), s1 = 1 - s * s;
+    return [s, s1, -2 * s * s1, s1 * (6 * s * s - 2)];
+  }
+  const s = Math.sin(z), c = Math.cos(z);
+  return [s, c, -s, -c];
+}
+
+// ---------------------------------------------------------------------------
+// Network description
+
+interface Net {
+  layers: LayerLayout[];
+  count: number;
+  act: Activation;
+  p: Float64Array;
+}
+
+function makeNet(sizes: readonly number[], act: Activation, params: Params): Net {
+  if (sizes.length < 2) {
+    throw new Error(`sizes need at least an input and an output, got [${sizes}]`);
+  }
+  if (sizes.at(-1) !== 1) {
+    throw new Error(`the reference supports one output; sizes end in ${sizes.at(-1)}`);
+  }
+  if (act !== "tanh" && act !== "sin") throw new Error(`unknown activation ${act}`);
+  const { layers, count } = paramLayout(sizes);
+  if (params.length !== count) {
+    throw new Error(`sizes [${sizes}] need ${count} parameters, got ${params.length}`);
+  }
+  return { layers, count, act, p: Float64Array.from(params) };
+}
+
+function checkInput(net: Net, x: readonly number[]): void {
+  if (x.length !== net.layers[0].in) {
+    throw new Error(
+      `point [${x}] has ${x.length} coordinates, the network takes ${net.layers[0].in}`,
+    );
+  }
+}
+
+/** The ChannelRef of channel index c in a set (inverse of `channelIndex`). */
+function channelRefs(set: ChannelSet): ChannelRef[] {
+  const nf = set.first.length;
+  const refs: ChannelRef[] = [{ order: 0, dir: 0 }];
+  for (let i = 0; i < nf; i++) refs.push({ order: 1, dir: set.first[i] });
+  for (let s = 0; s < set.numSecond; s++) refs.push({ order: 2, dir: set.first[s] });
+  return refs;
+}
+
+/** A group's residual F, its channel set and ∂F/∂(channel c) for every channel. */
+interface GroupOps {
+  g: GroupDef;
+  set: ChannelSet;
+  dF: Expr[];
+  pts: number[][];
+}
+
+function groupOps(problem: Problem, points: Points): GroupOps[] {
+  return problem.groups.map((g) => {
+    const pts = points[g.name];
+    if (!Array.isArray(pts) || pts.length === 0) {
+      throw new Error(`points lack group "${g.name}" of problem ${problem.name} (or it is empty)`);
+    }
+    const set = groupChannels(g);
+    return { g, set, dF: channelRefs(set).map((ref) => diffChannel(g.residual, ref)), pts };
+  });
+}
+
+const residualAt = (o: GroupOps, x: readonly number[], ch: ArrayLike<number>): number =>
+  evalExpr(o.g.residual, x, ch, o.set) - (o.g.target ? o.g.target(x) : 0);
+
+const residualSeeds = (o: GroupOps, x: readonly number[], ch: ArrayLike<number>): Float64Array =>
+  Float64Array.from(o.dF, (e) => evalExpr(e, x, ch, o.set));
+
+// ---------------------------------------------------------------------------
+// Forward through the channels, keeping what reverse mode needs
+
+/**
+ * Per layer l: its input channels a[l] (C × in, channel-major) and, for hidden
+ * layers, the pre-activation channels z[l] (C × out) and σ', σ'', σ''' at z[l]_0.
+ */
+interface Tape {
+  C: number;
+  nf: number;
+  ns: number;
+  a: Float64Array[];
+  z: Float64Array[];
+  d1: Float64Array[];
+  d2: Float64Array[];
+  d3: Float64Array[];
+  /** The C output channels. */
+  out: Float64Array;
+}
+
+/** z_c = W a_c (+ b for c = 0), all channels. (C × out) */
+function dense(net: Net, lay: LayerLayout, a: Float64Array, C: number): Float64Array {
+  const { p } = net;
+  const z = new Float64Array(C * lay.out);
+  for (let c = 0; c < C; c++) {
+    for (let o = 0; o < lay.out; o++) {
+      let s = c === 0 ? p[lay.b + o] : 0;
+      for (let k = 0; k < lay.in; k++) s += p[lay.w + o * lay.in + k] * a[c * lay.in + k];
+      z[c * lay.out + o] = s;
+    }
+  }
+  return z;
+}
+
+/** The input channels: a_0 = x, a_a = e_{first[a]}, a_aa = 0. (C × d) */
+function inputChannels(x: readonly number[], set: ChannelSet): Float64Array {
+  const d = x.length, C = channelCount(set);
+  const a = new Float64Array(C * d);
+  for (let k = 0; k < d; k++) a[k] = x[k];
+  set.first.forEach((dir, i) => {
+    if (!(dir >= 0 && dir < d)) {
+      throw new Error(`derivative direction ${dir} outside the ${d} inputs`);
+    }
+    a[(1 + i) * d + dir] = 1;
+  });
+  return a;
+}
+
+function taylorForward(net: Net, x: readonly number[], set: ChannelSet): Tape {
+  checkInput(net, x);
+  const C = channelCount(set), nf = set.first.length, ns = set.numSecond;
+  const tape: Tape = { C, nf, ns, a: [], z: [], d1: [], d2: [], d3: [], out: new Float64Array(C) };
+  let a = inputChannels(x, set);
+  const L = net.layers.length;
+  for (let l = 0; l < L; l++) {
+    const lay = net.layers[l], w = lay.out;
+    tape.a.push(a);
+    const z = dense(net, lay, a, C);
+    if (l === L - 1) {
+      tape.out = z;
+      break;
+    }
+    const next = new Float64Array(C * w);
+    const d1 = new Float64Array(w), d2 = new Float64Array(w), d3 = new Float64Array(w);
+    for (let o = 0; o < w; o++) {
+      const [s, s1, s2, s3] = activationDerivs(net.act, z[o]);
+      d1[o] = s1, d2[o] = s2, d3[o] = s3;
+      next[o] = s;
+      for (let i = 0; i < nf; i++) next[(1 + i) * w + o] = s1 * z[(1 + i) * w + o];
+      for (let q = 0; q < ns; q++) {
+        const za = z[(1 + q) * w + o], zaa = z[(1 + nf + q) * w + o];
+        next[(1 + nf + q) * w + o] = s2 * za * za + s1 * zaa;
+      }
+    }
+    tape.z.push(z), tape.d1.push(d1), tape.d2.push(d2), tape.d3.push(d3);
+    a = next;
+  }
+  return tape;
+}
+
+// ---------------------------------------------------------------------------
+// Reverse mode through the channels
+
+/**
+ * Adds Σ_c seed_c ∂(output channel c)/∂θ to `grad` (accumulates; flat layout).
+ * Rules of design §3, reverse mode.
+ */
+function taylorBackward(net: Net, tape: Tape, seed: ArrayLike<number>, grad: Float64Array): void {
+  const { C, nf, ns } = tape, { p } = net;
+  // The last layer is linear, so the output adjoint is its z̄ directly. (C × 1)
+  let zbar = Float64Array.from(seed);
+  for (let l = net.layers.length - 1; l >= 0; l--) {
+    const lay = net.layers[l], a = tape.a[l];
+    for (let o = 0; o < lay.out; o++) {
+      grad[lay.b + o] += zbar[o];
+      for (let k = 0; k < lay.in; k++) {
+        let s = 0;
+        for (let c = 0; c < C; c++) s += zbar[c * lay.out + o] * a[c * lay.in + k];
+        grad[lay.w + o * lay.in + k] += s;
+      }
+    }
+    if (l === 0) break;
+    // ā_c = Wᵀ z̄_c, then through the activation of layer l − 1.
+    const w = lay.in;
+    const abar = new Float64Array(C * w);
+    for (let c = 0; c < C; c++) {
+      for (let k = 0; k < w; k++) {
+        let s = 0;
+        for (let o = 0; o < lay.out; o++) s += p[lay.w + o * lay.in + k] * zbar[c * lay.out + o];
+        abar[c * w + k] = s;
+      }
+    }
+    const z = tape.z[l - 1], d1 = tape.d1[l - 1], d2 = tape.d2[l - 1], d3 = tape.d3[l - 1];
+    zbar = new Float64Array(C * w);
+    for (let k = 0; k < w; k++) {
+      let z0 = d1[k] * abar[k];
+      for (let i = 0; i < nf; i++) {
+        const za = z[(1 + i) * w + k], aba = abar[(1 + i) * w + k];
+        z0 += d2[k] * za * aba;
+        let zi = d1[k] * aba;
+        if (i < ns) {
+          const zaa = z[(1 + nf + i) * w + k], abaa = abar[(1 + nf + i) * w + k];
+          z0 += (d3[k] * za * za + d2[k] * zaa) * abaa;
+          zi += 2 * d2[k] * za * abaa;
+          zbar[(1 + nf + i) * w + k] = d1[k] * abaa;
+        }
+        zbar[(1 + i) * w + k] = zi;
+      }
+      zbar[k] = z0;
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Forward mode along a parameter direction
+
+/**
+ * The output channels and their tangents along the parameter direction `dir`
+ * (flat layout). Rules of design §3, forward mode.
+ */
+function taylorTangent(
+  net: Net,
+  dirP: Float64Array,
+  x: readonly number[],
+  set: ChannelSet,
+): { out: Float64Array; dout: Float64Array } {
+  checkInput(net, x);
+  const C = channelCount(set), nf = set.first.length, ns = set.numSecond, { p } = net;
+  let a = inputChannels(x, set);
+  let da = new Float64Array(a.length);
+  const L = net.layers.length;
+  for (let l = 0; l < L; l++) {
+    const lay = net.layers[l], w = lay.out;
+    const z = dense(net, lay, a, C);
+    // ż_c = Ẇ a_c + W ȧ_c (+ ḃ for c = 0)
+    const dz = new Float64Array(C * w);
+    for (let c = 0; c < C; c++) {
+      for (let o = 0; o < w; o++) {
+        let s = c === 0 ? dirP[lay.b + o] : 0;
+        for (let k = 0; k < lay.in; k++) {
+          const wi = lay.w + o * lay.in + k;
+          s += dirP[wi] * a[c * lay.in + k] + p[wi] * da[c * lay.in + k];
+        }
+        dz[c * w + o] = s;
+      }
+    }
+    if (l === L - 1) return { out: z, dout: dz };
+    const next = new Float64Array(C * w), dnext = new Float64Array(C * w);
+    for (let o = 0; o < w; o++) {
+      const [s, s1, s2, s3] = activationDerivs(net.act, z[o]);
+      const dz0 = dz[o];
+      next[o] = s;
+      dnext[o] = s1 * dz0;
+      for (let i = 0; i < nf; i++) {
+        const za = z[(1 + i) * w + o], dza = dz[(1 + i) * w + o];
+        next[(1 + i) * w + o] = s1 * za;
+        dnext[(1 + i) * w + o] = s2 * dz0 * za + s1 * dza;
+        if (i < ns) {
+          const zaa = z[(1 + nf + i) * w + o], dzaa = dz[(1 + nf + i) * w + o];
+          next[(1 + nf + i) * w + o] = s2 * za * za + s1 * zaa;
+          dnext[(1 + nf + i) * w + o] = s3 * dz0 * za * za + 2 * s2 * za * dza + s2 * dz0 * zaa +
+            s1 * dzaa;
+        }
+      }
+    }
+    a = next;
+    da = dnext;
+  }
+  throw new Error("unreachable: a network has at least one layer");
+}
+
+// ---------------------------------------------------------------------------
+// Public API
+
+/**
+ * The C channels of u at point `x` for channel set `set` (value, first, then
+ * second derivatives; see the module documentation for the order).
+ *
+ * @example
+ * ```ts
+ * import { forwardChannels } from "./mlp64.ts";
+ * import { xavierInit } from "../model.ts";
+ * const sizes = [2, 4, 1];
+ * // u, u_t, u_x, u_tt, u_xx at (t, x) = (0.3, 0.7)
+ * const ch = forwardChannels(sizes, "tanh", xavierInit(sizes, 0), [0.3, 0.7], {
+ *   first: [0, 1],
+ *   numSecond: 2,
+ * });
+ * console.log(ch.length); // 5
+ * ```
+ */
+export function forwardChannels(
+  sizes: readonly number[],
+  activation: Activation,
+  params: Params,
+  x: readonly number[],
+  set: ChannelSet,
+): Float64Array {
+  return taylorForward(makeNet(sizes, activation, params), x, set).out;
+}
+
+/** The residuals r_i = F_j(x_i, channels) − target_j(x_i) of every group, per point. */
+export function residuals(
+  problem: Problem,
+  sizes: readonly number[],
+  activation: Activation,
+  params: Params,
+  points: Points,
+): Record<string, Float64Array> {
+  const net = makeNet(sizes, activation, params);
+  const out: Record<string, Float64Array> = {};
+  for (const o of groupOps(problem, points)) {
+    out[o.g.name] = Float64Array.from(
+      o.pts,
+      (x) => residualAt(o, x, taylorForward(net, x, o.set).out),
+    );
+  }
+  return out;
+}
+
+/**
+ * The loss L = Σ_j λ_j (1/N_j) Σ_i r_i², the unweighted per-group means
+ * (1/N_j) Σ_i r_i², and ∂L/∂θ (flat layout) by reverse mode. Missing weights are 1;
+ * weights are constants (no gradient flows through them).
+ */
+export function lossAndGradient(
+  problem: Problem,
+  sizes: readonly number[],
+  activation: Activation,
+  params: Params,
+  points: Points,
+  weights: Record<string, number> = {},
+): { loss: number; lossPerGroup: Record<string, number>; gradient: Float64Array } {
+  const net = makeNet(sizes, activation, params);
+  const gradient = new Float64Array(net.count);
+  const lossPerGroup: Record<string, number> = {};
+  let loss = 0;
+  for (const o of groupOps(problem, points)) {
+    const lam = weights[o.g.name] ?? 1, N = o.pts.length;
+    let sum = 0;
+    for (const x of o.pts) {
+      const tape = taylorForward(net, x, o.set);
+      const r = residualAt(o, x, tape.out);
+      sum += r * r;
+      // ∂L/∂(channel c) = λ (2/N) r ∂F/∂c
+      const seed = residualSeeds(o, x, tape.out).map((v) => lam * (2 / N) * r * v);
+      taylorBackward(net, tape, seed, gradient);
+    }
+    lossPerGroup[o.g.name] = sum / N;
+    loss += lam * sum / N;
+  }
+  return { loss, lossPerGroup, gradient };
+}
+
+/** ∇_θ r_i for every point of every group (one array of length P per point), by reverse mode. */
+export function residualGradients(
+  problem: Problem,
+  sizes: readonly number[],
+  activation: Activation,
+  params: Params,
+  points: Points,
+): Record<string, Float64Array[]> {
+  const net = makeNet(sizes, activation, params);
+  const out: Record<string, Float64Array[]> = {};
+  for (const o of groupOps(problem, points)) {
+    out[o.g.name] = o.pts.map((x) => {
+      const tape = taylorForward(net, x, o.set);
+      const grad = new Float64Array(net.count);
+      taylorBackward(net, tape, residualSeeds(o, x, tape.out), grad);
+      return grad;
+    });
+  }
+  return out;
+}
+
+/**
+ * Jᵀ v = Σ_i v_i ∇_θ r_i (flat layout) by one reverse pass per point; `v` holds one
+ * weight per point of every group.
+ */
+export function vjp(
+  problem: Problem,
+  sizes: readonly number[],
+  activation: Activation,
+  params: Params,
+  points: Points,
+  v: Record<string, ArrayLike<number>>,
+): Float64Array {
+  const net = makeNet(sizes, activation, params);
+  const grad = new Float64Array(net.count);
+  for (const o of groupOps(problem, points)) {
+    const vj = v[o.g.name];
+    if (!vj || vj.length !== o.pts.length) {
+      throw new Error(`vjp needs ${o.pts.length} weights for group "${o.g.name}"`);
+    }
+    o.pts.forEach((x, i) => {
+      const tape = taylorForward(net, x, o.set);
+      taylorBackward(net, tape, residualSeeds(o, x, tape.out).map((s) => vj[i] * s), grad);
+    });
+  }
+  return grad;
+}
+
+/**
+ * ‖∇_θ r_i‖² per point, summed from {@linkcode residualGradients} (not from the
+ * channel-Gram identities the GPU uses, so it can check them).
+ */
+export function perPointGradNorms(
+  problem: Problem,
+  sizes: readonly number[],
+  activation: Activation,
+  params: Params,
+  points: Points,
+): Record<string, Float64Array> {
+  const grads = residualGradients(problem, sizes, activation, params, points);
+  const out: Record<string, Float64Array> = {};
+  for (const [name, gs] of Object.entries(grads)) out[name] = Float64Array.from(gs, dot2);
+  return out;
+}
+
+const dot = (a: ArrayLike<number>, b: ArrayLike<number>): number => {
+  let s = 0;
+  for (let k = 0; k < a.length; k++) s += a[k] * b[k];
+  return s;
+};
+const dot2 = (a: ArrayLike<number>): number => dot(a, a);
+
+/**
+ * Exact NTK block traces Tr K_jj = Σ_i ‖∇_θ r_i‖², per-point means t_j = Tr K_jj / N_j
+ * and weights λ_j = (Σ_k t_k) / t_j (design §2).
+ */
+export function ntkTraces(
+  problem: Problem,
+  sizes: readonly number[],
+  activation: Activation,
+  params: Params,
+  points: Points,
+): {
+  traces: Record<string, number>;
+  means: Record<string, number>;
+  weights: Record<string, number>;
+} {
+  const norms = perPointGradNorms(problem, sizes, activation, params, points);
+  const traces: Record<string, number> = {}, means: Record<string, number> = {};
+  const weights: Record<string, number> = {};
+  let total = 0;
+  for (const g of problem.groups) {
+    traces[g.name] = norms[g.name].reduce((s, v) => s + v, 0);
+    means[g.name] = traces[g.name] / norms[g.name].length;
+    total += means[g.name];
+  }
+  for (const g of problem.groups) weights[g.name] = total / means[g.name];
+  return { traces, means, weights };
+}
+
+/**
+ * J s: ṙ_i = ∇_θ r_i · s for every point, by forward-mode tangents through the
+ * channels (independent of the reverse-mode code). `direction` is in the flat layout.
+ */
+export function jvp(
+  problem: Problem,
+  sizes: readonly number[],
+  activation: Activation,
+  params: Params,
+  points: Points,
+  direction: ArrayLike<number>,
+): Record<string, Float64Array> {
+  const net = makeNet(sizes, activation, params);
+  if (direction.length !== net.count) {
+    throw new Error(
+      `direction has ${direction.length} entries, the network has ${net.count} parameters`,
+    );
+  }
+  const dirP = Float64Array.from(direction);
+  const out: Record<string, Float64Array> = {};
+  for (const o of groupOps(problem, points)) {
+    out[o.g.name] = Float64Array.from(o.pts, (x) => {
+      const { out: ch, dout } = taylorTangent(net, dirP, x, o.set);
+      return dot(residualSeeds(o, x, ch), dout);
+    });
+  }
+  return out;
+}
+
+/**
+ * The full NTK K = J Jᵀ (n × n, row-major) over all points of all groups, in
+ * `problem.groups` order, with `order[i]` naming row i's group and point index.
+ * Only for small n: it holds n gradients of length P.
+ */
+export function fullNtk(
+  problem: Problem,
+  sizes: readonly number[],
+  activation: Activation,
+  params: Params,
+  points: Points,
+): { order: { group: string; index: number }[]; K: Float64Array } {
+  const grads = residualGradients(problem, sizes, activation, params, points);
+  const order: { group: string; index: number }[] = [];
+  const rows: Float64Array[] = [];
+  for (const g of problem.groups) {
+    grads[g.name].forEach((row, index) => {
+      order.push({ group: g.name, index });
+      rows.push(row);
+    });
+  }
+  const n = rows.length, K = new Float64Array(n * n);
+  for (let i = 0; i < n; i++) {
+    for (let k = i; k < n; k++) K[i * n + k] = K[k * n + i] = dot(rows[i], rows[k]);
+  }
+  return { order, K };
+}
