@@ -9,7 +9,7 @@
 //   1 read  u      U = Z_L, the output channels (1 row)
 //   2 read  pts    (x0, x1, x2, target) per point, at pointOff + i
 //   3 rw    seeds  Z̄_L (1 row), same columns as U           overwritten
-//   4 rw    res    r per point, at pointOff + i               overwritten
+//   4 rw    res    r per point, at resOff + i                 overwritten
 //   5 rw    alpha  α per column                               overwritten
 
 const C: u32 = 1u;
@@ -23,7 +23,7 @@ struct Params {
   col: u32,
   pointOff: u32,
   scale: f32,
-  pad0: u32,
+  resOff: u32,
   pad1: u32,
   pad2: u32,
 }
@@ -62,7 +62,7 @@ fn residual(@builtin(global_invocation_id) gid: vec3<u32>) {
     r = pdeResidual(x, ch) - pt.w;
     s = pdeSeeds(x, ch);
   }
-  res[P.pointOff + i] = r;
+  res[P.resOff + i] = r;
   if (WRITE_SEEDS == 0u) {
     return;
   }

@@ -103,28 +103,40 @@ fn taylorForward(@builtin(global_invocation_id) gid: vec3<u32>) {
       }
     }
   }
+  // Two epilogue loops: the first only moves the accumulators to memory, so
+  // every index into acc stays constant after unrolling and acc stays in
+  // registers (a large loop body indexing acc would demote it to scratch
+  // memory on some compilers, llvmpipe's among them). The second applies the
+  // activation rules reading the just-written values back.
+  for (var i = 0u; i < TM; i++) {
+    let r = r0 + i;
+    if (r < P.M) {
+      let b = w[P.bOff4 + r / 4u][r % 4u];
+      for (var v = 0u; v < TV; v++) {
+        zOut[colIndex(r, 0u, pv, v)] = acc[accIndex(i, 0u, v)] + b;
+        for (var c = 1u; c < C; c++) {
+          zOut[colIndex(r, c, pv, v)] = acc[accIndex(i, c, v)];
+        }
+      }
+    }
+  }
+  if (ACT == 2u) {
+    return;
+  }
   for (var i = 0u; i < TM; i++) {
     let r = r0 + i;
     if (r >= P.M) {
       break;
     }
-    let b = w[P.bOff4 + r / 4u][r % 4u];
     for (var v = 0u; v < TV; v++) {
-      let z0 = acc[accIndex(i, 0u, v)] + b;
-      zOut[colIndex(r, 0u, pv, v)] = z0;
-      for (var c = 1u; c < C; c++) {
-        zOut[colIndex(r, c, pv, v)] = acc[accIndex(i, c, v)];
-      }
-      if (ACT != 2u) {
-        let s = activation4(z0);
-        actOut[colIndex(r, 0u, pv, v)] = s.s0;
-        for (var f = 0u; f < NF; f++) {
-          actOut[colIndex(r, 1u + f, pv, v)] = s.s1 * acc[accIndex(i, 1u + f, v)];
-        }
-        for (var q = 0u; q < NS; q++) {
-          let zf = acc[accIndex(i, 1u + q, v)];
-          let zff = acc[accIndex(i, 1u + NF + q, v)];
-          actOut[colIndex(r, 1u + NF + q, pv, v)] = s.s2 * zf * zf + s.s1 * zff;
+      let s = activation4(zOut[colIndex(r, 0u, pv, v)]);
+      actOut[colIndex(r, 0u, pv, v)] = s.s0;
+      for (var f = 0u; f < NF; f++) {
+        let zf = zOut[colIndex(r, 1u + f, pv, v)];
+        actOut[colIndex(r, 1u + f, pv, v)] = s.s1 * zf;
+        if (f < NS) {
+          let zff = zOut[colIndex(r, 1u + NF + f, pv, v)];
+          actOut[colIndex(r, 1u + NF + f, pv, v)] = s.s2 * zf * zf + s.s1 * zff;
         }
       }
     }
@@ -154,7 +166,18 @@ fn taylorBackward(@builtin(global_invocation_id) gid: vec3<u32>) {
       }
     }
   }
-  // acc now holds Ā; apply the adjoint rules with the stored pre-activations.
+  // acc holds Ā: park it in dzOut, then apply the adjoint rules in place (see
+  // taylorForward for why the epilogue is split).
+  for (var i = 0u; i < TM; i++) {
+    let r = r0 + i;
+    if (r < P.M) {
+      for (var v = 0u; v < TV; v++) {
+        for (var c = 0u; c < C; c++) {
+          dzOut[colIndex(r, c, pv, v)] = acc[accIndex(i, c, v)];
+        }
+      }
+    }
+  }
   for (var i = 0u; i < TM; i++) {
     let r = r0 + i;
     if (r >= P.M) {
@@ -162,15 +185,15 @@ fn taylorBackward(@builtin(global_invocation_id) gid: vec3<u32>) {
     }
     for (var v = 0u; v < TV; v++) {
       let s = activation4(zIn[colIndex(r, 0u, pv, v)]);
-      var d0 = s.s1 * acc[accIndex(i, 0u, v)];
+      var d0 = s.s1 * dzOut[colIndex(r, 0u, pv, v)];
       for (var f = 0u; f < NF; f++) {
         let zf = zIn[colIndex(r, 1u + f, pv, v)];
-        let af = acc[accIndex(i, 1u + f, v)];
+        let af = dzOut[colIndex(r, 1u + f, pv, v)];
         d0 += s.s2 * zf * af;
         var df = s.s1 * af;
         if (f < NS) {
           let zff = zIn[colIndex(r, 1u + NF + f, pv, v)];
-          let aff = acc[accIndex(i, 1u + NF + f, v)];
+          let aff = dzOut[colIndex(r, 1u + NF + f, pv, v)];
           d0 += (s.s3 * zf * zf + s.s2 * zff) * aff;
           df += 2.0 * s.s2 * zf * aff;
           dzOut[colIndex(r, 1u + NF + f, pv, v)] = s.s1 * aff;
@@ -228,30 +251,37 @@ fn taylorTangent(@builtin(global_invocation_id) gid: vec3<u32>) {
   let oOff = j * P.dirT4;
   for (var i = 0u; i < TM; i++) {
     let r = r0 + i;
-    if (r >= P.M) {
-      break;
-    }
-    let db = dirs[dOff + P.bOff4 + r / 4u][r % 4u];
-    for (var v = 0u; v < TV; v++) {
-      let t0 = acc[accIndex(i, 0u, v)] + db;
-      if (ACT == 2u) {
-        tOut[oOff + colIndex(r, 0u, pv, v)] = t0;
+    if (r < P.M) {
+      let db = dirs[dOff + P.bOff4 + r / 4u][r % 4u];
+      for (var v = 0u; v < TV; v++) {
+        tOut[oOff + colIndex(r, 0u, pv, v)] = acc[accIndex(i, 0u, v)] + db;
         for (var c = 1u; c < C; c++) {
           tOut[oOff + colIndex(r, c, pv, v)] = acc[accIndex(i, c, v)];
         }
-      } else {
-        let s = activation4(zIn[colIndex(r, 0u, pv, v)]);
-        tOut[oOff + colIndex(r, 0u, pv, v)] = s.s1 * t0;
-        for (var f = 0u; f < NF; f++) {
-          let zf = zIn[colIndex(r, 1u + f, pv, v)];
-          let tf = acc[accIndex(i, 1u + f, v)];
-          tOut[oOff + colIndex(r, 1u + f, pv, v)] = s.s2 * t0 * zf + s.s1 * tf;
-          if (f < NS) {
-            let zff = zIn[colIndex(r, 1u + NF + f, pv, v)];
-            let tff = acc[accIndex(i, 1u + NF + f, v)];
-            tOut[oOff + colIndex(r, 1u + NF + f, pv, v)] = s.s3 * t0 * zf * zf +
-              2.0 * s.s2 * zf * tf + s.s2 * t0 * zff + s.s1 * tff;
-          }
+      }
+    }
+  }
+  if (ACT == 2u) {
+    return;
+  }
+  for (var i = 0u; i < TM; i++) {
+    let r = r0 + i;
+    if (r >= P.M) {
+      break;
+    }
+    for (var v = 0u; v < TV; v++) {
+      let s = activation4(zIn[colIndex(r, 0u, pv, v)]);
+      let t0 = tOut[oOff + colIndex(r, 0u, pv, v)];
+      tOut[oOff + colIndex(r, 0u, pv, v)] = s.s1 * t0;
+      for (var f = 0u; f < NF; f++) {
+        let zf = zIn[colIndex(r, 1u + f, pv, v)];
+        let tf = tOut[oOff + colIndex(r, 1u + f, pv, v)];
+        tOut[oOff + colIndex(r, 1u + f, pv, v)] = s.s2 * t0 * zf + s.s1 * tf;
+        if (f < NS) {
+          let zff = zIn[colIndex(r, 1u + NF + f, pv, v)];
+          let tff = tOut[oOff + colIndex(r, 1u + NF + f, pv, v)];
+          tOut[oOff + colIndex(r, 1u + NF + f, pv, v)] = s.s3 * t0 * zf * zf +
+            2.0 * s.s2 * zf * tf + s.s2 * t0 * zff + s.s1 * tff;
         }
       }
     }

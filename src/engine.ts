@@ -91,10 +91,24 @@ export class Engine {
     return this.pool.acquire(label, size, STORAGE);
   }
 
+  /** Queues a write of typed-array or raw data into `buf` at `byteOffset`. */
+  write(buf: GPUBuffer, byteOffset: number, data: Float32Array | Uint32Array | ArrayBuffer): void {
+    if (data instanceof ArrayBuffer) this.device.queue.writeBuffer(buf, byteOffset, data);
+    else {
+      this.device.queue.writeBuffer(
+        buf,
+        byteOffset,
+        data.buffer as ArrayBuffer,
+        data.byteOffset,
+        data.byteLength,
+      );
+    }
+  }
+
   /** A storage buffer holding `data`. */
   upload(label: string, data: Float32Array | Uint32Array, what = label): GPUBuffer {
     const buf = this.storage(label, data.byteLength, what);
-    this.device.queue.writeBuffer(buf, 0, data.buffer, data.byteOffset, data.byteLength);
+    this.write(buf, 0, data);
     return buf;
   }
 

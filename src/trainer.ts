@@ -1,0 +1,407 @@
+/**
+ * The training step: planned once, replayed every step in one command encoder
+ * and one submit, with the NTK weighting policy folded into the same submit.
+ *
+ * @module
+ */
+import type { Engine } from "./engine.ts";
+import { Plan } from "./plan.ts";
+import { type Activation, type Model, paramLayout, xavierInit } from "./model.ts";
+import { type Counts, type Points, resolveCounts, samplePoints } from "./points.ts";
+import { getProblem } from "./problems/mod.ts";
+import type { Problem } from "./problems/problem.ts";
+import { DEFAULT_DT, estimateTraces, weightsFromTraces } from "./ntk.ts";
+import { UserError } from "./errors.ts";
+import { E } from "./problems/expr.ts";
+import { evaluationGrid } from "./problems/problem.ts";
+
+/** Loss weighting policies. */
+export const WEIGHTINGS = ["none", "fixed", "exact", "jvp", "pc", "hutch", "gradnorm"] as const;
+/** A loss weighting policy. */
+export type Weighting = typeof WEIGHTINGS[number];
+
+/** Everything that defines a training run (CLI flags and config files map onto it). */
+export interface TrainConfig {
+  problem: string;
+  sizes: number[];
+  activation: Activation;
+  optimizer: "adam" | "gd";
+  lr: number;
+  /** Learning-rate factor applied every `decaySteps` steps. */
+  decay: number;
+  decaySteps: number;
+  steps: number;
+  /** Points per group (missing groups take the problem's defaults). */
+  n: Counts;
+  /** Resample the points every this many steps (0 = never). */
+  resample: number;
+  weighting: Weighting;
+  /** Fixed weights (weighting "fixed"); missing groups weigh 1. */
+  weights: Record<string, number>;
+  /** Directions (jvp, pc) or probes (hutch) per weight update. */
+  k: number;
+  /** Finite-difference step of pc and hutch. */
+  dt: number;
+  /** Central differences for pc. */
+  central: boolean;
+  /** EMA factor of the trace estimates (0 = no smoothing). */
+  beta: number;
+  /** Update the weights every this many steps. */
+  every: number;
+  seed: number;
+  /** Log (and read back) every this many steps. */
+  logEvery: number;
+  beta1: number;
+  beta2: number;
+  eps: number;
+}
+
+/** Defaults: the wave problem with predictor–corrector NTK weights. */
+export const DEFAULT_CONFIG: TrainConfig = {
+  problem: "wave",
+  sizes: [2, 128, 128, 128, 1],
+  activation: "tanh",
+  optimizer: "adam",
+  lr: 1e-3,
+  decay: 0.9,
+  decaySteps: 1000,
+  steps: 4000,
+  n: {},
+  resample: 1,
+  weighting: "pc",
+  weights: {},
+  k: 1,
+  dt: DEFAULT_DT,
+  central: false,
+  beta: 0.9,
+  every: 1,
+  seed: 0,
+  logEvery: 100,
+  beta1: 0.9,
+  beta2: 0.999,
+  eps: 1e-8,
+};
+
+/** The state a checkpoint carries besides the parameters. */
+export interface TrainState {
+  step: number;
+  moments: number[];
+  lambda: number[];
+  ntkState: number[];
+  lrScale: number;
+}
+
+/** One log record (log.jsonl). */
+export interface LogRecord {
+  step: number;
+  wall_s: number;
+  loss: Record<string, number>;
+  total: number;
+  weights: Record<string, number>;
+  rel_l2?: number;
+}
+
+/** Directions the plan holds per chunk for a weighting. */
+function planDirections(c: TrainConfig): number {
+  if (c.weighting === "jvp" || c.weighting === "pc") return Math.min(c.k, 16);
+  if (c.weighting === "hutch") return 1;
+  return 0;
+}
+
+/** A problem whose single group evaluates u on the evaluation grid (residual = u). */
+function gridProblem(p: Problem): Problem {
+  return {
+    ...p,
+    groups: [{
+      name: "grid",
+      residual: E.u(),
+      sampleDim: 0,
+      sample: () => [],
+      defaultN: 0,
+      doc: "u on the evaluation grid",
+    }],
+  };
+}
+
+/** Trains one network; `step()` advances one optimizer step. */
+export class Trainer {
+  readonly engine: Engine;
+  readonly config: TrainConfig;
+  readonly problem: Problem;
+  readonly plan: Plan;
+  readonly counts: Counts;
+  step = 0;
+  lrScale = 1;
+  #grid?: Plan;
+  #gridPoints: number[][];
+  #gridExact: Float64Array;
+  #round = 0;
+
+  private constructor(engine: Engine, config: TrainConfig, plan: Plan, counts: Counts) {
+    this.engine = engine;
+    this.config = config;
+    this.problem = getProblem(config.problem);
+    this.plan = plan;
+    this.counts = counts;
+    this.#gridPoints = evaluationGrid(this.problem);
+    this.#gridExact = Float64Array.from(this.#gridPoints, (x) => this.problem.exact(x));
+  }
+
+  /** Plans the step for `config`, from `model` when given (else Xavier init from the seed). */
+  static async create(engine: Engine, config: TrainConfig, model?: Model): Promise<Trainer> {
+    const problem = getProblem(config.problem);
+    const counts = resolveCounts(problem, config.n);
+    const plan = await Plan.create(engine, {
+      problem,
+      sizes: config.sizes,
+      activation: config.activation,
+      counts,
+      directions: planDirections(config),
+      tangents: config.weighting === "jvp",
+    });
+    const t = new Trainer(engine, config, plan, counts);
+    const params = model?.params ?? xavierInit(config.sizes, config.seed);
+    if (params.length !== paramLayout(config.sizes).count) {
+      throw new UserError("model", "The model's parameter count does not match --sizes.");
+    }
+    plan.setParams(params);
+    plan.setLambda(config.weighting === "fixed" ? config.weights : {});
+    t.#resample(true);
+    if (config.weighting === "fixed") {
+      for (const g of Object.keys(config.weights)) {
+        if (!(g in counts)) {
+          throw new UserError(
+            "--weights",
+            `Problem ${problem.name} has no group "${g}"; its groups are ${
+              Object.keys(counts).join(", ")
+            }.`,
+          );
+        }
+      }
+    }
+    await t.#prepare();
+    return t;
+  }
+
+  /** The points of the current sampling round. */
+  points(): Points {
+    return samplePoints(this.problem, this.counts, this.config.seed, this.#round);
+  }
+
+  #resample(force = false): void {
+    const r = this.config.resample > 0 ? Math.floor(this.step / this.config.resample) : 0;
+    if (force || r !== this.#round) {
+      this.#round = r;
+      this.plan.setPoints(this.points());
+    }
+  }
+
+  async #prepare(): Promise<void> {
+    // Compile every pipeline the step uses before the first timed step.
+    await this.#sequences(true);
+    await this.#sequences(false);
+  }
+
+  /** The dispatch sequences of one step (`update`: the weights are recomputed). */
+  async #sequences(update: boolean) {
+    const c = this.config, p = this.plan;
+    const pre = [];
+    const main = [];
+    const adaptive = update && ["exact", "jvp", "pc", "hutch"].includes(c.weighting);
+    const k = p.directions;
+    if (adaptive && c.weighting === "pc") {
+      pre.push(await p.directionSeq(k, "gaussian"), await p.predictorSeq(k, c.dt, c.central));
+    }
+    if (adaptive && c.weighting === "hutch") {
+      pre.push(
+        p.forward,
+        p.residual,
+        await p.hutchSeq(c.dt),
+        await p.ntkWeightsSeq(1, 1, c.beta),
+      );
+    }
+    main.push(p.forward, p.residual, p.lossSums);
+    if (adaptive && c.weighting === "pc") {
+      main.push(
+        await p.correctorTangentSeq(k, c.dt, c.central),
+        await p.ySumsSeq(k),
+        await p.ntkWeightsSeq(k, 1 / k, c.beta),
+      );
+    }
+    if (adaptive && c.weighting === "jvp") {
+      main.push(
+        await p.directionSeq(k, "gaussian"),
+        await p.jvpSeq(k),
+        await p.ySumsSeq(k),
+        await p.ntkWeightsSeq(k, 1 / k, c.beta),
+      );
+    }
+    main.push(p.backward);
+    if (adaptive && c.weighting === "exact") {
+      main.push(p.gram, p.traceSums, await p.ntkWeightsSeq(1, 1, c.beta));
+    }
+    main.push(p.weightGrad);
+    const opt = await p.optimizerSeq(c.optimizer);
+    return { pre, main, opt };
+  }
+
+  /** Learning rate at the current step. */
+  get lr(): number {
+    const c = this.config;
+    return c.lr * this.lrScale * c.decay ** Math.floor(this.step / c.decaySteps);
+  }
+
+  /** Advances one step: one submit (two for gradnorm updates, which read gradients back). */
+  async advance(): Promise<void> {
+    const c = this.config, p = this.plan;
+    this.#resample();
+    const update = this.step % c.every === 0;
+    if (update && (c.weighting === "jvp" || c.weighting === "pc")) {
+      p.setRandom(c.seed, this.step, 0);
+    }
+    if (update && c.weighting === "hutch") p.setNoise(c.seed, this.step);
+    p.setOptimizer({ lr: this.lr, beta1: c.beta1, beta2: c.beta2, eps: c.eps, t: this.step + 1 });
+    const s = await this.#sequences(update);
+    if (update && c.weighting === "gradnorm") {
+      this.engine.submit(`step${this.step}`, ...s.pre, ...s.main);
+      await this.#gradnormWeights();
+      this.engine.submit(`step${this.step}.update`, s.opt);
+    } else {
+      this.engine.submit(`step${this.step}`, ...s.pre, ...s.main, s.opt);
+    }
+    this.step++;
+  }
+
+  /** jaxpi's gradient-norm weights: λ_j = Σ_k ‖∇L_k‖ / ‖∇L_j‖, EMA over updates. */
+  async #gradnormWeights(): Promise<void> {
+    const p = this.plan, P = p.net.paramCount;
+    const partial = await p.read(p.b.partial, 0, (p.slices.length / 4) * P);
+    const sq = new Float64Array(p.G);
+    const g = new Float64Array(P);
+    for (let gi = 0; gi < p.G; gi++) {
+      g.fill(0);
+      for (let s = 0; s < p.slices.length / 4; s++) {
+        if (p.slices[4 * s + 2] !== gi) continue;
+        for (let i = 0; i < P; i++) g[i] += partial[s * P + i];
+      }
+      sq[gi] = Math.sqrt(g.reduce((a, v) => a + v * v, 0));
+    }
+    const total = sq.reduce((a, b) => a + b, 0);
+    const prev = await p.read(p.b.lambda, 0, p.G);
+    const beta = this.step === 0 ? 0 : this.config.beta;
+    const lam = Float32Array.from(
+      sq,
+      (v, i) => beta * prev[i] + (1 - beta) * (v > 0 ? total / v : 1),
+    );
+    p.setLambda(Object.fromEntries(p.batch.groups.map((grp, i) => [grp.name, lam[i]])));
+  }
+
+  /** Loss per group (unweighted means of r²) and the weights, read back from the last step. */
+  async losses(): Promise<
+    { loss: Record<string, number>; total: number; weights: Record<string, number> }
+  > {
+    const p = this.plan;
+    const sums = await p.read(p.b.lossSums, 0, p.G);
+    const lam = await p.read(p.b.lambda, 0, p.G);
+    const loss: Record<string, number> = {};
+    const weights: Record<string, number> = {};
+    let total = 0;
+    p.batch.groups.forEach((g, i) => {
+      loss[g.name] = sums[i] / g.n;
+      weights[g.name] = lam[i];
+      total += lam[i] * sums[i] / g.n;
+    });
+    return { loss, total, weights };
+  }
+
+  /** The network's prediction on the problem's evaluation grid. */
+  async predictGrid(): Promise<Float32Array> {
+    if (!this.#grid) {
+      this.#grid = await Plan.create(this.engine, {
+        problem: gridProblem(this.problem),
+        sizes: this.config.sizes,
+        activation: this.config.activation,
+        counts: { grid: this.#gridPoints.length },
+      });
+      this.#grid.setPoints({ grid: this.#gridPoints });
+    }
+    const g = this.#grid;
+    this.engine.submit("grid.pack", [], g.pack);
+    // The grid plan reads parameters from the training plan's buffer.
+    const enc = this.engine.device.createCommandEncoder({ label: "grid.params" });
+    enc.copyBufferToBuffer(this.plan.b.params, 0, g.b.params, 0, this.plan.net.paramCount * 4);
+    this.engine.device.queue.submit([enc.finish()]);
+    this.engine.submit("grid.eval", g.pack, g.forward, g.residual);
+    return (await g.perGroup(await g.read(g.b.res))).grid;
+  }
+
+  /** Relative L2 error ‖u_θ − u_exact‖ / ‖u_exact‖ on the evaluation grid. */
+  async relL2(): Promise<number> {
+    const u = await this.predictGrid();
+    let num = 0, den = 0;
+    for (let i = 0; i < u.length; i++) {
+      num += (u[i] - this.#gridExact[i]) ** 2;
+      den += this.#gridExact[i] ** 2;
+    }
+    return Math.sqrt(num / den);
+  }
+
+  /** The exact solution on the evaluation grid. */
+  get gridExact(): Float64Array {
+    return this.#gridExact;
+  }
+
+  /** Current parameters (flat layout). */
+  async params(): Promise<Float32Array> {
+    return await this.plan.read(this.plan.b.params, 0, this.plan.net.paramCount);
+  }
+
+  /** Everything needed to continue this trajectory exactly. */
+  async state(): Promise<TrainState> {
+    const p = this.plan;
+    return {
+      step: this.step,
+      moments: Array.from(await p.read(p.b.moments, 0, 2 * p.net.paramCount)),
+      lambda: Array.from(await p.read(p.b.lambda, 0, p.G)),
+      ntkState: Array.from(await p.read(p.b.ntkState, 0, 2 * p.G + 1)),
+      lrScale: this.lrScale,
+    };
+  }
+
+  /** Restores a state written by {@linkcode Trainer.state} (parameters set separately). */
+  restore(s: TrainState): void {
+    const p = this.plan;
+    if (
+      s.moments.length !== 2 * p.net.paramCount || s.lambda.length !== p.G ||
+      s.ntkState.length !== 2 * p.G + 1
+    ) {
+      throw new UserError(
+        "--resume",
+        "The checkpoint's training state does not match this configuration.",
+      );
+    }
+    this.engine.write(p.b.moments, 0, Float32Array.from(s.moments));
+    this.engine.write(p.b.lambda, 0, Float32Array.from(s.lambda));
+    this.engine.write(p.b.ntkState, 0, Float32Array.from(s.ntkState));
+    this.step = s.step;
+    this.lrScale = s.lrScale;
+    this.#resample(true);
+  }
+
+  /** Sets parameters (flat layout). */
+  setParams(params: Float32Array): void {
+    this.plan.setParams(params);
+  }
+
+  /** Exact traces and weights at the current parameters (diagnostics, not the step). */
+  async exactWeights() {
+    const traces = await estimateTraces(this.plan, { method: "exact" });
+    return weightsFromTraces(traces, this.counts);
+  }
+
+  /** Releases the plans' buffers. */
+  async dispose(): Promise<void> {
+    await this.plan.dispose();
+    await this.#grid?.dispose();
+  }
+}
