@@ -247,18 +247,36 @@ export function lineChartPng(series: LineSeries[], opts: LineChartOptions = {}):
 
   if (series.length > 0) {
     const rowH = lineHeight(TEXT_SCALE) + 4, swatch = 18;
-    const w = swatch + 6 + Math.max(...series.map((s) => textWidth(s.name, TEXT_SCALE))) + 12;
+    const w = swatch + Math.max(...series.map((s) => textWidth(s.name, TEXT_SCALE))) + 26;
     const h = rowH * series.length + 8;
-    const lx = Math.max(left + 1, right - 8 - w), ly = top + 8;
+    // Like matplotlib's loc="best": the corner hiding the fewest drawn curve pixels.
+    const [xl, xr, yt, yb] = [left + 8, Math.max(left + 8, right - 8 - w), top + 8, bottom - 8 - h];
+    const corners: [number, number][] = [[xr, yt], [xl, yt], [xr, yb], [xl, yb]];
+    const [lx, ly] = corners.reduce((best, c) =>
+      inkIn(cv, c, w, h) < inkIn(cv, best, w, h) ? c : best
+    );
     cv.fillRect(lx, ly, w, h, WHITE);
     cv.strokeRect(lx, ly, w, h, LEGEND_EDGE);
     series.forEach((s, k) => {
       const y = ly + 5 + k * rowH;
       line(cv, lx + 6, y + rowH / 2 - 2, lx + 6 + swatch, y + rowH / 2 - 2, colors[k], LINE_WIDTH);
-      cv.text(s.name, lx + 6 + swatch + 6, y, TEXT_SCALE);
+      cv.text(s.name, lx + swatch + 14, y, TEXT_SCALE);
     });
   }
   return cv.png();
+}
+
+/** How many pixels of the w×h box at (x, y) are neither background nor grid. */
+function inkIn(cv: Canvas, [x, y]: [number, number], w: number, h: number): number {
+  let n = 0;
+  for (let j = Math.max(0, y); j < Math.min(cv.height, y + h); j++) {
+    for (let i = Math.max(0, x); i < Math.min(cv.width, x + w); i++) {
+      const o = (j * cv.width + i) * 3;
+      const [r, g, b] = [cv.rgb[o], cv.rgb[o + 1], cv.rgb[o + 2]];
+      if (!(r === g && g === b && r >= GRID[0])) n++;
+    }
+  }
+  return n;
 }
 
 // ---------------------------------------------------------------------------
@@ -357,7 +375,7 @@ function heatmapBlock(panel: HeatmapPanel, rows: number, cols: number, input: st
   const imgX = PAD + (yLabel ? lineHeight(TEXT_SCALE) + GAP : 0);
   const imgY = PAD + (title ? lineHeight(TITLE_SCALE) + GAP : 0);
   const barX = imgX + imgW + 2 * GAP;
-  const labelX = barX + BAR_WIDTH + TICK + 3;
+  const labelX = barX + BAR_WIDTH + TICK + GAP;
   const width = Math.max(
     colorbar
       ? labelX + Math.max(...barLabels.map((l) => textWidth(l, TEXT_SCALE))) + PAD

@@ -232,8 +232,12 @@ class ExactTraces:
 
     VARIANTS = (("fwd-over-rev", _make_point_residuals), ("rev-over-rev", _make_point_residuals_rev))
 
+    # per-sample gradients take chunk * P floats; keeping that near 16 MiB was
+    # 4x faster than one vmap over 1024 points at P = 33k (2-core machine)
+    CHUNK_FLOATS = 1 << 22
+
     def __init__(self, chunk=None, force_loop=False, variant=None):
-        self.chunk = chunk
+        self.chunk = chunk  # None or 0: automatic
         self.method = None
         self.fns = None
         if FT is not None and not force_loop:
@@ -255,12 +259,15 @@ class ExactTraces:
         if self.fns is None:
             self.method = "loop over points (autograd backward per residual)"
 
+    def chunk_for(self, params):
+        return self.chunk or max(1, self.CHUNK_FLOATS // sum(p.numel() for p in params))
+
     def _run(self, params, pts):
         ps = tuple(p.detach() for p in params)
         out = {}
+        c = self.chunk_for(ps)
         for j in GROUPS:
             X = pts[j]
-            c = self.chunk or X.shape[0]
             parts = []
             for s in range(0, X.shape[0], c):
                 gs = self.fns[j](ps, X[s : s + c])
@@ -419,8 +426,23 @@ def blas_info():
         if libs:
             parts.append("loaded: " + ", ".join(sorted(libs)))
     except Exception:  # noqa: BLE001
+        libs = set()
+    return ("; ".join(parts) if parts else None), _blas_threads(libs)
+
+
+def _blas_threads(libs):
+    """OpenBLAS keeps its own thread pool (OPENBLAS_NUM_THREADS), separate from
+    torch.get_num_threads(); ask it when it is the BLAS in use."""
+    try:
+        import ctypes
+
+        for path in sorted(libs):
+            if "openblas" in os.path.basename(path).lower():
+                lib = ctypes.CDLL(path)
+                return int(lib.openblas_get_num_threads())
+    except Exception:  # noqa: BLE001
         pass
-    return "; ".join(parts) if parts else None
+    return None
 
 
 def parse_sizes(s):
@@ -446,7 +468,15 @@ def parse_n(s):
     return n
 
 
+def _loadavg():
+    try:
+        return round(os.getloadavg()[0], 2)
+    except (AttributeError, OSError):
+        return None
+
+
 def run_bench(args):
+    load_before = _loadavg()
     dtype = torch.float32
     sizes, n = args.sizes, args.n
     params = [p.requires_grad_(True) for p in init_params(sizes, args.seed, dtype)]
@@ -454,6 +484,7 @@ def run_bench(args):
     opt = torch.optim.Adam(params, lr=1e-3)
     lam_fixed = {j: 1.0 for j in GROUPS}
     results = {}
+    alternatives = []
     W, R = args.warmup, args.repeats
 
     def step(lam):
@@ -479,6 +510,8 @@ def run_bench(args):
         log("timing exact_traces (%s) ..." % ex.method)
         r = timeit(lambda: ex(params, pts), W, R)
         r["method"] = ex.method
+        if ex.fns is not None:
+            r["chunk"] = ex.chunk_for(params)
         results["exact_traces"] = r
 
     if want("step_exact"):
@@ -506,28 +539,49 @@ def run_bench(args):
         r["k"] = 8
         results["jvp_sketch_k8"] = r
 
+        # the same sketch by the other way torch offers (not part of "results")
+        if not args.no_alternatives and args.jvp_mode is None and not args.double_backward:
+            for m in ("double-backward", "vmap-jvp"):
+                if m == js.mode:
+                    continue
+                alt = JvpSketch(mode=m)
+                if alt.mode != m:
+                    continue
+                log("timing jvp_sketch_k8 alternative (%s) ..." % alt.method)
+                a = timeit(lambda: alt.traces(params, pts, 8, 7), W, R)
+                a.update({"name": "jvp_sketch_k8", "method": alt.method, "k": 8})
+                alternatives.append(a)
+
+    blas, blas_threads = blas_info()
     return {
         "torch": torch.__version__,
         "python": sys.version.split()[0],
         "transforms": FT_NAME,
         "threads": torch.get_num_threads(),
-        "blas": blas_info(),
+        "blas": blas,
+        "blas_threads": blas_threads,
         "sizes": sizes,
         "n": n,
         "dtype": "float32",
         "warmup": W,
         "repeats": R,
         "results": results,
+        "alternatives": alternatives,
+        # 1-minute load average before and after: other work on the machine skews timings
+        "loadavg_1m": [load_before, _loadavg()],
     }
 
 
 def print_table(rec):
     print("torch %s (%s), threads %d, python %s" % (rec["torch"], rec["transforms"], rec["threads"], rec["python"]))
-    print("blas: %s" % rec["blas"])
-    print("sizes %s, n %s, %s, warmup %d, repeats %d" % (rec["sizes"], rec["n"], rec["dtype"], rec["warmup"], rec["repeats"]))
+    print("blas: %s (BLAS threads: %s)" % (rec["blas"], rec["blas_threads"]))
+    print("sizes %s, n %s, %s, warmup %d, repeats %d, load average before/after %s" % (
+        rec["sizes"], rec["n"], rec["dtype"], rec["warmup"], rec["repeats"], rec["loadavg_1m"]))
     print("%-15s %12s %12s  %s" % ("measurement", "median_ms", "min_ms", "method"))
     for name, r in rec["results"].items():
         print("%-15s %12.2f %12.2f  %s" % (name, r["median_ms"], r["min_ms"], r["method"]))
+    for r in rec["alternatives"]:
+        print("%-15s %12.2f %12.2f  %s" % ("(alt) " + r["name"][:9], r["median_ms"], r["min_ms"], r["method"]))
 
 
 # ---------------------------------------------------------------------------
@@ -631,12 +685,15 @@ def main(argv=None):
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--threads", type=int, default=0, help="torch.set_num_threads (default: leave as is)")
     ap.add_argument("--only", default="", help="comma list of measurements to run")
-    ap.add_argument("--chunk", type=int, default=0, help="points per vmap chunk in exact traces (0: all)")
+    ap.add_argument("--chunk", type=int, default=0,
+                    help="points per vmap chunk in exact traces (0: automatic, about 16 MiB of per-sample gradients)")
     ap.add_argument("--loop-traces", action="store_true", help="force the per-point loop for exact traces")
     ap.add_argument("--traces-variant", choices=[v for v, _ in ExactTraces.VARIANTS], default=None,
                     help="input second derivatives inside the per-sample gradients (default: first that works)")
     ap.add_argument("--jvp-mode", choices=JvpSketch.MODES, default=None, help="JVP method (default: first that works)")
     ap.add_argument("--double-backward", action="store_true", help="same as --jvp-mode double-backward")
+    ap.add_argument("--no-alternatives", action="store_true",
+                    help="skip timing the other JVP method (reported under \"alternatives\")")
     ap.add_argument("--json", action="store_true")
     ap.add_argument("--selftest", action="store_true")
     try:

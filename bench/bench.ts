@@ -1,0 +1,516 @@
+/**
+ * `bench`: GPU benchmarks. Prints the adapter first, excludes pipeline
+ * compilation and warm-up, waits for queue completion inside the timed region and
+ * reports medians with the spread, next to GFLOP/s or points/s.
+ *
+ * Timing: many submits are timed back to back and the wall time divided by
+ * their count, so the fixed latency of `onSubmittedWorkDone` (≈ 10 ms on Deno's
+ * software adapter) does not dominate short kernels; steps are measured the way
+ * training issues them.
+ *
+ * @module
+ */
+import { Engine } from "../src/engine.ts";
+import { adapterLine, type AdapterReport } from "../src/device.ts";
+import { UserError } from "../src/errors.ts";
+import { choiceFlag, intFlag, listFlag, mapFlag, parseFlags } from "../cli/args.ts";
+import { DEFAULT_CONFIG, type TrainConfig, Trainer, type Weighting } from "../src/trainer.ts";
+import { estimateTraces } from "../src/ntk.ts";
+import { writeFileAtomic } from "../src/fsutil.ts";
+import { lineChartPng } from "../src/plot.ts";
+import type { Dispatch } from "../src/engine.ts";
+
+/** One measurement (one JSON line of `bench --json`). */
+export interface BenchRecord {
+  suite: string;
+  name: string;
+  config: Record<string, unknown>;
+  median_ms: number;
+  min_ms: number;
+  max_ms: number;
+  repeats: number;
+  gflops?: number;
+  points_per_s?: number;
+  ratio?: number;
+  note?: string;
+}
+
+/** Median, min and max of per-iteration milliseconds over `repeats` batches of `batch` runs. */
+export async function timeBatches(
+  engine: Engine,
+  run: () => void | Promise<void>,
+  o: { warmup?: number; repeats?: number; batch?: number } = {},
+): Promise<{ median: number; min: number; max: number; repeats: number }> {
+  const warm = o.warmup ?? 2, repeats = o.repeats ?? 5, batch = o.batch ?? 5;
+  for (let i = 0; i < warm; i++) await run();
+  await engine.device.queue.onSubmittedWorkDone();
+  const t: number[] = [];
+  for (let r = 0; r < repeats; r++) {
+    const t0 = performance.now();
+    for (let i = 0; i < batch; i++) await run();
+    await engine.device.queue.onSubmittedWorkDone();
+    t.push((performance.now() - t0) / batch);
+  }
+  t.sort((a, b) => a - b);
+  return { median: t[Math.floor(t.length / 2)], min: t[0], max: t[t.length - 1], repeats };
+}
+
+/** The engine's Taylor product kernel as a plain matrix product C (M×N) = A (M×K) · B (K×N). */
+export async function matmulDispatch(
+  engine: Engine,
+  M: number,
+  K: number,
+  N: number,
+): Promise<Dispatch> {
+  const w = engine.storage("bench.w", (K + 1) * M * 4);
+  const a = engine.storage("bench.a", K * N * 4);
+  const z = engine.storage("bench.z", M * N * 4);
+  const dummy = engine.storage("bench.dummy", 16);
+  const rnd = (n: number) =>
+    Float32Array.from({ length: n }, (_, i) => Math.sin(i * 12.9898) * 0.5);
+  engine.write(w, 0, rnd((K + 1) * M));
+  engine.write(a, 0, rnd(K * N));
+  const u = engine.uniform("taylorForward", {
+    M,
+    K,
+    np4: N / 4,
+    ld4: N / 4,
+    col4: 0,
+    wOff4: 0,
+    ldw4: M / 4,
+    bOff4: (K * M) / 4,
+  }, `bench.matmul${M}`);
+  return await engine.dispatch(
+    "taylorForward",
+    { consts: { TM: 8, TV: 4, NF: 0, NS: 0, ACT: 2 }, overrides: { WG_X: 8, WG_Y: 8 } },
+    { 0: u, 1: w, 2: a, 3: z, 4: dummy },
+    [Math.ceil(N / 16 / 8), Math.ceil(M / 8 / 8)],
+    `bench.matmul${M}`,
+  );
+}
+
+const FLOPS_PER_STEP = (sizes: number[], cols: number) => {
+  let f = 0;
+  for (let l = 1; l < sizes.length; l++) f += 2 * sizes[l] * sizes[l - 1] * cols;
+  return f;
+};
+
+/** Useful FLOPs of one training step: forward, backward products and weight gradients (3 products per layer). */
+export function stepFlops(sizes: number[], cols: number): number {
+  return 3 * FLOPS_PER_STEP(sizes, cols);
+}
+
+interface BenchContext {
+  engine: Engine;
+  records: BenchRecord[];
+  quick: boolean;
+  repeats: number;
+  emit: (r: BenchRecord) => void;
+}
+
+async function suiteMatmul(ctx: BenchContext): Promise<void> {
+  for (const n of ctx.quick ? [1024] : [512, 1024, 2048]) {
+    const d = await matmulDispatch(ctx.engine, n, n, n);
+    const t = await timeBatches(ctx.engine, () => ctx.engine.submit("bench", [d]), {
+      repeats: ctx.repeats,
+      batch: n >= 2048 ? 1 : 3,
+      warmup: 1,
+    });
+    ctx.emit({
+      suite: "matmul",
+      name: `${n}x${n}x${n}`,
+      config: { M: n, K: n, N: n, tile: "8x16 per invocation, 8x8 workgroups" },
+      median_ms: t.median,
+      min_ms: t.min,
+      max_ms: t.max,
+      repeats: t.repeats,
+      gflops: (2 * n ** 3) / t.median / 1e6,
+    });
+  }
+}
+
+function trainConfig(
+  sizes: number[],
+  n: Record<string, number>,
+  weighting: Weighting,
+  k = 1,
+): TrainConfig {
+  return {
+    ...DEFAULT_CONFIG,
+    sizes,
+    n,
+    weighting,
+    weights: weighting === "fixed" ? { r: 1, u: 10, ut: 10 } : {},
+    k,
+    resample: 0,
+    steps: 1 << 30,
+  };
+}
+
+/** Times training steps of one configuration (weights updated every step). */
+async function stepRecord(
+  ctx: BenchContext,
+  sizes: number[],
+  n: Record<string, number>,
+  weighting: Weighting,
+  k = 1,
+): Promise<BenchRecord> {
+  const t = await Trainer.create(ctx.engine, trainConfig(sizes, n, weighting, k));
+  try {
+    const timing = await timeBatches(ctx.engine, () => t.advance(), {
+      repeats: ctx.repeats,
+      batch: 5,
+      warmup: 3,
+    });
+    const flops = stepFlops(sizes, t.plan.batch.cols);
+    const points = Object.values(t.counts).reduce((a, b) => a + b, 0);
+    return {
+      suite: "step",
+      name: `step ${weighting}${["jvp", "pc", "hutch"].includes(weighting) ? ` k=${k}` : ""}`,
+      config: { sizes, n: t.counts, weighting, k },
+      median_ms: timing.median,
+      min_ms: timing.min,
+      max_ms: timing.max,
+      repeats: timing.repeats,
+      gflops: flops / timing.median / 1e6,
+      points_per_s: points / (timing.median / 1000),
+    };
+  } finally {
+    await t.dispose();
+  }
+}
+
+async function suiteStep(
+  ctx: BenchContext,
+  sizes: number[],
+  n: Record<string, number>,
+  ws: Weighting[],
+) {
+  for (const w of ws) ctx.emit(await stepRecord(ctx, sizes, n, w));
+}
+
+async function suiteNtk(
+  ctx: BenchContext,
+  sizes: number[],
+  n: Record<string, number>,
+): Promise<void> {
+  const base = await stepRecord(ctx, sizes, n, "fixed");
+  ctx.emit(base);
+  const cases: { method: "exact" | "jvp" | "pc" | "hutch"; k: number }[] = [
+    { method: "exact", k: 1 },
+    { method: "pc", k: 1 },
+    { method: "jvp", k: 8 },
+    { method: "hutch", k: 1 },
+  ];
+  for (const c of cases) {
+    const w: Weighting = c.method;
+    const t = await Trainer.create(ctx.engine, trainConfig(sizes, n, w, c.k));
+    try {
+      const timing = await timeBatches(ctx.engine, async () => {
+        await estimateTraces(t.plan, { method: c.method, k: c.k, seed: 1 });
+      }, { repeats: ctx.repeats, batch: 3, warmup: 1 });
+      ctx.emit({
+        suite: "ntk",
+        name: `traces ${c.method} k=${c.k}`,
+        config: { sizes, n: t.counts, method: c.method, k: c.k },
+        median_ms: timing.median,
+        min_ms: timing.min,
+        max_ms: timing.max,
+        repeats: timing.repeats,
+        ratio: timing.median / base.median_ms,
+        note: "ratio = time / fixed-weight step; includes one readback of the traces",
+      });
+    } finally {
+      await t.dispose();
+    }
+  }
+  for (const w of ["exact", "pc"] as const) {
+    const r = await stepRecord(ctx, sizes, n, w);
+    ctx.emit({
+      ...r,
+      ratio: r.median_ms / base.median_ms,
+      note: "ratio = step / fixed-weight step",
+    });
+  }
+}
+
+async function suiteScaling(ctx: BenchContext, out?: string): Promise<void> {
+  const ns = ctx.quick ? [256, 1024] : [256, 1024, 4096, 16384];
+  const widths = ctx.quick ? [64, 128] : [64, 128, 256, 512];
+  const byN: number[] = [], byW: number[] = [];
+  for (const nr of ns) {
+    const r = await stepRecord(
+      ctx,
+      [2, 128, 128, 128, 1],
+      { r: nr, u: nr / 4, ut: nr / 4 },
+      "fixed",
+    );
+    ctx.emit({ ...r, suite: "scaling", name: `step N_r=${nr}` });
+    byN.push(r.median_ms);
+  }
+  for (const w of widths) {
+    const r = await stepRecord(ctx, [2, w, w, w, 1], { r: 1024, u: 256, ut: 256 }, "fixed");
+    ctx.emit({ ...r, suite: "scaling", name: `step width=${w}` });
+    byW.push(r.median_ms);
+  }
+  if (out) {
+    await Deno.writeFile(
+      `${out}.scaling_n.png`,
+      lineChartPng([{ name: "step ms vs N_r", x: ns, y: byN }], {
+        title: "step time vs N_r",
+        xLabel: "N_r",
+      }),
+    );
+    await Deno.writeFile(
+      `${out}.scaling_width.png`,
+      lineChartPng([{ name: "step ms vs width", x: widths, y: byW }], {
+        title: "step time vs width",
+        xLabel: "width",
+      }),
+    );
+  }
+}
+
+/** Runs bench/baselines/torch_wave.py when a python3 with torch exists; null otherwise. */
+export async function torchBaseline(
+  sizes: number[],
+  n: Record<string, number>,
+): Promise<Record<string, unknown> | null> {
+  const script = new URL("./baselines/torch_wave.py", import.meta.url).pathname;
+  for (const py of ["/usr/bin/python3", "python3"]) {
+    try {
+      const probe = await new Deno.Command(py, {
+        args: ["-c", "import torch"],
+        stdout: "null",
+        stderr: "null",
+      }).output();
+      if (!probe.success) continue;
+      const res = await new Deno.Command(py, {
+        args: [
+          script,
+          "--sizes",
+          sizes.join(","),
+          "--n",
+          Object.entries(n).map(([g, v]) => `${g}=${v}`).join(","),
+          "--json",
+        ],
+        stdout: "piped",
+        stderr: "inherit",
+      }).output();
+      if (!res.success) return null;
+      return JSON.parse(new TextDecoder().decode(res.stdout));
+    } catch {
+      continue;
+    }
+  }
+  return null;
+}
+
+function table(records: BenchRecord[]): string {
+  const rows = records.map((r) =>
+    `| ${r.suite} | ${r.name} | ${r.median_ms.toFixed(2)} | ${r.min_ms.toFixed(2)}–${
+      r.max_ms.toFixed(2)
+    } | ${r.gflops?.toFixed(2) ?? ""} | ${
+      r.points_per_s ? Math.round(r.points_per_s).toLocaleString("en") : ""
+    } | ${r.ratio?.toFixed(3) ?? ""} |`
+  );
+  return [
+    "| suite | name | median ms | min–max ms | GFLOP/s | points/s | ratio |",
+    "| --- | --- | ---: | ---: | ---: | ---: | ---: |",
+    ...rows,
+  ].join("\n");
+}
+
+async function gitCommit(): Promise<string> {
+  try {
+    const r = await new Deno.Command("git", {
+      args: ["rev-parse", "--short", "HEAD"],
+      stdout: "piped",
+      stderr: "null",
+    })
+      .output();
+    return r.success ? new TextDecoder().decode(r.stdout).trim() : "unknown";
+  } catch {
+    return "unknown";
+  }
+}
+
+function adapterText(a: AdapterReport): string {
+  const l = a.limits;
+  return [
+    `adapter: ${adapterLine(a)}`,
+    `  limits: storage binding ${
+      (l.maxStorageBufferBindingSize / 2 ** 20).toFixed(0)
+    } MiB, buffer ${
+      (l.maxBufferSize / 2 ** 20).toFixed(0)
+    } MiB, ${l.maxStorageBuffersPerShaderStage} storage buffers/stage, workgroup ≤ ${l.maxComputeInvocationsPerWorkgroup} invocations, ${l.maxComputeWorkgroupStorageSize} B shared`,
+    `  features: ${
+      a.features.filter((f) => ["timestamp-query", "shader-f16", "subgroups"].includes(f)).join(
+        ", ",
+      ) || "none of timestamp-query, shader-f16, subgroups"
+    }`,
+  ].join("\n");
+}
+
+/** `bench` command; returns the exit code. */
+export async function runBench(args: string[]): Promise<number> {
+  const f = parseFlags("bench", args, {
+    suite: "string",
+    quick: "boolean",
+    sizes: "string",
+    n: "string",
+    weighting: "string",
+    repeats: "string",
+    baseline: "string",
+    compare: "string",
+    out: "string",
+    threshold: "string",
+    json: "boolean",
+    help: "boolean",
+  });
+  if (f.help) {
+    console.log(
+      "bench [--suite all|matmul|step|ntk|scaling] [--quick] [--sizes 2,128,128,128,1] [--n r=1024,u=256,ut=256]\n" +
+        "      [--weighting fixed|exact|pc|jvp|hutch|none] [--repeats 5] [--baseline torch] [--compare old.json]\n" +
+        "      [--threshold 0.1] [--out results.json] [--json]",
+    );
+    return 0;
+  }
+  const suite = choiceFlag(
+    "suite",
+    (f.suite as string) ?? "all",
+    ["all", "matmul", "step", "ntk", "scaling"] as const,
+  );
+  const sizes = typeof f.sizes === "string" ? listFlag("sizes", f.sizes) : [2, 128, 128, 128, 1];
+  const n = typeof f.n === "string" ? mapFlag("n", f.n, true) : { r: 1024, u: 256, ut: 256 };
+  const repeats = f.repeats !== undefined
+    ? intFlag("repeats", f.repeats as string, 1)
+    : (f.quick ? 3 : 5);
+  const threshold = f.threshold !== undefined ? Number(f.threshold) : 0.1;
+  if (f.baseline !== undefined) choiceFlag("baseline", f.baseline as string, ["torch"] as const);
+  let compare: { records: BenchRecord[] } | undefined;
+  if (typeof f.compare === "string") {
+    try {
+      compare = JSON.parse(await Deno.readTextFile(f.compare));
+      if (!Array.isArray(compare?.records)) throw new Error("no records");
+    } catch {
+      throw new UserError(
+        "--compare",
+        `Cannot read benchmark results from ${f.compare}; give a file written by bench --out.`,
+      );
+    }
+  }
+  const engine = await Engine.create();
+  const json = Boolean(f.json);
+  console.error(adapterText(engine.adapter));
+  const records: BenchRecord[] = [];
+  const ctx: BenchContext = {
+    engine,
+    records,
+    quick: Boolean(f.quick),
+    repeats,
+    emit: (r) => {
+      records.push(r);
+      if (json) console.log(JSON.stringify(r));
+      else {
+        console.error(
+          `${r.suite.padEnd(8)} ${r.name.padEnd(28)} ${r.median_ms.toFixed(2).padStart(9)} ms` +
+            (r.gflops ? `  ${r.gflops.toFixed(2)} GFLOP/s` : "") +
+            (r.ratio ? `  ratio ${r.ratio.toFixed(3)}` : ""),
+        );
+      }
+    },
+  };
+  try {
+    if (suite === "all" || suite === "matmul") await suiteMatmul(ctx);
+    if (suite === "step") {
+      const w = choiceFlag(
+        "weighting",
+        (f.weighting as string) ?? "fixed",
+        ["none", "fixed", "exact", "pc", "jvp", "hutch"] as const,
+      );
+      await suiteStep(ctx, sizes, n, [w]);
+    }
+    if (suite === "all") await suiteStep(ctx, sizes, n, ["fixed"]);
+    if (suite === "all" || suite === "ntk") await suiteNtk(ctx, sizes, n);
+    if (suite === "all" && !f.quick || suite === "scaling") {
+      await suiteScaling(ctx, f.out as string | undefined);
+    }
+    let baseline: Record<string, unknown> | null = null;
+    if (f.baseline === "torch") {
+      baseline = await torchBaseline(sizes, n);
+      if (!baseline) {
+        console.error(
+          "baseline: no python3 with torch found (apt-get install python3-torch); skipped.",
+        );
+      } else {
+        const res = baseline.results as Record<string, { median_ms: number }>;
+        const mine = (name: string) => records.find((r) => r.name === name)?.median_ms;
+        const ratios = {
+          "fixed step / torch step": mine("step fixed") && res.step
+            ? mine("step fixed")! / res.step.median_ms
+            : null,
+          "exact-weighted step / torch step_exact": mine("step exact") && res.step_exact
+            ? mine("step exact")! / res.step_exact.median_ms
+            : null,
+          "jvp k=8 traces / torch jvp_sketch_k8": mine("traces jvp k=8") && res.jvp_sketch_k8
+            ? mine("traces jvp k=8")! / res.jvp_sketch_k8.median_ms
+            : null,
+        };
+        console.error(`baseline torch ${baseline.torch} (${baseline.threads} threads):`);
+        for (const [k, v] of Object.entries(res)) {
+          console.error(`  ${k.padEnd(16)} ${v.median_ms.toFixed(2)} ms`);
+        }
+        for (const [k, v] of Object.entries(ratios)) {
+          if (v !== null) console.error(`  ratio ${k}: ${v.toFixed(3)}`);
+        }
+        baseline = { ...baseline, ratios };
+        if (json) console.log(JSON.stringify({ suite: "baseline", name: "torch", ...baseline }));
+      }
+    }
+    if (compare) {
+      let regressions = 0;
+      for (const r of records) {
+        const old = compare.records.find((o) => o.suite === r.suite && o.name === r.name);
+        if (!old) continue;
+        const ratio = r.median_ms / old.median_ms;
+        const flag = ratio > 1 + threshold
+          ? "  REGRESSION"
+          : ratio < 1 - threshold
+          ? "  faster"
+          : "";
+        if (flag.includes("REG")) regressions++;
+        console.error(
+          `compare ${r.suite}/${r.name}: ${old.median_ms.toFixed(2)} → ${
+            r.median_ms.toFixed(2)
+          } ms (×${ratio.toFixed(3)})${flag}`,
+        );
+      }
+      console.error(`${regressions} regression(s) beyond ${(threshold * 100).toFixed(0)}%`);
+    }
+    const result = {
+      adapter: engine.adapter,
+      deno: Deno.version.deno,
+      commit: await gitCommit(),
+      date: new Date().toISOString(),
+      records,
+      baseline,
+    };
+    if (typeof f.out === "string") {
+      await writeFileAtomic(f.out, JSON.stringify(result, null, 2) + "\n");
+      await writeFileAtomic(
+        f.out.replace(/\.json$/, "") + ".md",
+        `${adapterText(engine.adapter)}\n\n${table(records)}\n`,
+      );
+      console.error(`wrote ${f.out}`);
+    }
+    if (!json) console.log(table(records));
+    return 0;
+  } finally {
+    engine.dispose();
+  }
+}
+
+if (import.meta.main) {
+  Deno.exit(await runBench(Deno.args));
+}

@@ -1,0 +1,330 @@
+/**
+ * A training run with an output folder: config.json, log.jsonl, model.json
+ * (atomic checkpoints with the full training state), metrics.json, PNG plots and
+ * report.md; resume, divergence policies and interrupt handling.
+ *
+ * @module
+ */
+import type { Engine } from "./engine.ts";
+import { type LogRecord, type TrainConfig, Trainer, type TrainState } from "./trainer.ts";
+import { loadModel, type Model, modelToJson } from "./model.ts";
+import { writeFileAtomic } from "./fsutil.ts";
+import { UserError } from "./errors.ts";
+import { heatmapsPng, lineChartPng } from "./plot.ts";
+import { adapterLine } from "./device.ts";
+
+/** What a run reports at the end (metrics.json, design §5). */
+export interface Metrics {
+  problem: string;
+  steps: number;
+  wall_s: number;
+  rel_l2: number;
+  loss: Record<string, number>;
+  weights: Record<string, number>;
+  adapter: string;
+  weighting: string;
+  steps_per_s: number;
+}
+
+/** Progress of a run, reported at each log step. */
+export interface Progress extends LogRecord {
+  steps: number;
+  stepsPerSecond: number;
+  etaSeconds: number;
+}
+
+/** Run settings beyond the training configuration. */
+export interface RunOptions {
+  /** Output folder. */
+  out: string;
+  /** Continue the run stored in `out` (its config and checkpoint). */
+  resume?: boolean;
+  /** Checkpoint every this many steps (0 = only at the end). */
+  checkpointEvery?: number;
+  /** On NaN/Inf: stop keeping the last good checkpoint, or roll back with half the learning rate. */
+  onNan?: "stop" | "rollback";
+  /** Most rollbacks before giving up. */
+  maxRollbacks?: number;
+  /** Called at each log step. */
+  onProgress?: (p: Progress) => void;
+  /** Aborting checkpoints the run and ends it early. */
+  signal?: AbortSignal;
+  /** Skip plots and report (faster tests). */
+  noReport?: boolean;
+}
+
+/** Result of {@linkcode runTraining}. */
+export interface RunResult {
+  metrics: Metrics;
+  /** True when the run stopped early on the signal. */
+  interrupted: boolean;
+}
+
+interface Snapshot {
+  params: Float32Array;
+  state: TrainState;
+}
+
+const finite = (r: Record<string, number>) => Object.values(r).every(Number.isFinite);
+
+async function readJsonl(path: string): Promise<LogRecord[]> {
+  try {
+    const text = await Deno.readTextFile(path);
+    return text.split("\n").filter((l) => l.trim()).map((l) => JSON.parse(l));
+  } catch {
+    return [];
+  }
+}
+
+/** Loads a run folder's config and checkpoint for `--resume`. */
+export async function loadRun(dir: string): Promise<{ config: TrainConfig; model: Model }> {
+  let config: TrainConfig;
+  try {
+    config = JSON.parse(await Deno.readTextFile(`${dir}/config.json`));
+  } catch {
+    throw new UserError(
+      "--resume",
+      `Cannot read ${dir}/config.json; --resume needs a folder written by \`train\`.`,
+    );
+  }
+  const model = await loadModel(`${dir}/model.json`);
+  if (!model.state || typeof (model.state as Partial<TrainState>).step !== "number") {
+    throw new UserError(
+      "--resume",
+      `${dir}/model.json holds no training state; it was not written by \`train\`.`,
+    );
+  }
+  return { config, model };
+}
+
+/** Trains `config` on `engine`, writing the run folder; see {@linkcode RunOptions}. */
+export async function runTraining(
+  engine: Engine,
+  config: TrainConfig,
+  o: RunOptions,
+): Promise<RunResult> {
+  const out = o.out;
+  let model: Model | undefined;
+  if (o.resume) {
+    const saved = await loadRun(out);
+    model = saved.model;
+  }
+  await Deno.mkdir(out, { recursive: true });
+  await writeFileAtomic(`${out}/config.json`, JSON.stringify(config, null, 2) + "\n");
+  const trainer = await Trainer.create(engine, config, model);
+  try {
+    return await train(trainer, model, o);
+  } finally {
+    await trainer.dispose();
+  }
+}
+
+async function train(
+  trainer: Trainer,
+  model: Model | undefined,
+  o: RunOptions,
+): Promise<RunResult> {
+  const c = trainer.config, out = o.out, engine = trainer.engine;
+  if (model?.state) trainer.restore(model.state as unknown as TrainState);
+  const logPath = `${out}/log.jsonl`;
+  const history = o.resume ? (await readJsonl(logPath)).filter((r) => r.step <= trainer.step) : [];
+  await writeFileAtomic(logPath, history.map((r) => JSON.stringify(r) + "\n").join(""));
+  const logFile = await Deno.open(logPath, { append: true });
+  const wallOffset = history.at(-1)?.wall_s ?? 0;
+  const t0 = performance.now();
+  const wall = () => wallOffset + (performance.now() - t0) / 1000;
+  let snapshot: Snapshot = { params: await trainer.params(), state: await trainer.state() };
+  let rollbacks = 0, interrupted = false;
+  let lastLog = { step: trainer.step, time: performance.now() };
+  const startStep = trainer.step;
+  try {
+    while (trainer.step < c.steps) {
+      if (o.signal?.aborted) {
+        interrupted = true;
+        break;
+      }
+      await trainer.advance();
+      const s = trainer.step;
+      const logNow = s % c.logEvery === 0 || s === c.steps;
+      if (!logNow) continue;
+      const l = await trainer.losses();
+      if (!finite(l.loss) || !finite(l.weights)) {
+        const bad = !finite(l.loss) ? "loss" : "NTK weights";
+        if (o.onNan === "rollback" && rollbacks < (o.maxRollbacks ?? 3)) {
+          rollbacks++;
+          trainer.setParams(snapshot.params);
+          trainer.restore(snapshot.state);
+          trainer.lrScale = snapshot.state.lrScale / 2;
+          console.error(
+            `\nThe ${bad} became NaN/Inf before step ${s}; rolled back to step ${trainer.step} with learning rate ×${trainer.lrScale} (rollback ${rollbacks}).`,
+          );
+          continue;
+        }
+        throw new UserError(
+          "--lr",
+          `The ${bad} became NaN/Inf before step ${s}; the last good checkpoint (step ${snapshot.state.step}) is kept in ${out}/model.json: lower --lr or use --on-nan rollback.`,
+        );
+      }
+      const rel = await trainer.relL2();
+      const rec: LogRecord = {
+        step: s,
+        wall_s: wall(),
+        loss: l.loss,
+        total: l.total,
+        weights: l.weights,
+        rel_l2: rel,
+      };
+      await logFile.write(new TextEncoder().encode(JSON.stringify(rec) + "\n"));
+      snapshot = { params: await trainer.params(), state: await trainer.state() };
+      const now = performance.now();
+      const rate = (s - lastLog.step) / ((now - lastLog.time) / 1000);
+      lastLog = { step: s, time: now };
+      o.onProgress?.({
+        ...rec,
+        steps: c.steps,
+        stepsPerSecond: rate,
+        etaSeconds: (c.steps - s) / rate,
+      });
+      if (o.checkpointEvery && s % o.checkpointEvery === 0) {
+        await writeSnapshot(out, c, snapshot);
+      }
+    }
+  } finally {
+    logFile.close();
+  }
+  // The last logged state is known finite; a state after it was checked by nothing.
+  await writeSnapshot(
+    out,
+    c,
+    snapshot.state.step === trainer.step || !interrupted ? snapshot : {
+      params: await trainer.params(),
+      state: await trainer.state(),
+    },
+  );
+  const l = await trainer.losses();
+  const metrics: Metrics = {
+    problem: c.problem,
+    steps: trainer.step,
+    wall_s: wall(),
+    rel_l2: await trainer.relL2(),
+    loss: l.loss,
+    weights: l.weights,
+    adapter: adapterLine(engine.adapter),
+    weighting: c.weighting,
+    steps_per_s: (trainer.step - startStep) / ((performance.now() - t0) / 1000),
+  };
+  await writeFileAtomic(`${out}/metrics.json`, JSON.stringify(metrics, null, 2) + "\n");
+  if (!o.noReport) await writeReport(trainer, metrics, await readJsonl(logPath), out);
+  return { metrics, interrupted };
+}
+
+async function writeSnapshot(out: string, c: TrainConfig, s: Snapshot): Promise<void> {
+  await writeFileAtomic(
+    `${out}/model.json`,
+    modelToJson({
+      problem: c.problem,
+      sizes: c.sizes,
+      activation: c.activation,
+      params: s.params,
+      state: s.state as unknown as Record<string, unknown>,
+    }),
+  );
+}
+
+const fmt = (v: number) => Number.isFinite(v) ? v.toExponential(3) : String(v);
+
+async function writeReport(
+  trainer: Trainer,
+  m: Metrics,
+  log: LogRecord[],
+  out: string,
+): Promise<void> {
+  const p = trainer.problem, c = trainer.config;
+  const pngs: string[] = [];
+  if (p.grid.length === 2) {
+    const [rows, cols] = p.grid;
+    const u = await trainer.predictGrid();
+    const ex = trainer.gridExact;
+    const err = Float64Array.from(u, (v, i) => Math.abs(v - ex[i]));
+    const lo = Math.min(...ex), hi = Math.max(...ex);
+    await Deno.writeFile(
+      `${out}/solution.png`,
+      heatmapsPng(
+        [
+          {
+            title: "prediction",
+            values: u,
+            min: lo,
+            max: hi,
+            yLabel: p.inputs[0],
+            xLabel: p.inputs[1],
+          },
+          { title: "exact", values: ex, min: lo, max: hi, xLabel: p.inputs[1] },
+          { title: "abs error", values: err, colormap: "magma", xLabel: p.inputs[1] },
+        ],
+        rows,
+        cols,
+      ),
+    );
+    pngs.push("solution.png");
+  } else if (p.grid.length === 1) {
+    const u = await trainer.predictGrid();
+    const xs = Array.from({ length: p.grid[0] }, (_, i) => i);
+    await Deno.writeFile(
+      `${out}/solution.png`,
+      lineChartPng([
+        { name: "prediction", x: xs, y: u },
+        { name: "exact", x: xs, y: trainer.gridExact },
+      ], { title: "u on the evaluation grid", xLabel: "grid index" }),
+    );
+    pngs.push("solution.png");
+  }
+  if (log.length > 0) {
+    const steps = log.map((r) => r.step);
+    const groups = Object.keys(log[0].loss);
+    await Deno.writeFile(
+      `${out}/loss.png`,
+      lineChartPng([
+        ...groups.map((g) => ({ name: `loss ${g}`, x: steps, y: log.map((r) => r.loss[g]) })),
+        { name: "rel L2 error", x: steps, y: log.map((r) => r.rel_l2 ?? NaN) },
+      ], { title: "losses and error", logY: true, xLabel: "step" }),
+    );
+    await Deno.writeFile(
+      `${out}/weights.png`,
+      lineChartPng(
+        groups.map((g) => ({ name: `lambda ${g}`, x: steps, y: log.map((r) => r.weights[g]) })),
+        { title: "loss weights", logY: true, xLabel: "step" },
+      ),
+    );
+    pngs.push("loss.png", "weights.png");
+  }
+  const lines = [
+    `# sketchpinn run: ${p.name}`,
+    "",
+    `${p.doc}`,
+    "",
+    `- adapter: ${m.adapter}`,
+    `- network: ${
+      c.sizes.join(", ")
+    } (${c.activation}), optimizer ${c.optimizer}, lr ${c.lr} ×${c.decay} every ${c.decaySteps} steps`,
+    `- weighting: ${c.weighting}${
+      ["jvp", "pc", "hutch"].includes(c.weighting)
+        ? ` (k = ${c.k}, Δt = ${c.dt}, β = ${c.beta})`
+        : ""
+    }, updated every ${c.every} step(s)`,
+    `- points: ${
+      Object.entries(trainer.counts).map(([g, n]) => `${g} = ${n}`).join(", ")
+    }, resampled every ${c.resample || "never"} step(s)`,
+    `- steps: ${m.steps} in ${m.wall_s.toFixed(1)} s (${m.steps_per_s.toFixed(2)} steps/s)`,
+    "",
+    "| metric | value |",
+    "| --- | --- |",
+    `| relative L2 error | ${fmt(m.rel_l2)} |`,
+    ...Object.entries(m.loss).map(([g, v]) => `| loss ${g} | ${fmt(v)} |`),
+    ...Object.entries(m.weights).map(([g, v]) => `| λ ${g} | ${fmt(v)} |`),
+    "",
+    ...pngs.map((f) => `![${f}](${f})`),
+    "",
+  ];
+  await writeFileAtomic(`${out}/report.md`, lines.join("\n"));
+}

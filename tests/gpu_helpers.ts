@@ -1,0 +1,112 @@
+/**
+ * Shared pieces of the GPU tests: a made-up d = 3 problem with nonlinear
+ * residuals, test parameters with non-zero biases, deterministic test vectors and
+ * the ∞-norm closeness check the engine's acceptance criteria are written in.
+ *
+ * @module
+ */
+import { E } from "../src/problems/expr.ts";
+import type { Problem } from "../src/problems/problem.ts";
+import { paramLayout } from "../src/model.ts";
+import { xavierInit } from "../src/model.ts";
+import { gaussianAt } from "../src/random.ts";
+import { assertAllClose } from "./assert_close.ts";
+
+/**
+ * d = 3 test problem. "r" reads all seven channels (u, three first and three pure
+ * second derivatives) with a u³ term and products of channels; "s" has a channel
+ * set whose first-derivative directions are [2, 0, 1] with only direction 2 owning
+ * a second derivative; "b" reads u alone.
+ */
+export const cube3: Problem = {
+  name: "cube3",
+  inputs: ["x", "y", "z"],
+  domain: [[0, 1], [0, 1], [0, 1]],
+  doc: "test problem, d = 3",
+  exact: () => 0,
+  grid: [3, 3, 3],
+  sizes: [3, 8, 1],
+  groups: [
+    {
+      name: "r",
+      doc: "u_xx + u_yy + u_zz + u_x u_y + sin(x) u_z + u³ − x y z",
+      residual: E.add(
+        E.d2u(0),
+        E.d2u(1),
+        E.d2u(2),
+        E.mul(E.du(0), E.du(1)),
+        E.mul(E.sin(E.x(0)), E.du(2)),
+        E.pow(E.u(), 3),
+      ),
+      target: ([x, y, z]) => x * y * z,
+      sampleDim: 3,
+      sample: (u) => [...u],
+      defaultN: 16,
+    },
+    {
+      name: "s",
+      doc: "u_zz + u u_x − z u_y² + u³",
+      residual: E.add(
+        E.sub(E.add(E.d2u(2), E.mul(E.du(0), E.u())), E.mul(E.x(2), E.pow(E.du(1), 2))),
+        E.pow(E.u(), 3),
+      ),
+      sampleDim: 3,
+      sample: (u) => [...u],
+      defaultN: 16,
+    },
+    {
+      name: "b",
+      doc: "u − sin(y) on z = 0",
+      residual: E.u(),
+      target: ([, y]) => Math.sin(y),
+      sampleDim: 2,
+      sample: ([a, b]) => [a, b, 0],
+      defaultN: 16,
+    },
+  ],
+};
+
+/** Xavier weights plus non-zero biases, so bias gradients and tangents are exercised. */
+export function testParams(sizes: number[], seed: number): Float32Array {
+  const p = xavierInit(sizes, seed);
+  for (const lay of paramLayout(sizes).layers) {
+    for (let o = 0; o < lay.out; o++) p[lay.b + o] = 0.3 * gaussianAt(seed, 77, 0, 1, lay.b + o);
+  }
+  return p;
+}
+
+/** A deterministic standard-normal test vector (not the engine's direction stream). */
+export const gaussianVector = (n: number, seed: number, dir = 0): Float64Array =>
+  Float64Array.from({ length: n }, (_, i) => gaussianAt(seed, 99, 0, dir, i));
+
+/** ‖v‖∞. */
+export const infNorm = (v: ArrayLike<number>): number => {
+  let m = 0;
+  for (let i = 0; i < v.length; i++) m = Math.max(m, Math.abs(v[i]));
+  return m;
+};
+
+/** Σ a_i b_i in float64. */
+export const dot = (a: ArrayLike<number>, b: ArrayLike<number>): number => {
+  let s = 0;
+  for (let i = 0; i < a.length; i++) s += a[i] * b[i];
+  return s;
+};
+
+/**
+ * The acceptance criterion of the engine: ‖actual − expected‖∞ / max(1, ‖expected‖∞)
+ * ≤ tol. Reported through {@linkcode assertAllClose} (max errors, first bad index).
+ */
+export function assertRelInf(
+  actual: ArrayLike<number>,
+  expected: ArrayLike<number>,
+  tol: number,
+  name: string,
+): void {
+  assertAllClose(actual, expected, { rtol: 0, atol: tol * Math.max(1, infNorm(expected)), name });
+}
+
+/** The groups' values of a per-group record concatenated in `names` order. */
+export function flatten(rec: Record<string, ArrayLike<number>>, names: string[]): Float64Array {
+  return Float64Array.from(names.flatMap((n) => Array.from(rec[n])));
+}
