@@ -61,7 +61,9 @@ struct Params {
 @group(0) @binding(14) var<storage, read> rhs: array<vec4<f32>>;
 @group(0) @binding(15) var<storage, read_write> outv: array<vec4<f32>>;
 
-fn tri(c: u32, d: u32) -> u32 {
+// Full C×C Gram matrices with constant loop bounds: a triangular loop would not
+// unroll, and dynamically indexed accumulators leave registers.
+fn gi(c: u32, d: u32) -> u32 {
   return c * C + d;
 }
 
@@ -79,8 +81,8 @@ fn gramNorms(@builtin(global_invocation_id) gid: vec3<u32>) {
       v[c] = dz[r * P.ld4 + P.col4 + c * P.np4 + pv];
     }
     for (var c = 0u; c < C; c++) {
-      for (var d = c; d < C; d++) {
-        gz[tri(c, d)] = fma(v[c], v[d], gz[tri(c, d)]);
+      for (var d = 0u; d < C; d++) {
+        gz[gi(c, d)] = fma(v[c], v[d], gz[gi(c, d)]);
       }
     }
   }
@@ -90,17 +92,14 @@ fn gramNorms(@builtin(global_invocation_id) gid: vec3<u32>) {
       v[c] = a[r * P.ld4 + P.col4 + c * P.np4 + pv];
     }
     for (var c = 0u; c < C; c++) {
-      for (var d = c; d < C; d++) {
-        ga[tri(c, d)] = fma(v[c], v[d], ga[tri(c, d)]);
+      for (var d = 0u; d < C; d++) {
+        ga[gi(c, d)] = fma(v[c], v[d], ga[gi(c, d)]);
       }
     }
   }
   var s = vec4<f32>(0.0);
-  for (var c = 0u; c < C; c++) {
-    s += gz[tri(c, c)] * ga[tri(c, c)];
-    for (var d = c + 1u; d < C; d++) {
-      s += 2.0 * gz[tri(c, d)] * ga[tri(c, d)];
-    }
+  for (var c = 0u; c < C * C; c++) {
+    s = fma(gz[c], ga[c], s);
   }
   if (P.accumulate != 0u) {
     s += norms[P.pointOff4 + pv];
