@@ -13,7 +13,11 @@ import { UserError } from "../src/errors.ts";
 /** Flag kinds. */
 export type FlagKind = "string" | "boolean";
 
-/** Edit distance, for "did you mean" suggestions. */
+/**
+ * Edit distance with adjacent transpositions counting as one edit (optimal string
+ * alignment), for "did you mean" suggestions: a swapped pair such as --stpes is
+ * one edit from --steps, not two (which would tie it with --sizes).
+ */
 export function editDistance(a: string, b: string): number {
   const d = Array.from({ length: a.length + 1 }, (_, i) => [i, ...Array(b.length).fill(0)]);
   for (let j = 1; j <= b.length; j++) d[0][j] = j;
@@ -24,6 +28,9 @@ export function editDistance(a: string, b: string): number {
         d[i][j - 1] + 1,
         d[i - 1][j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1),
       );
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) {
+        d[i][j] = Math.min(d[i][j], d[i - 2][j - 2] + 1);
+      }
     }
   }
   return d[a.length][b.length];
@@ -49,7 +56,7 @@ export function parseFlags(
   for (const a of args) {
     if (!a.startsWith("--")) continue;
     const name = a.slice(2).split("=")[0];
-    if (!(name in flags)) {
+    if (!Object.hasOwn(flags, name)) {
       const near = nearest(name, names);
       throw new UserError(
         `--${name}`,
@@ -59,9 +66,20 @@ export function parseFlags(
       );
     }
   }
+  // parseArgs reads "--lr -1" as a flag missing its value; join a negative number to
+  // its flag so that the range check explains what is wrong with it.
+  const joined: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i], next = args[i + 1];
+    const name = a.startsWith("--") && !a.includes("=") ? a.slice(2) : "";
+    if (flags[name] === "string" && next !== undefined && /^-\.?\d/.test(next)) {
+      joined.push(`${a}=${next}`);
+      i++;
+    } else joined.push(a);
+  }
   try {
     const { values, positionals } = parseArgs({
-      args,
+      args: joined,
       options: Object.fromEntries(names.map((n) => [n, { type: flags[n] }])),
       strict: true,
       allowPositionals: true,
@@ -77,10 +95,14 @@ export function parseFlags(
     return values as Record<string, string | boolean | undefined>;
   } catch (e) {
     if (e instanceof UserError) throw e;
-    const m = String((e as Error).message).match(/--([\w-]+)/);
+    const msg = String((e as Error).message);
+    const m = msg.match(/--([\w-]+)/);
+    if (m && /argument (is ambiguous|missing)/.test(msg)) {
+      throw new UserError(`--${m[1]}`, `--${m[1]} needs a value; see \`${command} --help\`.`);
+    }
     throw new UserError(
       m ? `--${m[1]}` : command,
-      `${(e as Error).message.split("\n")[0].replace(/\.$/, "")}; see \`${command} --help\`.`,
+      `${msg.split("\n")[0].replace(/\.$/, "")}; see \`${command} --help\`.`,
     );
   }
 }

@@ -34,7 +34,7 @@ Commands (each also a deno task):
 Run \`<command> --help\` for its flags. Problems: ${Object.keys(problems).join(", ")}.`,
   train: `train [--problem wave] [--sizes 2,128,128,128,1] [--activation tanh|sin]
       [--optimizer adam|gd] [--lr 1e-3] [--decay 0.9] [--decay-steps 1000] [--steps 4000]
-      [--n r=1024,u=256,ut=256] [--resample 1] [--weighting none|fixed|exact|jvp|pc|hutch|gradnorm]
+      [--n r=1024,u=256,ut=256] [--resample 1] [--sampler uniform|sobol] [--weighting none|fixed|exact|jvp|pc|hutch|gradnorm]
       [--weights r=1,u=10] [--k 1] [--dt 1e-2] [--central] [--beta 0.9] [--every 1] [--seed 0]
       [--log-every 100] [--checkpoint-every 500] [--on-nan stop|rollback]
       [--out runs/<problem>-<weighting>] [--config FILE] [--resume DIR] [--json] [--quiet]`,
@@ -72,6 +72,7 @@ const TRAIN_FLAGS = {
   steps: "string",
   n: "string",
   resample: "string",
+  sampler: "string",
   weighting: "string",
   weights: "string",
   k: "string",
@@ -96,6 +97,25 @@ const CONFIG_KEYS = Object.keys(TRAIN_FLAGS).filter((k) =>
   !["config", "resume", "json", "help", "quiet"].includes(k)
 );
 
+/** The problem named by `--problem`, or one sentence naming the flag and the choices. */
+function problemFlag(v: string) {
+  return getProblem(choiceFlag("problem", v, Object.keys(problems)));
+}
+
+/** Throws unless every group named by `--weights` is one of the problem's. */
+function checkWeightGroups(problem: { name: string }, groups: string[], weights: object): void {
+  for (const g of Object.keys(weights)) {
+    if (!groups.includes(g)) {
+      throw new UserError(
+        "--weights",
+        `--weights names group "${g}", which problem ${problem.name} lacks; its groups are ${
+          groups.join(", ")
+        }.`,
+      );
+    }
+  }
+}
+
 /** Applies one setting (from a flag or a config file) to the config and run options. */
 function applySetting(c: TrainConfig, run: RunSettings, key: string, raw: unknown): void {
   const v = Array.isArray(raw)
@@ -105,7 +125,7 @@ function applySetting(c: TrainConfig, run: RunSettings, key: string, raw: unknow
     : String(raw);
   switch (key) {
     case "problem":
-      c.problem = getProblem(v).name;
+      c.problem = problemFlag(v).name;
       break;
     case "sizes":
       c.sizes = listFlag(key, v);
@@ -134,6 +154,9 @@ function applySetting(c: TrainConfig, run: RunSettings, key: string, raw: unknow
     case "resample":
       c.resample = intFlag(key, v, 0);
       break;
+    case "sampler":
+      c.sampler = choiceFlag(key, v, ["uniform", "sobol"] as const);
+      break;
     case "weighting":
       c.weighting = choiceFlag(key, v, WEIGHTINGS);
       break;
@@ -147,7 +170,13 @@ function applySetting(c: TrainConfig, run: RunSettings, key: string, raw: unknow
       c.dt = numFlag(key, v, { positive: true });
       break;
     case "central":
-      c.central = raw === true || v === "true";
+      if (v !== "true" && v !== "false") {
+        throw new UserError(
+          "--central",
+          `--central must be true or false; got ${JSON.stringify(raw)}.`,
+        );
+      }
+      c.central = v === "true";
       break;
     case "beta":
       c.beta = numFlag(key, v, { lo: 0, hi: 0.9999 });
@@ -206,7 +235,7 @@ async function readConfigFile(path: string): Promise<Record<string, unknown>> {
       const near = nearest(k, CONFIG_KEYS);
       throw new UserError(
         "--config",
-        `Config file ${path} has unknown key "${k}"${near ? `; did you mean "${near}"?` : ""}.`,
+        `Config file ${path} has unknown key "${k}"${near ? `; did you mean "${near}"?` : "."}`,
       );
     }
     const ok = typeof v === "string" || typeof v === "number" || typeof v === "boolean" ||
@@ -242,9 +271,10 @@ async function cmdTrain(args: string[]): Promise<number> {
   const config: TrainConfig = structuredClone(DEFAULT_CONFIG);
   const run: RunSettings = { checkpointEvery: 500, onNan: "stop" };
   let resume = false;
+  let saved: TrainConfig | undefined;
   if (typeof f.resume === "string") {
-    const saved = await loadRun(f.resume);
-    Object.assign(config, saved.config);
+    saved = (await loadRun(f.resume)).config;
+    Object.assign(config, saved);
     run.out = f.resume;
     resume = true;
   }
@@ -252,7 +282,12 @@ async function cmdTrain(args: string[]): Promise<number> {
   if (typeof f.config === "string") {
     const file = await readConfigFile(f.config);
     for (const [k, v] of Object.entries(file)) {
-      applySetting(config, run, k, v);
+      try {
+        applySetting(config, run, k, v);
+      } catch (e) {
+        if (!(e instanceof UserError)) throw e;
+        throw new UserError("--config", `Config file ${f.config}, key "${k}": ${e.message}`);
+      }
       applied.add(k);
     }
   }
@@ -263,10 +298,34 @@ async function cmdTrain(args: string[]): Promise<number> {
       applied.add(k);
     }
   }
+  if (resume) {
+    if (run.out !== f.resume) {
+      throw new UserError(
+        "--out",
+        `--resume continues the run in its own folder ${f.resume}; drop --out (or copy the folder and resume the copy).`,
+      );
+    }
+    for (
+      const [flag, key] of [["problem", "problem"], ["sizes", "sizes"], [
+        "activation",
+        "activation",
+      ]] as const
+    ) {
+      if (applied.has(flag) && String(config[key]) !== String(saved![key])) {
+        throw new UserError(
+          `--${flag}`,
+          `${f.resume} was trained with --${flag} ${
+            saved![key]
+          }; --resume cannot change it (drop --${flag}, or start a new run with another --out).`,
+        );
+      }
+    }
+  }
   const problem = getProblem(config.problem);
   if (!applied.has("sizes") && !resume) config.sizes = [...problem.sizes];
   validateSizes(config.sizes, problem.inputs.length);
   resolveCounts(problem, config.n);
+  checkWeightGroups(problem, problem.groups.map((g) => g.name), config.weights);
   if (config.weighting === "fixed" && Object.keys(config.weights).length === 0) {
     throw new UserError(
       "--weights",
@@ -324,6 +383,14 @@ async function modelAndPoints(f: Record<string, string | boolean | undefined>) {
     );
   }
   const model: Model = await loadModel(f.model);
+  if (!Object.hasOwn(problems, model.problem)) {
+    throw new UserError(
+      f.model,
+      `Model file ${f.model} names unknown problem "${model.problem}"; choose one of ${
+        Object.keys(problems).join(", ")
+      }.`,
+    );
+  }
   const problem = getProblem(model.problem);
   validateSizes(model.sizes, problem.inputs.length, f.model);
   const points = await loadPoints(problem, f.points);
@@ -341,11 +408,7 @@ async function cmdEval(args: string[]): Promise<number> {
   if (f.help) return help("eval");
   const { model, problem, points } = await modelAndPoints(f);
   const weights = typeof f.weights === "string" ? mapFlag("weights", f.weights, false) : {};
-  for (const g of Object.keys(weights)) {
-    if (!(g in points)) {
-      throw new UserError("--weights", `Problem ${problem.name} has no group "${g}".`);
-    }
-  }
+  checkWeightGroups(problem, Object.keys(points), weights);
   const engine = await Engine.create();
   try {
     const counts = Object.fromEntries(Object.entries(points).map(([g, p]) => [g, p.length]));
@@ -472,7 +535,7 @@ async function cmdInit(args: string[]): Promise<number> {
     help: "boolean",
   });
   if (f.help) return help("init");
-  const problem = getProblem((f.problem as string) ?? "wave");
+  const problem = problemFlag((f.problem as string) ?? "wave");
   const sizes = typeof f.sizes === "string" ? listFlag("sizes", f.sizes) : [...problem.sizes];
   validateSizes(sizes, problem.inputs.length);
   const activation = choiceFlag(
@@ -485,7 +548,8 @@ async function cmdInit(args: string[]): Promise<number> {
     throw new UserError("--out", "Give the model file to write with --out M.json.");
   }
   const params = xavierInit(sizes, seed);
-  await saveModel(f.out, { problem: problem.name, sizes, activation, params });
+  const path = f.out;
+  await writing(path, () => saveModel(path, { problem: problem.name, sizes, activation, params }));
   out(
     Boolean(f.json),
     { out: f.out, params: params.length },
@@ -504,19 +568,41 @@ async function cmdPoints(args: string[]): Promise<number> {
     help: "boolean",
   });
   if (f.help) return help("points");
-  const problem = getProblem((f.problem as string) ?? "wave");
+  const problem = problemFlag((f.problem as string) ?? "wave");
   const counts = resolveCounts(problem, typeof f.n === "string" ? mapFlag("n", f.n, true) : {});
   const seed = f.seed !== undefined ? intFlag("seed", f.seed as string, 0) : 0;
   if (typeof f.out !== "string") {
     throw new UserError("--out", "Give the points file to write with --out P.json.");
   }
-  await writeFileAtomic(f.out, JSON.stringify(samplePoints(problem, counts, seed)));
+  const path = f.out;
+  await writing(
+    path,
+    () => writeFileAtomic(path, JSON.stringify(samplePoints(problem, counts, seed))),
+  );
   out(
     Boolean(f.json),
     { out: f.out, counts },
     `wrote ${f.out} (${Object.entries(counts).map(([g, n]) => `${g}=${n}`).join(", ")})`,
   );
   return 0;
+}
+
+/** Runs `write`, turning a file-system failure into one sentence naming `--out`. */
+async function writing(path: string, write: () => Promise<void>): Promise<void> {
+  try {
+    await write();
+  } catch (e) {
+    if (
+      !(e instanceof Deno.errors.NotFound || e instanceof Deno.errors.PermissionDenied ||
+        e instanceof Deno.errors.IsADirectory || e instanceof Deno.errors.NotADirectory)
+    ) throw e;
+    throw new UserError(
+      "--out",
+      `Cannot write ${path} (${
+        e.message.split(":")[0]
+      }); check that its folder exists and is writable.`,
+    );
+  }
 }
 
 function help(cmd: string): number {

@@ -87,24 +87,26 @@ export class BufferPool {
   }
 }
 
-/** Reads `size` bytes of `buf` (which needs COPY_SRC) back to the CPU. */
+/** Reads `size` bytes of `buf` (which needs COPY_SRC) back through a pooled staging buffer. */
 export async function readBuffer(
   device: GPUDevice,
+  pool: BufferPool,
   buf: GPUBuffer,
   offset = 0,
   size = buf.size - offset,
 ): Promise<ArrayBuffer> {
-  const staging = device.createBuffer({
-    label: `Readback(${buf.label})`,
+  const staging = pool.acquire(
+    "readback",
     size,
-    usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST,
-  });
-  const enc = device.createCommandEncoder({ label: "readback" });
+    GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST,
+    false,
+  );
+  const enc = device.createCommandEncoder({ label: `readback(${buf.label})` });
   enc.copyBufferToBuffer(buf, offset, staging, 0, size);
   device.queue.submit([enc.finish()]);
-  await staging.mapAsync(GPUMapMode.READ);
-  const out = staging.getMappedRange().slice(0);
+  await staging.mapAsync(GPUMapMode.READ, 0, size);
+  const out = staging.getMappedRange(0, size).slice(0);
   staging.unmap();
-  staging.destroy();
+  void pool.release(staging);
   return out;
 }

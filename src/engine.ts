@@ -36,6 +36,9 @@ export class Engine {
   readonly pool: BufferPool;
   readonly #uniformDefs = new Map<string, ReturnType<typeof makeShaderDataDefinitions>>();
   #lost: string | null = null;
+  #uncaptured: string | null = null;
+  /** Counters: queue submits and uniform buffers created (pool buffers are in `pool.stats`). */
+  readonly counters = { submits: 0, uniforms: 0 };
 
   private constructor(gpu: Gpu) {
     this.gpu = gpu;
@@ -44,6 +47,11 @@ export class Engine {
     this.pool = new BufferPool(this.device);
     this.device.lost.then((info) => {
       if (info.reason !== "destroyed") this.#lost = info.message || String(info.reason);
+    });
+    // Errors nobody captured in an error scope (a validation error of a planned
+    // dispatch, an out-of-memory) end the next submit with their message.
+    this.device.addEventListener("uncapturederror", (ev) => {
+      this.#uncaptured ??= (ev as GPUUncapturedErrorEvent).error.message;
     });
   }
 
@@ -115,6 +123,7 @@ export class Engine {
   /** A uniform buffer with kernel `name`'s struct `P`, laid out by webgpu-utils from the WGSL. */
   uniform(name: KernelName, values: Record<string, number>, label: string): GPUBuffer {
     const data = this.uniformBytes(name, values);
+    this.counters.uniforms++;
     const buf = this.device.createBuffer({
       label: `Uniform.${label}`,
       size: data.byteLength,
@@ -195,6 +204,7 @@ export class Engine {
     for (const s of seqs) this.encode(pass, s);
     pass.end();
     this.device.queue.submit([enc.finish()]);
+    this.counters.submits++;
   }
 
   /** Releases the device and every pooled buffer. */

@@ -36,8 +36,27 @@ const taylor = (entry: string, bindings: Record<number, BindingKind>): KernelDef
   bindings: { 0: "uniform", 1: "read", ...bindings },
 });
 
+/** Name of a registered kernel. */
+export type KernelName =
+  | "taylorForward"
+  | "taylorBackward"
+  | "taylorTangent"
+  | "weightGrad"
+  | "residual"
+  | "gramNorms"
+  | "tangentResidual"
+  | "groupSums"
+  | "ntkWeights"
+  | "fdTangent"
+  | "adam"
+  | "gatherGradient"
+  | "packWeights"
+  | "perturb"
+  | "directions"
+  | "residualNoise";
+
 /** Every kernel of the engine. */
-export const KERNELS = {
+export const KERNELS: Record<KernelName, KernelDef> = {
   taylorForward: taylor("taylorForward", { 2: "read", 3: "rw", 4: "rw" }),
   taylorBackward: taylor("taylorBackward", { 5: "read", 6: "read", 7: "rw" }),
   taylorTangent: taylor("taylorTangent", { 2: "read", 8: "read", 9: "read", 6: "read", 10: "rw" }),
@@ -129,10 +148,7 @@ export const KERNELS = {
     common: false,
     bindings: { 0: "uniform", 3: "read", 4: "rw", 5: "rw" },
   },
-} satisfies Record<string, KernelDef>;
-
-/** Name of a registered kernel. */
-export type KernelName = keyof typeof KERNELS;
+};
 
 /** What selects a compiled variant of a kernel. */
 export interface Variant {

@@ -38,26 +38,42 @@ export function paramLayout(sizes: readonly number[]): { layers: LayerLayout[]; 
 /** Limits the engine supports (hidden layers and widths). */
 export const MAX_HIDDEN_LAYERS = 8, MAX_WIDTH = 512, MAX_INPUT_DIM = 3;
 
-/** Checks sizes [d, W…, m] against what the engine supports. */
+/**
+ * Checks sizes [d, W…, m] against what the engine supports; `input` (a flag, or a
+ * model file's path) is named in the message.
+ */
 export function validateSizes(sizes: readonly number[], inputDim: number, input = "--sizes"): void {
+  const what = input.startsWith("--") ? input : `Model file ${input}, "sizes"`;
   check(
     Array.isArray(sizes) && sizes.every((s) => Number.isInteger(s) && s > 0),
     input,
-    `Sizes must be positive whole numbers such as 2,128,128,128,1; got ${JSON.stringify(sizes)}.`,
+    `${what}: sizes must be positive whole numbers such as 2,128,128,128,1; got ${
+      JSON.stringify(sizes)
+    }.`,
   );
   check(
     sizes.length >= 3 && sizes.length - 2 <= MAX_HIDDEN_LAYERS,
     input,
-    `Sizes need 1 to ${MAX_HIDDEN_LAYERS} hidden layers (e.g. 2,64,64,1); got ${sizes.length - 2}.`,
+    `${what}: give 1 to ${MAX_HIDDEN_LAYERS} hidden layers (e.g. 2,64,64,1); got ${
+      sizes.length - 2
+    }.`,
   );
   check(
     sizes[0] === inputDim,
     input,
-    `The first size must be the problem's input dimension ${inputDim}; got ${sizes[0]}.`,
+    `${what}: the first size must be the problem's input dimension ${inputDim}; got ${sizes[0]}.`,
   );
-  check(sizes.at(-1) === 1, input, `The last size must be 1 (one output); got ${sizes.at(-1)}.`);
+  check(
+    sizes.at(-1) === 1,
+    input,
+    `${what}: the last size must be 1 (one output); got ${sizes.at(-1)}.`,
+  );
   const wide = sizes.slice(1, -1).find((w) => w > MAX_WIDTH);
-  check(wide === undefined, input, `Hidden widths must be at most ${MAX_WIDTH}; got ${wide}.`);
+  check(
+    wide === undefined,
+    input,
+    `${what}: hidden widths must be at most ${MAX_WIDTH}; got ${wide}.`,
+  );
 }
 
 /** Xavier-normal weights (std √(2/(in+out))) and zero biases, from a seed. */

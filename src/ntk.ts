@@ -59,6 +59,9 @@ export const defaultK = (m: NtkMethod): number => m === "jvp" ? 8 : 1;
 /** Default finite-difference step of pc and hutch. */
 export const DEFAULT_DT = 1e-2;
 
+/** Default step of the Hutchinson estimator: its step is Δt·Jᵀz, and ‖Jᵀz‖ grows with N and width. */
+export const DEFAULT_HUTCH_DT = 1e-3;
+
 /**
  * Estimates Tr K_jj per group at the plan's current parameters and points.
  * Directions are processed in chunks of `plan.directions`.
@@ -68,7 +71,7 @@ export async function estimateTraces(plan: Plan, o: NtkOptions): Promise<Record<
   const G = plan.G, e = plan.engine;
   if (o.method === "exact") return (await plan.exactNorms()).traces;
   const k = o.k ?? defaultK(o.method);
-  const dt = o.dt ?? DEFAULT_DT;
+  const dt = o.dt ?? (o.method === "hutch" ? DEFAULT_HUTCH_DT : DEFAULT_DT);
   const seed = o.seed ?? 0, step = o.step ?? 0;
   const acc = new Float64Array(G);
   if (o.method === "hutch") {

@@ -314,7 +314,13 @@ export class Plan {
   }
 
   /** Group sums (of squares when `square`) of `rows` rows of a per-point array. */
-  async groupSumsOf(values: GPUBuffer, rows: number, square: boolean, out: GPUBuffer, tag: string) {
+  async groupSumsOf(
+    values: GPUBuffer,
+    rows: number,
+    square: boolean,
+    out: GPUBuffer,
+    tag: string,
+  ): Promise<Dispatch[]> {
     const u = this.#uniform(
       "groupSums",
       { rowStride: this.yStride, G: this.G },
@@ -863,6 +869,7 @@ export class Plan {
   async read(buf: GPUBuffer, offset = 0, count?: number): Promise<Float32Array> {
     const bytes = await readBuffer(
       this.engine.device,
+      this.engine.pool,
       buf,
       offset * 4,
       count === undefined ? undefined : count * 4,

@@ -19,7 +19,7 @@ export function resolveCounts(p: Problem, counts: Counts = {}): Counts {
     check(
       p.groups.some((g) => g.name === name),
       "--n",
-      `Problem ${p.name} has no group "${name}"; its groups are ${
+      `--n names group "${name}", which problem ${p.name} lacks; its groups are ${
         p.groups.map((g) => g.name).join(", ")
       }.`,
     );
@@ -30,22 +30,79 @@ export function resolveCounts(p: Problem, counts: Counts = {}): Counts {
     check(
       Number.isInteger(n) && n > 0,
       "--n",
-      `Group ${g.name} needs a positive whole number of points; got ${n}.`,
+      `--n: group ${g.name} needs a positive whole number of points; got ${n}.`,
     );
     out[g.name] = n;
   }
   return out;
 }
 
-/** Uniform random points per group, reproducible from `seed` (and `round`, for resampling). */
-export function samplePoints(p: Problem, counts: Counts, seed: number, round = 0): Points {
+/** How points are drawn: independent uniform, or a randomly shifted Sobol sequence. */
+export type Sampler = "uniform" | "sobol";
+
+/** Sobol direction numbers (Joe & Kuo) for the first three dimensions: (degree, a, m). */
+const SOBOL_DIMS: [number, number, number[]][] = [[0, 0, []], [1, 0, [1]], [2, 1, [1, 3]]];
+
+function sobolDirections(dim: number): Uint32Array {
+  const v = new Uint32Array(32);
+  if (dim === 0) {
+    for (let k = 0; k < 32; k++) v[k] = 2 ** (31 - k);
+    return v;
+  }
+  const [s, a, m] = SOBOL_DIMS[dim];
+  for (let k = 0; k < s; k++) v[k] = (m[k] * 2 ** (31 - k)) >>> 0;
+  for (let k = s; k < 32; k++) {
+    let x = (v[k - s] ^ (v[k - s] >>> s)) >>> 0;
+    for (let i = 1; i < s; i++) if ((a >>> (s - 1 - i)) & 1) x = (x ^ v[k - i]) >>> 0;
+    v[k] = x;
+  }
+  return v;
+}
+
+/**
+ * n points of the Sobol sequence in [0,1)^dim (dim ≤ 3) with a random digital
+ * shift per dimension (XOR with a word drawn from `rng`), which keeps the net
+ * structure and makes each round an independent randomisation.
+ */
+export function sobolPoints(n: number, dim: number, rng: UniformStream): number[][] {
+  if (dim > SOBOL_DIMS.length) {
+    throw new Error(`Sobol sampling supports up to ${SOBOL_DIMS.length} dimensions`);
+  }
+  const dirs = Array.from({ length: dim }, (_, d) => sobolDirections(d));
+  const shift = Array.from({ length: dim }, () => Math.floor(rng.next() * 2 ** 32) >>> 0);
+  const x = new Uint32Array(dim);
+  const out: number[][] = [];
+  for (let i = 0; i < n; i++) {
+    out.push(Array.from(x, (w, d) => (((w ^ shift[d]) >>> 0) + 0.5) / 2 ** 32));
+    let c = 0, j = i;
+    while (j & 1) {
+      j >>>= 1;
+      c++;
+    }
+    for (let d = 0; d < dim; d++) x[d] = (x[d] ^ dirs[d][c]) >>> 0;
+  }
+  return out;
+}
+
+/**
+ * Points per group, reproducible from `seed` and `round` (resampling draws a new
+ * round): independent uniform draws, or a shifted Sobol sequence per group.
+ */
+export function samplePoints(
+  p: Problem,
+  counts: Counts,
+  seed: number,
+  round = 0,
+  sampler: Sampler = "uniform",
+): Points {
   const out: Points = {};
   p.groups.forEach((g, gi) => {
     const rng = new UniformStream(seed + 7919 * round + 104729 * gi, Stream.points);
-    out[g.name] = Array.from(
-      { length: counts[g.name] },
-      () => g.sample(Array.from({ length: g.sampleDim }, () => rng.next())),
-    );
+    const unit = sampler === "sobol"
+      ? sobolPoints(counts[g.name], g.sampleDim, rng)
+      : Array.from({ length: counts[g.name] }, () =>
+        Array.from({ length: g.sampleDim }, () => rng.next()));
+    out[g.name] = unit.map((u) => g.sample(u));
   });
   return out;
 }

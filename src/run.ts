@@ -76,22 +76,56 @@ async function readJsonl(path: string): Promise<LogRecord[]> {
   }
 }
 
+const finiteList = (v: unknown) =>
+  Array.isArray(v) && v.every((x) => typeof x === "number" && Number.isFinite(x));
+
 /** Loads a run folder's config and checkpoint for `--resume`. */
 export async function loadRun(dir: string): Promise<{ config: TrainConfig; model: Model }> {
-  let config: TrainConfig;
+  let text: string;
   try {
-    config = JSON.parse(await Deno.readTextFile(`${dir}/config.json`));
+    text = await Deno.readTextFile(`${dir}/config.json`);
   } catch {
     throw new UserError(
       "--resume",
       `Cannot read ${dir}/config.json; --resume needs a folder written by \`train\`.`,
     );
   }
+  let config: TrainConfig;
+  try {
+    config = JSON.parse(text);
+  } catch (e) {
+    throw new UserError(
+      "--resume",
+      `${dir}/config.json is not valid JSON (${(e as Error).message}); restore it from a copy.`,
+    );
+  }
   const model = await loadModel(`${dir}/model.json`);
-  if (!model.state || typeof (model.state as Partial<TrainState>).step !== "number") {
+  const s = model.state as Partial<TrainState> | undefined;
+  if (!s || typeof s.step !== "number") {
     throw new UserError(
       "--resume",
       `${dir}/model.json holds no training state; it was not written by \`train\`.`,
+    );
+  }
+  // A hand-edited or damaged state would otherwise be read as zeros (null → 0) or
+  // continue from a negative step.
+  if (
+    !Number.isInteger(s.step) || s.step < 0 || typeof s.lrScale !== "number" ||
+    !(s.lrScale > 0) || !finiteList(s.moments) || !finiteList(s.lambda) ||
+    !finiteList(s.ntkState)
+  ) {
+    throw new UserError(
+      "--resume",
+      `${dir}/model.json has a damaged training state; resume from an earlier copy or start a new run.`,
+    );
+  }
+  if (
+    typeof config !== "object" || config === null || config.problem !== model.problem ||
+    String(config.sizes) !== String(model.sizes) || config.activation !== model.activation
+  ) {
+    throw new UserError(
+      "--resume",
+      `${dir}/config.json does not match ${dir}/model.json (problem, sizes, activation); restore it from a copy.`,
     );
   }
   return { config, model };
@@ -109,23 +143,41 @@ export async function runTraining(
     const saved = await loadRun(out);
     model = saved.model;
   }
-  await Deno.mkdir(out, { recursive: true });
-  await writeFileAtomic(`${out}/config.json`, JSON.stringify(config, null, 2) + "\n");
   const trainer = await Trainer.create(engine, config, model);
   try {
-    return await train(trainer, model, o);
+    // Validate everything before touching the folder: a failed --resume must leave
+    // config.json as it was.
+    if (model?.state) {
+      try {
+        trainer.restore(model.state as unknown as TrainState);
+      } catch (e) {
+        if (!(e instanceof UserError)) throw e;
+        throw new UserError("--resume", `${out}/model.json: ${e.message}`);
+      }
+    }
+    try {
+      await Deno.mkdir(out, { recursive: true });
+      await writeFileAtomic(`${out}/config.json`, JSON.stringify(config, null, 2) + "\n");
+    } catch (e) {
+      if (
+        !(e instanceof Deno.errors.NotFound || e instanceof Deno.errors.PermissionDenied ||
+          e instanceof Deno.errors.AlreadyExists || e instanceof Deno.errors.NotADirectory)
+      ) throw e;
+      throw new UserError(
+        "--out",
+        `Cannot write the run folder ${out} (${
+          (e as Error).message.split(":")[0]
+        }); choose another --out.`,
+      );
+    }
+    return await train(trainer, o);
   } finally {
     await trainer.dispose();
   }
 }
 
-async function train(
-  trainer: Trainer,
-  model: Model | undefined,
-  o: RunOptions,
-): Promise<RunResult> {
+async function train(trainer: Trainer, o: RunOptions): Promise<RunResult> {
   const c = trainer.config, out = o.out, engine = trainer.engine;
-  if (model?.state) trainer.restore(model.state as unknown as TrainState);
   const logPath = `${out}/log.jsonl`;
   const history = o.resume ? (await readJsonl(logPath)).filter((r) => r.step <= trainer.step) : [];
   await writeFileAtomic(logPath, history.map((r) => JSON.stringify(r) + "\n").join(""));
@@ -150,19 +202,27 @@ async function train(
       const l = await trainer.losses();
       if (!finite(l.loss) || !finite(l.weights)) {
         const bad = !finite(l.loss) ? "loss" : "NTK weights";
-        if (o.onNan === "rollback" && rollbacks < (o.maxRollbacks ?? 3)) {
+        const maxRollbacks = o.maxRollbacks ?? 3;
+        if (o.onNan === "rollback" && rollbacks < maxRollbacks) {
           rollbacks++;
+          // Halve the scale in force, so repeated rollbacks keep lowering the rate.
+          const lrScale = trainer.lrScale / 2;
           trainer.setParams(snapshot.params);
           trainer.restore(snapshot.state);
-          trainer.lrScale = snapshot.state.lrScale / 2;
+          trainer.lrScale = lrScale;
           console.error(
             `\nThe ${bad} became NaN/Inf before step ${s}; rolled back to step ${trainer.step} with learning rate ×${trainer.lrScale} (rollback ${rollbacks}).`,
           );
           continue;
         }
+        // The snapshot is the last state checked finite; write it, so the message's
+        // promise holds even when no periodic checkpoint was written yet.
+        await writeSnapshot(out, c, snapshot);
         throw new UserError(
           "--lr",
-          `The ${bad} became NaN/Inf before step ${s}; the last good checkpoint (step ${snapshot.state.step}) is kept in ${out}/model.json: lower --lr or use --on-nan rollback.`,
+          o.onNan === "rollback"
+            ? `The ${bad} became NaN/Inf before step ${s} after ${rollbacks} rollbacks; the last good state (step ${snapshot.state.step}) is kept in ${out}/model.json: lower --lr.`
+            : `The ${bad} became NaN/Inf before step ${s}; the last good checkpoint (step ${snapshot.state.step}) is kept in ${out}/model.json: lower --lr or use --on-nan rollback.`,
         );
       }
       const rel = await trainer.relL2();
@@ -309,7 +369,7 @@ async function writeReport(
     } (${c.activation}), optimizer ${c.optimizer}, lr ${c.lr} ×${c.decay} every ${c.decaySteps} steps`,
     `- weighting: ${c.weighting}${
       ["jvp", "pc", "hutch"].includes(c.weighting)
-        ? ` (k = ${c.k}, Δt = ${c.dt}, β = ${c.beta})`
+        ? ` (k = ${c.k}, Δt = ${c.dt ?? "default"}, β = ${c.beta})`
         : ""
     }, updated every ${c.every} step(s)`,
     `- points: ${

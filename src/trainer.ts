@@ -7,10 +7,16 @@
 import type { Engine } from "./engine.ts";
 import { Plan } from "./plan.ts";
 import { type Activation, type Model, paramLayout, xavierInit } from "./model.ts";
-import { type Counts, type Points, resolveCounts, samplePoints } from "./points.ts";
+import { type Counts, type Points, resolveCounts, samplePoints, type Sampler } from "./points.ts";
 import { getProblem } from "./problems/mod.ts";
 import type { Problem } from "./problems/problem.ts";
-import { DEFAULT_DT, estimateTraces, weightsFromTraces } from "./ntk.ts";
+import {
+  DEFAULT_DT,
+  DEFAULT_HUTCH_DT,
+  estimateTraces,
+  type NtkTraces,
+  weightsFromTraces,
+} from "./ntk.ts";
 import { UserError } from "./errors.ts";
 import { E } from "./problems/expr.ts";
 import { evaluationGrid } from "./problems/problem.ts";
@@ -35,13 +41,15 @@ export interface TrainConfig {
   n: Counts;
   /** Resample the points every this many steps (0 = never). */
   resample: number;
+  /** Point sampler per group. */
+  sampler: Sampler;
   weighting: Weighting;
   /** Fixed weights (weighting "fixed"); missing groups weigh 1. */
   weights: Record<string, number>;
   /** Directions (jvp, pc) or probes (hutch) per weight update. */
   k: number;
-  /** Finite-difference step of pc and hutch. */
-  dt: number;
+  /** Finite-difference step of pc and hutch (default: the estimator's, see ntk.ts). */
+  dt?: number;
   /** Central differences for pc. */
   central: boolean;
   /** EMA factor of the trace estimates (0 = no smoothing). */
@@ -68,10 +76,10 @@ export const DEFAULT_CONFIG: TrainConfig = {
   steps: 4000,
   n: {},
   resample: 1,
+  sampler: "uniform",
   weighting: "pc",
   weights: {},
   k: 1,
-  dt: DEFAULT_DT,
   central: false,
   beta: 0.9,
   every: 1,
@@ -185,7 +193,13 @@ export class Trainer {
 
   /** The points of the current sampling round. */
   points(): Points {
-    return samplePoints(this.problem, this.counts, this.config.seed, this.#round);
+    return samplePoints(
+      this.problem,
+      this.counts,
+      this.config.seed,
+      this.#round,
+      this.config.sampler ?? "uniform",
+    );
   }
 
   #resample(force = false): void {
@@ -209,21 +223,22 @@ export class Trainer {
     const main = [];
     const adaptive = update && ["exact", "jvp", "pc", "hutch"].includes(c.weighting);
     const k = p.directions;
+    const dt = c.dt ?? (c.weighting === "hutch" ? DEFAULT_HUTCH_DT : DEFAULT_DT);
     if (adaptive && c.weighting === "pc") {
-      pre.push(await p.directionSeq(k, "gaussian"), await p.predictorSeq(k, c.dt, c.central));
+      pre.push(await p.directionSeq(k, "gaussian"), await p.predictorSeq(k, dt, c.central));
     }
     if (adaptive && c.weighting === "hutch") {
       pre.push(
         p.forward,
         p.residual,
-        await p.hutchSeq(c.dt),
+        await p.hutchSeq(dt),
         await p.ntkWeightsSeq(1, 1, c.beta),
       );
     }
     main.push(p.forward, p.residual, p.lossSums);
     if (adaptive && c.weighting === "pc") {
       main.push(
-        await p.correctorTangentSeq(k, c.dt, c.central),
+        await p.correctorTangentSeq(k, dt, c.central),
         await p.ySumsSeq(k),
         await p.ntkWeightsSeq(k, 1 / k, c.beta),
       );
@@ -394,7 +409,7 @@ export class Trainer {
   }
 
   /** Exact traces and weights at the current parameters (diagnostics, not the step). */
-  async exactWeights() {
+  async exactWeights(): Promise<NtkTraces> {
     const traces = await estimateTraces(this.plan, { method: "exact" });
     return weightsFromTraces(traces, this.counts);
   }

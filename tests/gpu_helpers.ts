@@ -7,8 +7,7 @@
  */
 import { E } from "../src/problems/expr.ts";
 import type { Problem } from "../src/problems/problem.ts";
-import { paramLayout } from "../src/model.ts";
-import { xavierInit } from "../src/model.ts";
+import { paramLayout, xavierInit } from "../src/model.ts";
 import { gaussianAt } from "../src/random.ts";
 import { assertAllClose } from "./assert_close.ts";
 
