@@ -4,10 +4,16 @@
 // the invocation's points, so no separate activation pass touches memory.
 //
 // Activation matrices are row-major, row stride P.ld4 vec4s. A group's columns
-// start at vec4 P.col4; channel c of point p is column col + c*np + p, so one
+// start at vec4 col4; channel c of point p is column col + c*np + p, so one
 // invocation reads TN = 4*TV consecutive points of every channel.
 // Channels: 0 value, 1..NF first derivatives, 1+NF..NF+NS second derivatives
 // (second channel s belongs to first channel s).
+//
+// One dispatch covers every group of a layer: group g owns the workgroups
+// x ∈ [P.groups[g].z, P.groups[g+1].z) and has (np4, col4) = P.groups[g].xy. The
+// `tile` region holds the code of one channel set (suffix _V); specialisation
+// instantiates it once per group (_0, _1, …) and generates the `select` region
+// that calls the group's copy, so each group keeps its own register tile.
 //
 // Binding numbers are unique per variable across the file (WGSL forbids two
 // variables on one slot); each entry point's layout lists only its own.
@@ -35,36 +41,27 @@
 // All three share uniform 0 (P).
 
 const TM: u32 = 8u;
-const TV: u32 = 1u;
-const NF: u32 = 2u;
-const NS: u32 = 2u;
-const C: u32 = 1u + NF + NS;
 override WG_X: u32 = 8u;
 override WG_Y: u32 = 8u;
 
 struct Params {
   M: u32,
   K: u32,
-  np4: u32,
   ld4: u32,
-  col4: u32,
   wOff4: u32,
   ldw4: u32,
   bOff4: u32,
   dirW4: u32,
   dirT4: u32,
   first: u32,
-  pad: u32,
+  ngroups: u32,
+  pad0: u32,
+  pad1: u32,
+  groups: array<vec4<u32>, 8>,
 }
 
 @group(0) @binding(0) var<uniform> P: Params;
 @group(0) @binding(1) var<storage, read> w: array<vec4<f32>>;
-
-// acc[(i*C + c)*TV + v] holds row r0+i, channel c, points 4v..4v+3 of the tile.
-fn accIndex(i: u32, c: u32, v: u32) -> u32 {
-  return (i * C + c) * TV + v;
-}
-
 @group(0) @binding(2) var<storage, read> a: array<vec4<f32>>;
 @group(0) @binding(3) var<storage, read_write> zOut: array<vec4<f32>>;
 @group(0) @binding(4) var<storage, read_write> actOut: array<vec4<f32>>;
@@ -75,30 +72,47 @@ fn accIndex(i: u32, c: u32, v: u32) -> u32 {
 @group(0) @binding(9) var<storage, read> tIn: array<vec4<f32>>;
 @group(0) @binding(10) var<storage, read_write> tOut: array<vec4<f32>>;
 
-// Row r of Z/Ā for the tile's vec4 v of channel c (column block col4 + c*np4 + pv + v).
-fn colIndex(row: u32, c: u32, pv: u32, v: u32) -> u32 {
-  return row * P.ld4 + P.col4 + c * P.np4 + pv + v;
+// Where a tile of a group sits: first vec4 of points, group width and columns.
+struct Tile {
+  pv: u32,
+  np4: u32,
+  col4: u32,
+  r0: u32,
 }
 
-@compute @workgroup_size(WG_X, WG_Y)
-fn taylorForward(@builtin(global_invocation_id) gid: vec3<u32>) {
-  let pv = gid.x * TV;
-  let r0 = gid.y * TM;
-  if (pv >= P.np4 || r0 >= P.M) {
+// Row `row`, channel c, the tile's vec4 v (column block col4 + c*np4 + pv + v).
+fn at(t: Tile, row: u32, c: u32, v: u32) -> u32 {
+  return row * P.ld4 + t.col4 + c * t.np4 + t.pv + v;
+}
+
+// BEGIN tile
+const TV_V: u32 = 1u;
+const NF_V: u32 = 2u;
+const NS_V: u32 = 2u;
+const C_V: u32 = 1u + NF_V + NS_V;
+
+// acc[(i*C + c)*TV + v] holds row r0+i, channel c, points 4v..4v+3 of the tile.
+fn acc_V(i: u32, c: u32, v: u32) -> u32 {
+  return (i * C_V + c) * TV_V + v;
+}
+
+fn forward_V(gx: u32, r0: u32, g: vec4<u32>) {
+  let t = Tile(gx * TV_V, g.x, g.y, r0);
+  if (t.pv >= t.np4 || r0 >= P.M) {
     return;
   }
-  var acc: array<vec4<f32>, TM * C * TV>;
+  var acc: array<vec4<f32>, TM * C_V * TV_V>;
   for (var k = 0u; k < P.K; k++) {
     let wrow = P.wOff4 + k * P.ldw4 + r0 / 4u;
     var wv: array<vec4<f32>, TM / 4u>;
     for (var q = 0u; q < TM / 4u; q++) {
       wv[q] = w[wrow + q];
     }
-    for (var c = 0u; c < C; c++) {
-      for (var v = 0u; v < TV; v++) {
-        let av = a[colIndex(k, c, pv, v)];
+    for (var c = 0u; c < C_V; c++) {
+      for (var v = 0u; v < TV_V; v++) {
+        let av = a[at(t, k, c, v)];
         for (var i = 0u; i < TM; i++) {
-          acc[accIndex(i, c, v)] = fma(vec4<f32>(wv[i / 4u][i % 4u]), av, acc[accIndex(i, c, v)]);
+          acc[acc_V(i, c, v)] = fma(vec4<f32>(wv[i / 4u][i % 4u]), av, acc[acc_V(i, c, v)]);
         }
       }
     }
@@ -112,10 +126,10 @@ fn taylorForward(@builtin(global_invocation_id) gid: vec3<u32>) {
     let r = r0 + i;
     if (r < P.M) {
       let b = w[P.bOff4 + r / 4u][r % 4u];
-      for (var v = 0u; v < TV; v++) {
-        zOut[colIndex(r, 0u, pv, v)] = acc[accIndex(i, 0u, v)] + b;
-        for (var c = 1u; c < C; c++) {
-          zOut[colIndex(r, c, pv, v)] = acc[accIndex(i, c, v)];
+      for (var v = 0u; v < TV_V; v++) {
+        zOut[at(t, r, 0u, v)] = acc[acc_V(i, 0u, v)] + b;
+        for (var c = 1u; c < C_V; c++) {
+          zOut[at(t, r, c, v)] = acc[acc_V(i, c, v)];
         }
       }
     }
@@ -128,52 +142,50 @@ fn taylorForward(@builtin(global_invocation_id) gid: vec3<u32>) {
     if (r >= P.M) {
       break;
     }
-    for (var v = 0u; v < TV; v++) {
-      let s = activation4(zOut[colIndex(r, 0u, pv, v)]);
-      actOut[colIndex(r, 0u, pv, v)] = s.s0;
-      for (var f = 0u; f < NF; f++) {
-        let zf = zOut[colIndex(r, 1u + f, pv, v)];
-        actOut[colIndex(r, 1u + f, pv, v)] = s.s1 * zf;
-        if (f < NS) {
-          let zff = zOut[colIndex(r, 1u + NF + f, pv, v)];
-          actOut[colIndex(r, 1u + NF + f, pv, v)] = s.s2 * zf * zf + s.s1 * zff;
+    for (var v = 0u; v < TV_V; v++) {
+      let s = activation4(zOut[at(t, r, 0u, v)]);
+      actOut[at(t, r, 0u, v)] = s.s0;
+      for (var f = 0u; f < NF_V; f++) {
+        let zf = zOut[at(t, r, 1u + f, v)];
+        actOut[at(t, r, 1u + f, v)] = s.s1 * zf;
+        if (f < NS_V) {
+          let zff = zOut[at(t, r, 1u + NF_V + f, v)];
+          actOut[at(t, r, 1u + NF_V + f, v)] = s.s2 * zf * zf + s.s1 * zff;
         }
       }
     }
   }
 }
 
-@compute @workgroup_size(WG_X, WG_Y)
-fn taylorBackward(@builtin(global_invocation_id) gid: vec3<u32>) {
-  let pv = gid.x * TV;
-  let r0 = gid.y * TM;
-  if (pv >= P.np4 || r0 >= P.M) {
+fn backward_V(gx: u32, r0: u32, g: vec4<u32>) {
+  let t = Tile(gx * TV_V, g.x, g.y, r0);
+  if (t.pv >= t.np4 || r0 >= P.M) {
     return;
   }
-  var acc: array<vec4<f32>, TM * C * TV>;
+  var acc: array<vec4<f32>, TM * C_V * TV_V>;
   for (var k = 0u; k < P.K; k++) {
     let wrow = P.wOff4 + k * P.ldw4 + r0 / 4u;
     var wv: array<vec4<f32>, TM / 4u>;
     for (var q = 0u; q < TM / 4u; q++) {
       wv[q] = w[wrow + q];
     }
-    for (var c = 0u; c < C; c++) {
-      for (var v = 0u; v < TV; v++) {
-        let av = dzNext[colIndex(k, c, pv, v)];
+    for (var c = 0u; c < C_V; c++) {
+      for (var v = 0u; v < TV_V; v++) {
+        let av = dzNext[at(t, k, c, v)];
         for (var i = 0u; i < TM; i++) {
-          acc[accIndex(i, c, v)] = fma(vec4<f32>(wv[i / 4u][i % 4u]), av, acc[accIndex(i, c, v)]);
+          acc[acc_V(i, c, v)] = fma(vec4<f32>(wv[i / 4u][i % 4u]), av, acc[acc_V(i, c, v)]);
         }
       }
     }
   }
   // acc holds Ā: park it in dzOut, then apply the adjoint rules in place (see
-  // taylorForward for why the epilogue is split).
+  // forward_V for why the epilogue is split).
   for (var i = 0u; i < TM; i++) {
     let r = r0 + i;
     if (r < P.M) {
-      for (var v = 0u; v < TV; v++) {
-        for (var c = 0u; c < C; c++) {
-          dzOut[colIndex(r, c, pv, v)] = acc[accIndex(i, c, v)];
+      for (var v = 0u; v < TV_V; v++) {
+        for (var c = 0u; c < C_V; c++) {
+          dzOut[at(t, r, c, v)] = acc[acc_V(i, c, v)];
         }
       }
     }
@@ -183,37 +195,34 @@ fn taylorBackward(@builtin(global_invocation_id) gid: vec3<u32>) {
     if (r >= P.M) {
       break;
     }
-    for (var v = 0u; v < TV; v++) {
-      let s = activation4(zIn[colIndex(r, 0u, pv, v)]);
-      var d0 = s.s1 * dzOut[colIndex(r, 0u, pv, v)];
-      for (var f = 0u; f < NF; f++) {
-        let zf = zIn[colIndex(r, 1u + f, pv, v)];
-        let af = dzOut[colIndex(r, 1u + f, pv, v)];
+    for (var v = 0u; v < TV_V; v++) {
+      let s = activation4(zIn[at(t, r, 0u, v)]);
+      var d0 = s.s1 * dzOut[at(t, r, 0u, v)];
+      for (var f = 0u; f < NF_V; f++) {
+        let zf = zIn[at(t, r, 1u + f, v)];
+        let af = dzOut[at(t, r, 1u + f, v)];
         d0 += s.s2 * zf * af;
         var df = s.s1 * af;
-        if (f < NS) {
-          let zff = zIn[colIndex(r, 1u + NF + f, pv, v)];
-          let aff = dzOut[colIndex(r, 1u + NF + f, pv, v)];
+        if (f < NS_V) {
+          let zff = zIn[at(t, r, 1u + NF_V + f, v)];
+          let aff = dzOut[at(t, r, 1u + NF_V + f, v)];
           d0 += (s.s3 * zf * zf + s.s2 * zff) * aff;
           df += 2.0 * s.s2 * zf * aff;
-          dzOut[colIndex(r, 1u + NF + f, pv, v)] = s.s1 * aff;
+          dzOut[at(t, r, 1u + NF_V + f, v)] = s.s1 * aff;
         }
-        dzOut[colIndex(r, 1u + f, pv, v)] = df;
+        dzOut[at(t, r, 1u + f, v)] = df;
       }
-      dzOut[colIndex(r, 0u, pv, v)] = d0;
+      dzOut[at(t, r, 0u, v)] = d0;
     }
   }
 }
 
-@compute @workgroup_size(WG_X, WG_Y)
-fn taylorTangent(@builtin(global_invocation_id) gid: vec3<u32>) {
-  let pv = gid.x * TV;
-  let r0 = gid.y * TM;
-  let j = gid.z;
-  if (pv >= P.np4 || r0 >= P.M) {
+fn tangent_V(gx: u32, r0: u32, g: vec4<u32>, j: u32) {
+  let t = Tile(gx * TV_V, g.x, g.y, r0);
+  if (t.pv >= t.np4 || r0 >= P.M) {
     return;
   }
-  var acc: array<vec4<f32>, TM * C * TV>;
+  var acc: array<vec4<f32>, TM * C_V * TV_V>;
   let dOff = j * P.dirW4;
   for (var k = 0u; k < P.K; k++) {
     let wrow = P.wOff4 + k * P.ldw4 + r0 / 4u;
@@ -221,42 +230,41 @@ fn taylorTangent(@builtin(global_invocation_id) gid: vec3<u32>) {
     for (var q = 0u; q < TM / 4u; q++) {
       dv[q] = dirs[dOff + wrow + q];
     }
-    for (var c = 0u; c < C; c++) {
-      for (var v = 0u; v < TV; v++) {
-        let av = a[colIndex(k, c, pv, v)];
+    for (var c = 0u; c < C_V; c++) {
+      for (var v = 0u; v < TV_V; v++) {
+        let av = a[at(t, k, c, v)];
         for (var i = 0u; i < TM; i++) {
-          acc[accIndex(i, c, v)] = fma(vec4<f32>(dv[i / 4u][i % 4u]), av, acc[accIndex(i, c, v)]);
+          acc[acc_V(i, c, v)] = fma(vec4<f32>(dv[i / 4u][i % 4u]), av, acc[acc_V(i, c, v)]);
         }
       }
     }
   }
+  let tOff = j * P.dirT4;
   if (P.first == 0u) {
-    let tOff = j * P.dirT4;
     for (var k = 0u; k < P.K; k++) {
       let wrow = P.wOff4 + k * P.ldw4 + r0 / 4u;
       var wv: array<vec4<f32>, TM / 4u>;
       for (var q = 0u; q < TM / 4u; q++) {
         wv[q] = w[wrow + q];
       }
-      for (var c = 0u; c < C; c++) {
-        for (var v = 0u; v < TV; v++) {
-          let tv = tIn[tOff + colIndex(k, c, pv, v)];
+      for (var c = 0u; c < C_V; c++) {
+        for (var v = 0u; v < TV_V; v++) {
+          let tv = tIn[tOff + at(t, k, c, v)];
           for (var i = 0u; i < TM; i++) {
-            acc[accIndex(i, c, v)] = fma(vec4<f32>(wv[i / 4u][i % 4u]), tv, acc[accIndex(i, c, v)]);
+            acc[acc_V(i, c, v)] = fma(vec4<f32>(wv[i / 4u][i % 4u]), tv, acc[acc_V(i, c, v)]);
           }
         }
       }
     }
   }
-  let oOff = j * P.dirT4;
   for (var i = 0u; i < TM; i++) {
     let r = r0 + i;
     if (r < P.M) {
       let db = dirs[dOff + P.bOff4 + r / 4u][r % 4u];
-      for (var v = 0u; v < TV; v++) {
-        tOut[oOff + colIndex(r, 0u, pv, v)] = acc[accIndex(i, 0u, v)] + db;
-        for (var c = 1u; c < C; c++) {
-          tOut[oOff + colIndex(r, c, pv, v)] = acc[accIndex(i, c, v)];
+      for (var v = 0u; v < TV_V; v++) {
+        tOut[tOff + at(t, r, 0u, v)] = acc[acc_V(i, 0u, v)] + db;
+        for (var c = 1u; c < C_V; c++) {
+          tOut[tOff + at(t, r, c, v)] = acc[acc_V(i, c, v)];
         }
       }
     }
@@ -269,21 +277,63 @@ fn taylorTangent(@builtin(global_invocation_id) gid: vec3<u32>) {
     if (r >= P.M) {
       break;
     }
-    for (var v = 0u; v < TV; v++) {
-      let s = activation4(zIn[colIndex(r, 0u, pv, v)]);
-      let t0 = tOut[oOff + colIndex(r, 0u, pv, v)];
-      tOut[oOff + colIndex(r, 0u, pv, v)] = s.s1 * t0;
-      for (var f = 0u; f < NF; f++) {
-        let zf = zIn[colIndex(r, 1u + f, pv, v)];
-        let tf = tOut[oOff + colIndex(r, 1u + f, pv, v)];
-        tOut[oOff + colIndex(r, 1u + f, pv, v)] = s.s2 * t0 * zf + s.s1 * tf;
-        if (f < NS) {
-          let zff = zIn[colIndex(r, 1u + NF + f, pv, v)];
-          let tff = tOut[oOff + colIndex(r, 1u + NF + f, pv, v)];
-          tOut[oOff + colIndex(r, 1u + NF + f, pv, v)] = s.s3 * t0 * zf * zf +
+    for (var v = 0u; v < TV_V; v++) {
+      let s = activation4(zIn[at(t, r, 0u, v)]);
+      let t0 = tOut[tOff + at(t, r, 0u, v)];
+      tOut[tOff + at(t, r, 0u, v)] = s.s1 * t0;
+      for (var f = 0u; f < NF_V; f++) {
+        let zf = zIn[at(t, r, 1u + f, v)];
+        let tf = tOut[tOff + at(t, r, 1u + f, v)];
+        tOut[tOff + at(t, r, 1u + f, v)] = s.s2 * t0 * zf + s.s1 * tf;
+        if (f < NS_V) {
+          let zff = zIn[at(t, r, 1u + NF_V + f, v)];
+          let tff = tOut[tOff + at(t, r, 1u + NF_V + f, v)];
+          tOut[tOff + at(t, r, 1u + NF_V + f, v)] = s.s3 * t0 * zf * zf +
             2.0 * s.s2 * zf * tf + s.s2 * t0 * zff + s.s1 * tff;
         }
       }
     }
   }
+}
+// END tile
+
+// BEGIN select
+fn forwardGroup(g: u32, gx: u32, r0: u32) {
+  forward_V(gx, r0, P.groups[g]);
+}
+fn backwardGroup(g: u32, gx: u32, r0: u32) {
+  backward_V(gx, r0, P.groups[g]);
+}
+fn tangentGroup(g: u32, gx: u32, r0: u32, j: u32) {
+  tangent_V(gx, r0, P.groups[g], j);
+}
+// END select
+
+// The group owning workgroup x (groups are few; the scan is uniform).
+fn groupOf(x: u32) -> u32 {
+  var g = 0u;
+  for (var q = 1u; q < P.ngroups; q++) {
+    if (x >= P.groups[q].z) {
+      g = q;
+    }
+  }
+  return g;
+}
+
+@compute @workgroup_size(WG_X, WG_Y)
+fn taylorForward(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
+  let g = groupOf(wid.x);
+  forwardGroup(g, (wid.x - P.groups[g].z) * WG_X + lid.x, (wid.y * WG_Y + lid.y) * TM);
+}
+
+@compute @workgroup_size(WG_X, WG_Y)
+fn taylorBackward(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
+  let g = groupOf(wid.x);
+  backwardGroup(g, (wid.x - P.groups[g].z) * WG_X + lid.x, (wid.y * WG_Y + lid.y) * TM);
+}
+
+@compute @workgroup_size(WG_X, WG_Y)
+fn taylorTangent(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
+  let g = groupOf(wid.x);
+  tangentGroup(g, (wid.x - P.groups[g].z) * WG_X + lid.x, (wid.y * WG_Y + lid.y) * TM, wid.z);
 }

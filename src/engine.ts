@@ -18,6 +18,9 @@ import { UserError } from "./errors.ts";
 
 const label = (name: string) => `${name}.P`;
 
+/** Values of a uniform struct's fields: numbers, or flat lists for array fields. */
+export type UniformValues = Record<string, number | number[]>;
+
 /** One compute dispatch of a planned sequence. */
 export interface Dispatch {
   kernel: CompiledKernel;
@@ -121,7 +124,7 @@ export class Engine {
   }
 
   /** A uniform buffer with kernel `name`'s struct `P`, laid out by webgpu-utils from the WGSL. */
-  uniform(name: KernelName, values: Record<string, number>, label: string): GPUBuffer {
+  uniform(name: KernelName, values: UniformValues, label: string): GPUBuffer {
     const data = this.uniformBytes(name, values);
     this.counters.uniforms++;
     const buf = this.device.createBuffer({
@@ -134,7 +137,7 @@ export class Engine {
   }
 
   /** The bytes of kernel `name`'s uniform struct `P` holding `values` (others 0). */
-  uniformBytes(name: KernelName, values: Record<string, number>): ArrayBuffer {
+  uniformBytes(name: KernelName, values: UniformValues): ArrayBuffer {
     const src = KERNELS[name].source;
     let defs = this.#uniformDefs.get(src);
     if (!defs) {

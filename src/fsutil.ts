@@ -13,11 +13,16 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array): 
   const bytes = typeof data === "string" ? new TextEncoder().encode(data) : data;
   const f = await Deno.open(tmp, { write: true, create: true, truncate: true });
   try {
-    let off = 0;
-    while (off < bytes.length) off += await f.write(bytes.subarray(off));
-    await f.sync();
-  } finally {
-    f.close();
+    try {
+      let off = 0;
+      while (off < bytes.length) off += await f.write(bytes.subarray(off));
+      await f.sync();
+    } finally {
+      f.close();
+    }
+    await Deno.rename(tmp, path);
+  } catch (e) {
+    await Deno.remove(tmp).catch(() => {});
+    throw e;
   }
-  await Deno.rename(tmp, path);
 }

@@ -15,7 +15,7 @@ import residualSrc from "../shaders/residual.wgsl" with { type: "text" };
 import ntkSrc from "../shaders/ntk.wgsl" with { type: "text" };
 import optimSrc from "../shaders/optim.wgsl" with { type: "text" };
 import randomSrc from "../shaders/random.wgsl" with { type: "text" };
-import { type Consts, specialize } from "./specialize.ts";
+import { type Consts, type Instances, specialize } from "./specialize.ts";
 
 /** How a kernel uses a binding. */
 export type BindingKind = "uniform" | "read" | "rw";
@@ -155,13 +155,14 @@ export interface Variant {
   consts?: Consts;
   overrides?: Record<string, number>;
   regions?: Record<string, string>;
+  instances?: Instances;
 }
 
 /** The source a kernel compiles from, after specialisation. */
 export function kernelSource(name: KernelName, v: Variant = {}): string {
   const k: KernelDef = KERNELS[name];
   const src = k.common ? `${commonSrc}\n${k.source}` : k.source;
-  return specialize(src, v.consts, v.regions);
+  return specialize(src, v.consts, v.regions, v.instances);
 }
 
 /** A compiled kernel: its pipeline and bind group layout. */
@@ -186,7 +187,13 @@ export class PipelineCache {
 
   /** The pipeline of `name` for variant `v`, compiled once. */
   get(name: KernelName, v: Variant = {}): Promise<CompiledKernel> {
-    const key = JSON.stringify([name, v.consts ?? {}, v.overrides ?? {}, v.regions ?? {}]);
+    const key = JSON.stringify([
+      name,
+      v.consts ?? {},
+      v.overrides ?? {},
+      v.regions ?? {},
+      v.instances ?? null,
+    ]);
     let p = this.#cache.get(key);
     if (!p) {
       p = this.#compile(name, v);

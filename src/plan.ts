@@ -15,9 +15,16 @@
  * @module
  */
 /// <reference types="@webgpu/types" />
-import type { Dispatch, Engine } from "./engine.ts";
+import type { Dispatch, Engine, UniformValues } from "./engine.ts";
 import { readBuffer } from "./buffers.ts";
-import { type BatchLayout, batchLayout, type NetLayout, netLayout, tileVectors } from "./layout.ts";
+import {
+  type BatchLayout,
+  batchLayout,
+  type GroupLayout,
+  type NetLayout,
+  netLayout,
+  tileVectors,
+} from "./layout.ts";
 import type { Activation } from "./model.ts";
 import type { Counts, Points } from "./points.ts";
 import type { Problem } from "./problems/problem.ts";
@@ -153,7 +160,7 @@ export class Plan {
 
   #uniform(
     kernel: Parameters<Engine["uniform"]>[0],
-    values: Record<string, number>,
+    values: UniformValues,
     label: string,
   ): GPUBuffer {
     const u = this.engine.uniform(kernel, values, label);
@@ -223,25 +230,48 @@ export class Plan {
     }
   }
 
-  /** Specialisation constants of the Taylor kernels for group `gi` at layer `l` (1-based). */
-  #taylorConsts(gi: number, l: number) {
-    const g = this.batch.groups[gi];
+  /**
+   * The Taylor kernel variant for layer `l` (1-based): one dispatch covers every
+   * group, each with a register tile for its own channel set (shaders/taylor.wgsl).
+   */
+  #taylor(l: number, z = 1) {
     const out = l === this.L;
-    return {
-      consts: {
-        TM: out && this.net.layers[l - 1].out <= 4 ? 4 : 8,
-        TV: tileVectors(g.channels),
-        NF: g.set.first.length,
-        NS: g.set.numSecond,
-        ACT: out ? 2 : ACT_CODE[this.activation],
-      },
+    const rows = this.net.layers[l - 1].out;
+    const tm = out && rows <= 4 ? 4 : 8;
+    const keyOf = (g: GroupLayout) =>
+      `${tileVectors(g.channels)}/${g.set.first.length}/${g.set.numSecond}`;
+    const keys = [...new Set(this.batch.groups.map(keyOf))];
+    const values = keys.map((k) => {
+      const [TV, NF, NS] = k.split("/").map(Number);
+      return { TV, NF, NS };
+    });
+    const inst = this.batch.groups.map((g) => keys.indexOf(keyOf(g)));
+    const call = (fn: string, extra: string) =>
+      [
+        `fn ${fn}Group(g: u32, gx: u32, r0: u32${extra ? ", j: u32" : ""}) {`,
+        `  switch g {`,
+        ...inst.map((i, g) => `    case ${g}u: { ${fn}_${i}(gx, r0, P.groups[${g}]${extra}); }`),
+        `    default: {}`,
+        `  }`,
+        `}`,
+      ].join("\n");
+    const variant = {
+      consts: { TM: tm, ACT: out ? 2 : ACT_CODE[this.activation] },
       overrides: { WG_X: WG, WG_Y: WG },
+      instances: { region: "tile", values },
+      regions: {
+        select: [call("forward", ""), call("backward", ""), call("tangent", ", j")].join("\n"),
+      },
     };
-  }
-
-  #taylorGrid(gi: number, rows: number, tm: number, tv: number, z = 1): [number, number, number] {
-    const g = this.batch.groups[gi];
-    return [ceilDiv(g.np / 4 / tv, WG), ceilDiv(ceilDiv(rows, tm), WG), z];
+    // Workgroups along x: each group's point tiles, one after another.
+    const groups: number[] = [];
+    let x = 0;
+    for (const g of this.batch.groups) {
+      groups.push(g.np / 4, g.col / 4, x, 0);
+      x += ceilDiv(g.np / 4 / tileVectors(g.channels), WG);
+    }
+    const grid: [number, number, number] = [x, ceilDiv(ceilDiv(rows, tm), WG), z];
+    return { variant, groups, grid, ngroups: this.G };
   }
 
   /** Forward sequence reading packed forward weights from `pack`. */
@@ -250,30 +280,27 @@ export class Plan {
     const ld4 = this.batch.cols / 4;
     for (let l = 1; l <= this.L; l++) {
       const lay = this.net.layers[l - 1];
-      for (let gi = 0; gi < this.G; gi++) {
-        const g = this.batch.groups[gi];
-        const v = this.#taylorConsts(gi, l);
-        const u = this.#uniform("taylorForward", {
-          M: lay.out,
-          K: lay.in,
-          np4: g.np / 4,
-          ld4,
-          col4: g.col / 4,
-          wOff4: lay.fOff / 4,
-          ldw4: lay.ldf / 4,
-          bOff4: (lay.fOff + lay.in * lay.ldf) / 4,
-        }, `forward${tag}.l${l}.${g.name}`);
-        const act = l === this.L ? this.b.dummy : this.A[l];
-        seq.push(
-          await this.engine.dispatch(
-            "taylorForward",
-            v,
-            { 0: u, 1: pack, 2: this.A[l - 1], 3: this.Z[l], 4: act },
-            this.#taylorGrid(gi, lay.out, v.consts.TM, v.consts.TV),
-            `forward${tag}.l${l}.${g.name}`,
-          ),
-        );
-      }
+      const t = this.#taylor(l);
+      const u = this.#uniform("taylorForward", {
+        M: lay.out,
+        K: lay.in,
+        ld4,
+        wOff4: lay.fOff / 4,
+        ldw4: lay.ldf / 4,
+        bOff4: (lay.fOff + lay.in * lay.ldf) / 4,
+        ngroups: t.ngroups,
+        groups: t.groups,
+      }, `forward${tag}.l${l}`);
+      const act = l === this.L ? this.b.dummy : this.A[l];
+      seq.push(
+        await this.engine.dispatch(
+          "taylorForward",
+          t.variant,
+          { 0: u, 1: pack, 2: this.A[l - 1], 3: this.Z[l], 4: act },
+          t.grid,
+          `forward${tag}.l${l}`,
+        ),
+      );
     }
     return seq;
   }
@@ -345,28 +372,25 @@ export class Plan {
     this.backward = [];
     for (let l = L - 1; l >= 1; l--) {
       const next = net.layers[l]; // layer l+1 (0-based index l)
-      for (let gi = 0; gi < this.G; gi++) {
-        const g = batch.groups[gi];
-        const v = this.#taylorConsts(gi, l);
-        const u = this.#uniform("taylorBackward", {
-          M: next.in,
-          K: next.out,
-          np4: g.np / 4,
-          ld4,
-          col4: g.col / 4,
-          wOff4: next.bOff / 4,
-          ldw4: next.ldb / 4,
-        }, `backward.l${l}.${g.name}`);
-        this.backward.push(
-          await this.engine.dispatch(
-            "taylorBackward",
-            v,
-            { 0: u, 1: b.packB, 5: this.DZ[l + 1], 6: this.Z[l], 7: this.DZ[l] },
-            this.#taylorGrid(gi, next.in, v.consts.TM, v.consts.TV),
-            `backward.l${l}.${g.name}`,
-          ),
-        );
-      }
+      const t = this.#taylor(l);
+      const u = this.#uniform("taylorBackward", {
+        M: next.in,
+        K: next.out,
+        ld4,
+        wOff4: next.bOff / 4,
+        ldw4: next.ldb / 4,
+        ngroups: t.ngroups,
+        groups: t.groups,
+      }, `backward.l${l}`);
+      this.backward.push(
+        await this.engine.dispatch(
+          "taylorBackward",
+          t.variant,
+          { 0: u, 1: b.packB, 5: this.DZ[l + 1], 6: this.Z[l], 7: this.DZ[l] },
+          t.grid,
+          `backward.l${l}`,
+        ),
+      );
     }
     this.weightGrad = [];
     const TM = 8, TK = 4;
@@ -515,40 +539,37 @@ export class Plan {
       const seq: Dispatch[] = [];
       for (let l = 1; l <= L; l++) {
         const lay = net.layers[l - 1];
-        for (let gi = 0; gi < this.G; gi++) {
-          const g = batch.groups[gi];
-          const v = this.#taylorConsts(gi, l);
-          const u = this.#uniform("taylorTangent", {
-            M: lay.out,
-            K: lay.in,
-            np4: g.np / 4,
-            ld4,
-            col4: g.col / 4,
-            wOff4: lay.fOff / 4,
-            ldw4: lay.ldf / 4,
-            bOff4: (lay.fOff + lay.in * lay.ldf) / 4,
-            dirW4: net.packedF / 4,
-            dirT4,
-            first: l === 1 ? 1 : 0,
-          }, `tangent.l${l}.${g.name}`);
-          seq.push(
-            await this.engine.dispatch(
-              "taylorTangent",
-              v,
-              {
-                0: u,
-                1: b.packF,
-                2: this.A[l - 1],
-                8: b.dirs,
-                9: T[(l + 1) % 2],
-                6: this.Z[l],
-                10: T[l % 2],
-              },
-              this.#taylorGrid(gi, lay.out, v.consts.TM, v.consts.TV, k),
-              `tangent.l${l}.${g.name}`,
-            ),
-          );
-        }
+        const t = this.#taylor(l, k);
+        const u = this.#uniform("taylorTangent", {
+          M: lay.out,
+          K: lay.in,
+          ld4,
+          wOff4: lay.fOff / 4,
+          ldw4: lay.ldf / 4,
+          bOff4: (lay.fOff + lay.in * lay.ldf) / 4,
+          dirW4: net.packedF / 4,
+          dirT4,
+          first: l === 1 ? 1 : 0,
+          ngroups: t.ngroups,
+          groups: t.groups,
+        }, `tangent.l${l}`);
+        seq.push(
+          await this.engine.dispatch(
+            "taylorTangent",
+            t.variant,
+            {
+              0: u,
+              1: b.packF,
+              2: this.A[l - 1],
+              8: b.dirs,
+              9: T[(l + 1) % 2],
+              6: this.Z[l],
+              10: T[l % 2],
+            },
+            t.grid,
+            `tangent.l${l}`,
+          ),
+        );
       }
       for (let gi = 0; gi < this.G; gi++) {
         const g = batch.groups[gi];
