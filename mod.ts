@@ -1,17 +1,157 @@
 /**
  * sketchpinn — a raw WebGPU compute-shader engine for Deno that trains
- * physics-informed neural networks with neural-tangent-kernel (NTK) loss
- * weights, estimated exactly (one backward pass) or by sketching.
+ * physics-informed neural networks (PINNs) with neural-tangent-kernel (NTK) loss
+ * weights, computed exactly (one backward pass) or estimated by sketching.
  *
- * @example Train the wave problem for a few steps and read the error
+ * The pieces, in the order a program meets them:
+ *
+ * - **Engine**: {@linkcode Engine.create} takes the default (high-performance)
+ *   adapter, or the {@linkcode Gpu} that {@linkcode acquireGpu} returns for other
+ *   adapter options. Engines, plans and trainers support `using` / `await using`.
+ * - **Problem**: a built-in by name ({@linkcode getProblem}; {@linkcode problems}
+ *   lists them) or your own {@linkcode Problem}, whose residual groups are
+ *   expressions over u, ∂u and ∂²u built with {@linkcode E}. The engine generates
+ *   WGSL and every channel derivative from them. {@linkcode resolveProblem} also
+ *   imports a problem from a module file, as `train --problem ./my_pde.ts` does.
+ * - **Model**: sizes `[d, W, …, W, 1]`, {@linkcode xavierInit},
+ *   {@linkcode saveModel} / {@linkcode loadModel} (JSON files, design §5).
+ * - **Plan**: {@linkcode Plan.create} plans one network on fixed point counts;
+ *   {@linkcode Plan.evaluate} gives residuals, loss and gradient.
+ * - **NTK weights**: {@linkcode estimateTraces} and {@linkcode ntkWeights} with the
+ *   `exact`, `jvp`, `pc` (predictor–corrector) or `hutch` estimator.
+ * - **Training**: {@linkcode Trainer} steps one network under a
+ *   {@linkcode TrainConfig} (start from {@linkcode DEFAULT_CONFIG});
+ *   {@linkcode runTraining} runs a whole training into a run folder with
+ *   checkpoints, resume and an `onProgress` callback.
+ * - **Benchmarks**: {@linkcode benchStep} times training steps;
+ *   {@linkcode timeBatches} times anything submitted to the GPU.
+ *
+ * Examples marked `ignore` need a WebGPU adapter (Deno's built-in WebGPU runs on a
+ * software adapter where no GPU exists); the others run as doc tests.
+ *
+ * @example Define a PDE: viscous Burgers u_t + u u_x − ν u_xx = 0 on (t, x) ∈ [0,1]×[−1,1]
+ * ```ts
+ * import { E, type Problem, samplePoints, validateProblem } from "@sketchpinn/sketchpinn";
+ *
+ * const nu = 0.01 / Math.PI;
+ * const burgers: Problem = {
+ *   name: "burgers",
+ *   doc: "u_t + u u_x − ν u_xx = 0, u(0, x) = −sin(πx), u(t, ±1) = 0",
+ *   inputs: ["t", "x"],
+ *   domain: [[0, 1], [-1, 1]],
+ *   // Used for the relative L2 error; Burgers has no closed form (see examples/burgers.ts).
+ *   exact: () => 0,
+ *   grid: [101, 201],
+ *   sizes: [2, 64, 64, 64, 1],
+ *   groups: [
+ *     {
+ *       name: "r",
+ *       doc: "PDE residual in the interior",
+ *       residual: E.sub(E.add(E.du(0), E.mul(E.u(), E.du(1))), E.mul(nu, E.d2u(1))),
+ *       sampleDim: 2,
+ *       sample: ([a, b]) => [a, 2 * b - 1],
+ *       defaultN: 1024,
+ *     },
+ *     {
+ *       name: "ic",
+ *       doc: "u − (−sin πx) at t = 0",
+ *       residual: E.u(),
+ *       target: ([, x]) => -Math.sin(Math.PI * x),
+ *       sampleDim: 1,
+ *       sample: ([a]) => [0, 2 * a - 1],
+ *       defaultN: 256,
+ *     },
+ *     {
+ *       name: "bc",
+ *       doc: "u at x = ±1",
+ *       residual: E.u(),
+ *       sampleDim: 1,
+ *       sample: ([a]) => [a, a < 0.5 ? -1 : 1],
+ *       defaultN: 128,
+ *     },
+ *   ],
+ * };
+ * validateProblem(burgers, "burgers"); // throws a UserError naming what is missing
+ * const points = samplePoints(burgers, { r: 8, ic: 4, bc: 4 }, 0);
+ * console.log(points.ic[0]); // [0, x] with x in [−1, 1]
+ * ```
+ *
+ * @example Residuals, loss and gradient; NTK traces and weights by every estimator
+ * ```ts ignore
+ * import {
+ *   Engine,
+ *   getProblem,
+ *   ntkWeights,
+ *   Plan,
+ *   resolveCounts,
+ *   samplePoints,
+ *   xavierInit,
+ * } from "@sketchpinn/sketchpinn";
+ *
+ * using engine = await Engine.create();
+ * const problem = getProblem("wave");
+ * const sizes = [2, 64, 64, 1];
+ * const counts = resolveCounts(problem, { r: 256, u: 64, ut: 64 });
+ * // directions: JVP/predictor directions per chunk (jvp, pc); tangents: for jvp.
+ * await using plan = await Plan.create(engine, {
+ *   problem,
+ *   sizes,
+ *   activation: "tanh",
+ *   counts,
+ *   directions: 8,
+ *   tangents: true,
+ * });
+ * plan.setParams(xavierInit(sizes, 0));
+ * plan.setPoints(samplePoints(problem, counts, 0));
+ * const { residuals, loss, gradient } = await plan.evaluate();
+ * console.log(residuals.r.length, loss, gradient!.length);
+ * for (const method of ["exact", "jvp", "pc", "hutch"] as const) {
+ *   const { traces, weights } = await ntkWeights(plan, { method, k: 8, seed: 1 });
+ *   console.log(method, traces, weights);
+ * }
+ * ```
+ *
+ * @example Train with a progress callback, then reload the saved model
+ * ```ts ignore
+ * import { DEFAULT_CONFIG, Engine, loadModel, runTraining } from "@sketchpinn/sketchpinn";
+ *
+ * using engine = await Engine.create();
+ * const config = { ...DEFAULT_CONFIG, problem: "wave", sizes: [2, 64, 64, 1], steps: 500 };
+ * const { metrics } = await runTraining(engine, config, {
+ *   out: "runs/wave-pc",
+ *   onProgress: (p) => console.log(p.step, p.total, p.weights, p.rel_l2),
+ * });
+ * console.log(metrics.rel_l2);
+ * const model = await loadModel("runs/wave-pc/model.json"); // params, sizes, training state
+ * ```
+ *
+ * @example Step a trainer yourself (a problem object or a module path works as well)
  * ```ts ignore
  * import { DEFAULT_CONFIG, Engine, Trainer } from "@sketchpinn/sketchpinn";
  *
  * using engine = await Engine.create();
- * const trainer = await Trainer.create(engine, { ...DEFAULT_CONFIG, steps: 100 });
+ * await using trainer = await Trainer.create(engine, { ...DEFAULT_CONFIG, weighting: "exact" });
  * for (let i = 0; i < 100; i++) await trainer.advance();
  * console.log(await trainer.losses(), await trainer.relL2());
- * await trainer.dispose();
+ * ```
+ *
+ * @example Benchmark one training-step configuration
+ * ```ts ignore
+ * import { acquireGpu, benchStep, Engine } from "@sketchpinn/sketchpinn";
+ *
+ * using engine = await Engine.create(await acquireGpu({ powerPreference: "low-power" }));
+ * const r = await benchStep(engine, { sizes: [2, 128, 128, 1], weighting: "pc", repeats: 3 });
+ * console.log(`${r.median_ms.toFixed(2)} ms/step, ${r.gflops?.toFixed(1)} GFLOP/s`);
+ * ```
+ *
+ * @example Save and load models (JSON in the design's model-file format)
+ * ```ts
+ * import { modelFromJson, modelToJson, xavierInit } from "@sketchpinn/sketchpinn";
+ *
+ * const sizes = [2, 16, 16, 1];
+ * const text = modelToJson({ problem: "wave", sizes, activation: "tanh", params: xavierInit(sizes, 0) });
+ * const model = modelFromJson(text, "in-memory model"); // saveModel/loadModel do the same with files
+ * console.log(model.params.length); // 337
  * ```
  *
  * @module
@@ -22,7 +162,15 @@ export { acquireGpu, adapterLine, describeAdapter } from "./src/device.ts";
 export type { AdapterReport, Gpu } from "./src/device.ts";
 export { Plan, residualWgsl } from "./src/plan.ts";
 export type { Evaluation, PlanOptions } from "./src/plan.ts";
-export { DEFAULT_DT, defaultK, estimateTraces, ntkWeights, weightsFromTraces } from "./src/ntk.ts";
+export type { BatchLayout, GroupLayout, NetLayout, PackedLayer } from "./src/layout.ts";
+export {
+  DEFAULT_DT,
+  DEFAULT_HUTCH_DT,
+  defaultK,
+  estimateTraces,
+  ntkWeights,
+  weightsFromTraces,
+} from "./src/ntk.ts";
 export type { NtkMethod, NtkOptions, NtkTraces } from "./src/ntk.ts";
 export { DEFAULT_CONFIG, Trainer, WEIGHTINGS } from "./src/trainer.ts";
 export type { LogRecord, TrainConfig, TrainState, Weighting } from "./src/trainer.ts";
@@ -40,11 +188,27 @@ export {
 } from "./src/model.ts";
 export type { Activation, LayerLayout, Model } from "./src/model.ts";
 export { loadPoints, resolveCounts, samplePoints, validatePoints } from "./src/points.ts";
-export type { Counts, Points } from "./src/points.ts";
-export { getProblem, problems } from "./src/problems/mod.ts";
+export type { Counts, Points, Sampler } from "./src/points.ts";
+export {
+  getProblem,
+  isProblemPath,
+  problems,
+  resolveProblem,
+  validateProblem,
+} from "./src/problems/mod.ts";
 export type { GroupDef, Problem } from "./src/problems/problem.ts";
 export { evaluationGrid, groupChannels } from "./src/problems/problem.ts";
 export { channelsOf, E } from "./src/problems/expr.ts";
 export type { ChannelRef, ChannelSet, Expr, ExprLike } from "./src/problems/expr.ts";
 export { UserError } from "./src/errors.ts";
 export { heatmapPng, heatmapsPng, lineChartPng } from "./src/plot.ts";
+export type {
+  Colormap,
+  HeatmapOptions,
+  HeatmapPanel,
+  LineChartOptions,
+  LineSeries,
+  Rgb,
+} from "./src/plot.ts";
+export { benchStep, runBench, timeBatches } from "./bench/bench.ts";
+export type { BenchRecord, BenchStepOptions } from "./bench/bench.ts";

@@ -22,16 +22,27 @@ import type { Dispatch } from "../src/engine.ts";
 
 /** One measurement (one JSON line of `bench --json`). */
 export interface BenchRecord {
+  /** Suite name: matmul, step, ntk or scaling. */
   suite: string;
+  /** What was measured, e.g. "step fixed". */
   name: string;
+  /** The measured configuration (sizes, points, weighting, …). */
   config: Record<string, unknown>;
+  /** Median milliseconds per run. */
   median_ms: number;
+  /** Fastest batch, milliseconds per run. */
   min_ms: number;
+  /** Slowest batch, milliseconds per run. */
   max_ms: number;
+  /** Timed batches. */
   repeats: number;
+  /** Useful floating-point operations per second, in GFLOP/s (matrix products and steps). */
   gflops?: number;
+  /** Collocation points processed per second (steps). */
   points_per_s?: number;
+  /** Time relative to a baseline named in `note`. */
   ratio?: number;
+  /** What `ratio` compares, or other remarks. */
   note?: string;
 }
 
@@ -178,6 +189,39 @@ async function stepRecord(
   } finally {
     await t.dispose();
   }
+}
+
+/** Settings of {@linkcode benchStep}; every field has the `bench` default. */
+export interface BenchStepOptions {
+  /** Network sizes (default 2,128,128,128,1). */
+  sizes?: number[];
+  /** Points per group (default r=1024, u=256, ut=256). */
+  n?: Record<string, number>;
+  /** Weighting policy of the timed steps (default "fixed"). */
+  weighting?: Weighting;
+  /** Directions (jvp, pc) or probes (hutch) per weight update (default 1). */
+  k?: number;
+  /** Timed batches of 5 steps each, after 3 warm-up steps (default 5). */
+  repeats?: number;
+}
+
+/**
+ * Times training steps of the wave problem in one configuration, as
+ * `bench --suite step` does: pipelines compiled before timing, queue completion
+ * awaited inside the timed region; the record carries the median, min and max
+ * milliseconds per step, GFLOP/s and points/s.
+ */
+export async function benchStep(engine: Engine, o: BenchStepOptions = {}): Promise<BenchRecord> {
+  const ctx: BenchContext = {
+    engine,
+    records: [],
+    quick: false,
+    repeats: o.repeats ?? 5,
+    emit: () => {},
+  };
+  const sizes = o.sizes ?? [2, 128, 128, 128, 1];
+  const n = o.n ?? { r: 1024, u: 256, ut: 256 };
+  return await stepRecord(ctx, sizes, n, o.weighting ?? "fixed", o.k ?? 1);
 }
 
 async function suiteStep(

@@ -10,7 +10,8 @@ import { UserError } from "../src/errors.ts";
 import { choiceFlag, intFlag, listFlag, mapFlag, nearest, numFlag, parseFlags } from "./args.ts";
 import { Engine } from "../src/engine.ts";
 import { adapterLine } from "../src/device.ts";
-import { getProblem, problems } from "../src/problems/mod.ts";
+import { getProblem, isProblemPath, problems, resolveProblem } from "../src/problems/mod.ts";
+import type { Problem } from "../src/problems/problem.ts";
 import { loadModel, type Model, saveModel, validateSizes, xavierInit } from "../src/model.ts";
 import { loadPoints, resolveCounts, samplePoints } from "../src/points.ts";
 import { writeFileAtomic } from "../src/fsutil.ts";
@@ -31,8 +32,10 @@ Commands (each also a deno task):
   points  write a points file for a problem
   bench   GPU benchmarks
 
-Run \`<command> --help\` for its flags. Problems: ${Object.keys(problems).join(", ")}.`,
-  train: `train [--problem wave] [--sizes 2,128,128,128,1] [--activation tanh|sin]
+Run \`<command> --help\` for its flags. Problems: ${
+    Object.keys(problems).join(", ")
+  }, or the path of a module exporting one (--problem ./my_pde.ts).`,
+  train: `train [--problem wave|./my_pde.ts] [--sizes 2,128,128,128,1] [--activation tanh|sin]
       [--optimizer adam|gd] [--lr 1e-3] [--decay 0.9] [--decay-steps 1000] [--steps 4000]
       [--n r=1024,u=256,ut=256] [--resample 1] [--sampler uniform|sobol] [--weighting none|fixed|exact|jvp|pc|hutch|gradnorm]
       [--weights r=1,u=10] [--k 1] [--dt 1e-2] [--central] [--beta 0.9] [--every 1] [--seed 0]
@@ -43,8 +46,8 @@ Run \`<command> --help\` for its flags. Problems: ${Object.keys(problems).join("
     `ntk --model M.json --points P.json [--method exact|jvp|pc|hutch] [--k K] [--dt D] [--central]
     [--kind gaussian|rademacher] [--seed S] [--repeat R] [--json]`,
   init:
-    `init [--problem wave] [--sizes 2,64,64,64,1] [--activation tanh|sin] [--seed 0] --out M.json`,
-  points: `points [--problem wave] [--n r=1024,u=256,ut=256] [--seed 0] --out P.json`,
+    `init [--problem wave|./my_pde.ts] [--sizes 2,64,64,64,1] [--activation tanh|sin] [--seed 0] --out M.json`,
+  points: `points [--problem wave|./my_pde.ts] [--n r=1024,u=256,ut=256] [--seed 0] --out P.json`,
   bench:
     `bench [--suite all|matmul|taylor|step|ntk|scaling] [--quick] [--sizes ..] [--n r=..,u=..,ut=..]
       [--weighting fixed|exact|pc|jvp] [--repeats N] [--baseline torch] [--compare old.json]
@@ -102,6 +105,11 @@ function problemFlag(v: string) {
   return getProblem(choiceFlag("problem", v, Object.keys(problems)));
 }
 
+/** `--problem`: a built-in name (with a suggestion when misspelt) or a module path. */
+async function problemArg(v: string): Promise<Problem> {
+  return isProblemPath(v) ? await resolveProblem(v) : problemFlag(v);
+}
+
 /** Throws unless every group named by `--weights` is one of the problem's. */
 function checkWeightGroups(problem: { name: string }, groups: string[], weights: object): void {
   for (const g of Object.keys(weights)) {
@@ -125,7 +133,9 @@ function applySetting(c: TrainConfig, run: RunSettings, key: string, raw: unknow
     : String(raw);
   switch (key) {
     case "problem":
-      c.problem = problemFlag(v).name;
+      // A module path is kept as given (config.json and model files store it) and
+      // imported by the caller.
+      c.problem = isProblemPath(v) ? v : problemFlag(v).name;
       break;
     case "sizes":
       c.sizes = listFlag(key, v);
@@ -321,7 +331,7 @@ async function cmdTrain(args: string[]): Promise<number> {
       }
     }
   }
-  const problem = getProblem(config.problem);
+  const problem = await resolveProblem(config.problem);
   if (!applied.has("sizes") && !resume) config.sizes = [...problem.sizes];
   validateSizes(config.sizes, problem.inputs.length);
   resolveCounts(problem, config.n);
@@ -332,7 +342,7 @@ async function cmdTrain(args: string[]): Promise<number> {
       "--weighting fixed needs --weights, e.g. --weights r=1,u=10,ut=10.",
     );
   }
-  run.out ??= `runs/${config.problem}-${config.weighting}`;
+  run.out ??= `runs/${problem.name}-${config.weighting}`;
   const engine = await Engine.create();
   info(`sketchpinn: ${adapterLine(engine.adapter)}`);
   info(
@@ -345,6 +355,7 @@ async function cmdTrain(args: string[]): Promise<number> {
   for (const s of ["SIGINT", "SIGTERM"] as const) Deno.addSignalListener(s, onSignal);
   try {
     const { metrics, interrupted } = await runTraining(engine, config, {
+      problem,
       out: run.out,
       resume,
       checkpointEvery: run.checkpointEvery,
@@ -383,7 +394,7 @@ async function modelAndPoints(f: Record<string, string | boolean | undefined>) {
     );
   }
   const model: Model = await loadModel(f.model);
-  if (!Object.hasOwn(problems, model.problem)) {
+  if (!isProblemPath(model.problem) && !Object.hasOwn(problems, model.problem)) {
     throw new UserError(
       f.model,
       `Model file ${f.model} names unknown problem "${model.problem}"; choose one of ${
@@ -391,7 +402,7 @@ async function modelAndPoints(f: Record<string, string | boolean | undefined>) {
       }.`,
     );
   }
-  const problem = getProblem(model.problem);
+  const problem = await resolveProblem(model.problem, f.model);
   validateSizes(model.sizes, problem.inputs.length, f.model);
   const points = await loadPoints(problem, f.points);
   return { model, problem, points };
@@ -535,7 +546,8 @@ async function cmdInit(args: string[]): Promise<number> {
     help: "boolean",
   });
   if (f.help) return help("init");
-  const problem = problemFlag((f.problem as string) ?? "wave");
+  const problemName = (f.problem as string) ?? "wave";
+  const problem = await problemArg(problemName);
   const sizes = typeof f.sizes === "string" ? listFlag("sizes", f.sizes) : [...problem.sizes];
   validateSizes(sizes, problem.inputs.length);
   const activation = choiceFlag(
@@ -549,7 +561,9 @@ async function cmdInit(args: string[]): Promise<number> {
   }
   const params = xavierInit(sizes, seed);
   const path = f.out;
-  await writing(path, () => saveModel(path, { problem: problem.name, sizes, activation, params }));
+  // A module path is stored as given, so `eval` and `ntk` can import it again.
+  const stored = isProblemPath(problemName) ? problemName : problem.name;
+  await writing(path, () => saveModel(path, { problem: stored, sizes, activation, params }));
   out(
     Boolean(f.json),
     { out: f.out, params: params.length },
@@ -568,7 +582,7 @@ async function cmdPoints(args: string[]): Promise<number> {
     help: "boolean",
   });
   if (f.help) return help("points");
-  const problem = problemFlag((f.problem as string) ?? "wave");
+  const problem = await problemArg((f.problem as string) ?? "wave");
   const counts = resolveCounts(problem, typeof f.n === "string" ? mapFlag("n", f.n, true) : {});
   const seed = f.seed !== undefined ? intFlag("seed", f.seed as string, 0) : 0;
   if (typeof f.out !== "string") {

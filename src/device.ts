@@ -8,11 +8,17 @@ import { UserError } from "./errors.ts";
 
 /** What the engine reports about an adapter. */
 export interface AdapterReport {
+  /** Adapter description (e.g. "llvmpipe (LLVM 15.0.6, 256 bits)"). */
   description: string;
+  /** Vendor name, possibly empty. */
   vendor: string;
+  /** Architecture name, possibly empty. */
   architecture: string;
+  /** True for a software or fallback adapter. */
   isFallback: boolean;
+  /** Supported features, sorted. */
   features: string[];
+  /** The adapter's limits by name. */
   limits: Record<string, number>;
 }
 
@@ -30,8 +36,11 @@ const RAISED_LIMITS = [
 
 /** A device with the adapter it came from. */
 export interface Gpu {
+  /** The adapter the device came from. */
   adapter: GPUAdapter;
+  /** The device, with raised limits. */
   device: GPUDevice;
+  /** What the adapter reports (see {@linkcode describeAdapter}). */
   report: AdapterReport;
 }
 

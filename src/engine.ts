@@ -23,8 +23,14 @@ export type UniformValues = Record<string, number | number[]>;
 
 /** One compute dispatch of a planned sequence. */
 export interface Dispatch {
+  /**
+   * The compiled kernel: pipeline, layout and definition.
+   * @internal
+   */
   kernel: CompiledKernel;
+  /** Buffers bound to the kernel's slots. */
   bindGroup: GPUBindGroup;
+  /** Workgroup counts (x, y, z). */
   workgroups: [number, number, number];
 }
 
@@ -33,9 +39,19 @@ export const STORAGE = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST | GPUBuf
 
 /** Owns the device; create with {@linkcode Engine.create}, release with `dispose()`. */
 export class Engine {
+  /** The adapter, device and adapter report. */
   readonly gpu: Gpu;
+  /** The WebGPU device every buffer and pipeline belongs to. */
   readonly device: GPUDevice;
+  /**
+   * Compiled pipelines keyed by kernel and variant.
+   * @internal
+   */
   readonly cache: PipelineCache;
+  /**
+   * Storage buffers, reused across plans; `pool.stats` counts allocations.
+   * @internal
+   */
   readonly pool: BufferPool;
   readonly #uniformDefs = new Map<string, ReturnType<typeof makeShaderDataDefinitions>>();
   #lost: string | null = null;
@@ -123,7 +139,10 @@ export class Engine {
     return buf;
   }
 
-  /** A uniform buffer with kernel `name`'s struct `P`, laid out by webgpu-utils from the WGSL. */
+  /**
+   * A uniform buffer with kernel `name`'s struct `P`, laid out by webgpu-utils from the WGSL.
+   * @internal
+   */
   uniform(name: KernelName, values: UniformValues, label: string): GPUBuffer {
     const data = this.uniformBytes(name, values);
     this.counters.uniforms++;
@@ -136,7 +155,10 @@ export class Engine {
     return buf;
   }
 
-  /** The bytes of kernel `name`'s uniform struct `P` holding `values` (others 0). */
+  /**
+   * The bytes of kernel `name`'s uniform struct `P` holding `values` (others 0).
+   * @internal
+   */
   uniformBytes(name: KernelName, values: UniformValues): ArrayBuffer {
     const src = KERNELS[name].source;
     let defs = this.#uniformDefs.get(src);
@@ -158,7 +180,10 @@ export class Engine {
     return view.arrayBuffer;
   }
 
-  /** Encodes kernel `name` (variant `v`) over `workgroups` with buffers bound by slot. */
+  /**
+   * Encodes kernel `name` (variant `v`) over `workgroups` with buffers bound by slot.
+   * @internal
+   */
   async dispatch(
     name: KernelName,
     v: Variant,
@@ -216,6 +241,7 @@ export class Engine {
     this.device.destroy();
   }
 
+  /** Calls {@linkcode Engine.dispose}, for `using`. */
   [Symbol.dispose](): void {
     this.dispose();
   }

@@ -9,6 +9,7 @@
 export class UserError extends Error {
   /** The flag, file or value at fault. */
   readonly input: string;
+  /** An error about `input` (a flag, file or value) with a one-sentence message. */
   constructor(input: string, message: string) {
     super(message);
     this.name = "UserError";

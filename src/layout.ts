@@ -12,25 +12,35 @@ const roundUp = (n: number, m: number) => Math.ceil(n / m) * m;
 
 /** Packed weight layouts of one layer (float offsets, all multiples of 4). */
 export interface PackedLayer {
+  /** Input width. */
   in: number;
+  /** Output width. */
   out: number;
   /** Flat offsets (design §2). */
   w: number;
+  /** Flat offset of b. */
   b: number;
   /** Forward layout: Wᵀ (in, ldf) then b (ldf) at fOff. */
   fOff: number;
+  /** Row stride of the forward layout (out padded to 8). */
   ldf: number;
   /** Backward layout: W (out, ldb) at bOff. */
   bOff: number;
+  /** Row stride of the backward layout (in padded to 8). */
   ldb: number;
 }
 
 /** Packed layouts of a network and the layer table the kernels read. */
 export interface NetLayout {
+  /** Layer widths. */
   sizes: number[];
+  /** Layout of each dense layer. */
   layers: PackedLayer[];
+  /** Parameters P in the flat layout. */
   paramCount: number;
+  /** Floats of the packed forward layout. */
   packedF: number;
+  /** Floats of the packed backward layout. */
   packedB: number;
   /** Two vec4<u32> per layer: (w, b, in, out), (fOff, ldf, bOff, ldb). */
   table: Uint32Array;
@@ -64,7 +74,9 @@ export const POINT_PAD = 16;
 
 /** One group's place in the batch's matrices. */
 export interface GroupLayout {
+  /** Group name. */
   name: string;
+  /** Channels the group's residual reads. */
   set: ChannelSet;
   /** Channels C. */
   channels: number;
@@ -80,6 +92,7 @@ export interface GroupLayout {
 
 /** Column layout of all groups of a problem for given point counts. */
 export interface BatchLayout {
+  /** Layout of each group, in the problem's order. */
   groups: GroupLayout[];
   /** Total columns = row length of every activation matrix. */
   cols: number;

@@ -15,7 +15,9 @@ export type Activation = "tanh" | "sin";
 
 /** Offsets of one dense layer in the flat parameter vector. */
 export interface LayerLayout {
+  /** Input width of the layer. */
   in: number;
+  /** Output width of the layer. */
   out: number;
   /** Offset of W (out × in, row-major). */
   w: number;
@@ -91,9 +93,13 @@ export function xavierInit(sizes: readonly number[], seed: number): Float32Array
 
 /** A model: problem, architecture and parameters (flat layout). */
 export interface Model {
+  /** Problem name, or the path of a module exporting the problem. */
   problem: string;
+  /** Layer widths [d, W, …, W, 1]. */
   sizes: number[];
+  /** Hidden-layer activation. */
   activation: Activation;
+  /** Parameters in the flat layout (design §2). */
   params: Float32Array;
   /** Optional training state carried by checkpoints. */
   state?: Record<string, unknown>;

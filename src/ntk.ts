@@ -17,6 +17,7 @@ export type NtkMethod = "exact" | "jvp" | "pc" | "hutch";
 
 /** Estimator settings. */
 export interface NtkOptions {
+  /** The estimator. */
   method: NtkMethod;
   /** Directions (jvp, pc) or probe vectors (hutch); default 8 for jvp, 1 otherwise. */
   k?: number;
@@ -34,8 +35,11 @@ export interface NtkOptions {
 
 /** Per-group traces with the derived means and weights. */
 export interface NtkTraces {
+  /** Tr K_jj per group. */
   traces: Record<string, number>;
+  /** Per-point mean traces t_j = Tr K_jj / N_j. */
   means: Record<string, number>;
+  /** Weights λ_j = Σ_k t_k / t_j. */
   weights: Record<string, number>;
 }
 

@@ -34,15 +34,19 @@ import { Stream } from "./random.ts";
 
 /** What a plan is for. */
 export interface PlanOptions {
+  /** The problem whose residual groups the plan evaluates. */
   problem: Problem;
+  /** Layer widths [d, W, …, W, 1]. */
   sizes: number[];
+  /** Hidden-layer activation. */
   activation: Activation;
+  /** Points per group (fixed for the plan's lifetime). */
   counts: Counts;
   /** Directions per JVP / predictor chunk; 0 (default) allocates no direction buffers. */
   directions?: number;
   /** Allocate tangent activations for the JVP kernels (needs `directions`). */
   tangents?: boolean;
-  /** Column slice of the weight gradients, in vec4 (default 256). */
+  /** Column slice of the weight gradients, in vec4 (default 128). */
   sliceVec4?: number;
 }
 
@@ -80,6 +84,7 @@ export function residualWgsl(
 
 /** Loss terms and gradient of one evaluation. */
 export interface Evaluation {
+  /** Residuals r_i per group. */
   residuals: Record<string, Float32Array>;
   /** (1/N_j) Σ r_i² per group. */
   lossPerGroup: Record<string, number>;
@@ -91,11 +96,17 @@ export interface Evaluation {
 
 /** A fixed-shape plan over one engine; see the module documentation for its buffers. */
 export class Plan {
+  /** The engine the plan's buffers live on. */
   readonly engine: Engine;
+  /** The problem being evaluated. */
   readonly problem: Problem;
+  /** Flat and packed parameter layouts of the network. */
   readonly net: NetLayout;
+  /** Column layout of the groups' points and channels. */
   readonly batch: BatchLayout;
+  /** Hidden-layer activation. */
   readonly activation: Activation;
+  /** Directions per JVP / predictor chunk (0: none allocated). */
   readonly directions: number;
   /** Number of dense layers L. */
   readonly L: number;
@@ -107,20 +118,33 @@ export class Plan {
   readonly yStride: number;
 
   // Buffers, named as in the module documentation.
+  /** Activations A[l] per layer (see the module documentation). */
   readonly A: GPUBuffer[] = [];
+  /** Pre-activations Z[l] per layer. */
   readonly Z: GPUBuffer[] = [];
+  /** Adjoints Z̄[l] per layer, seeded per point. */
   readonly DZ: GPUBuffer[] = [];
+  /** Every other buffer by name (params, grad, res, lambda, …). */
   readonly b: Record<string, GPUBuffer> = {};
 
   // Planned sequences.
+  /** Taylor-channel forward pass through every layer. */
   forward!: Dispatch[];
+  /** Residuals and their channel seeds per point. */
   residual!: Dispatch[];
+  /** Backward pass of the channels (seeded per point). */
   backward!: Dispatch[];
+  /** Per-slice weight gradients scaled by each point's loss factor. */
   weightGrad!: Dispatch[];
+  /** Sums the slices into the flat gradient. */
   gather!: Dispatch[];
+  /** Packs the flat parameters into the kernels' layouts. */
   pack!: Dispatch[];
+  /** Σ_i r_i² per group. */
   lossSums!: Dispatch[];
+  /** Per-point gradient norms by the channel-Gram identities. */
   gram!: Dispatch[];
+  /** Sums of the per-point norms per group (exact traces). */
   traceSums!: Dispatch[];
   #owned: GPUBuffer[] = [];
   #uniforms: GPUBuffer[] = [];
@@ -135,7 +159,7 @@ export class Plan {
     this.L = this.net.layers.length;
     this.G = this.batch.groups.length;
     this.yStride = rowStride(this.batch.points);
-    const sliceLen = o.sliceVec4 ?? 256;
+    const sliceLen = o.sliceVec4 ?? 128;
     const sl: number[] = [];
     this.batch.groups.forEach((g, gi) => {
       const c0 = g.col / 4, c1 = (g.col + g.channels * g.np) / 4;
@@ -1018,6 +1042,11 @@ export class Plan {
     this.#uniforms = [];
     await this.engine.pool.release(...this.#owned);
     this.#owned = [];
+  }
+
+  /** Calls {@linkcode Plan.dispose}, for `await using`. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.dispose();
   }
 }
 

@@ -46,7 +46,9 @@ export interface HeatmapPanel extends HeatmapOptions {
 export interface LineSeries {
   /** Shown in the legend. */
   name: string;
+  /** x coordinates. */
   x: ArrayLike<number>;
+  /** y coordinates (NaN leaves a gap). */
   y: ArrayLike<number>;
   /** Default: the next of ten distinct colours (matplotlib's tab10). */
   color?: Rgb;
@@ -54,6 +56,7 @@ export interface LineSeries {
 
 /** Options for {@linkcode lineChartPng}. */
 export interface LineChartOptions {
+  /** Drawn above the chart. */
   title?: string;
   /** Logarithmic y axis, for loss curves; points with y ≤ 0 are skipped like NaN. */
   logY?: boolean;
@@ -61,7 +64,9 @@ export interface LineChartOptions {
   width?: number;
   /** Image height in pixels; default 400. */
   height?: number;
+  /** Names the x axis. */
   xLabel?: string;
+  /** Names the y axis. */
   yLabel?: string;
 }
 

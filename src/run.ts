@@ -12,24 +12,37 @@ import { writeFileAtomic } from "./fsutil.ts";
 import { UserError } from "./errors.ts";
 import { heatmapsPng, lineChartPng } from "./plot.ts";
 import { adapterLine } from "./device.ts";
+import type { Problem } from "./problems/problem.ts";
 
 /** What a run reports at the end (metrics.json, design §5). */
 export interface Metrics {
+  /** Problem name or module path, as in the configuration. */
   problem: string;
+  /** Steps trained. */
   steps: number;
+  /** Wall-clock seconds of training (resumed runs add up). */
   wall_s: number;
+  /** ‖u_θ − u_exact‖₂ / ‖u_exact‖₂ on the evaluation grid. */
   rel_l2: number;
+  /** Mean r² per group at the end. */
   loss: Record<string, number>;
+  /** Loss weights λ per group at the end. */
   weights: Record<string, number>;
+  /** The adapter that ran it (one line). */
   adapter: string;
+  /** The weighting policy. */
   weighting: string;
+  /** Training steps per second in this session. */
   steps_per_s: number;
 }
 
 /** Progress of a run, reported at each log step. */
 export interface Progress extends LogRecord {
+  /** Total steps of the run. */
   steps: number;
+  /** Steps per second since the previous report. */
   stepsPerSecond: number;
+  /** Estimated seconds to the end. */
   etaSeconds: number;
 }
 
@@ -51,10 +64,13 @@ export interface RunOptions {
   signal?: AbortSignal;
   /** Skip plots and report (faster tests). */
   noReport?: boolean;
+  /** The problem object; default: `config.problem` resolved by name or module path. */
+  problem?: Problem;
 }
 
 /** Result of {@linkcode runTraining}. */
 export interface RunResult {
+  /** What metrics.json holds. */
   metrics: Metrics;
   /** True when the run stopped early on the signal. */
   interrupted: boolean;
@@ -143,7 +159,7 @@ export async function runTraining(
     const saved = await loadRun(out);
     model = saved.model;
   }
-  const trainer = await Trainer.create(engine, config, model);
+  const trainer = await Trainer.create(engine, config, model, o.problem);
   try {
     // Validate everything before touching the folder: a failed --resume must leave
     // config.json as it was.
@@ -349,6 +365,22 @@ async function writeReport(
         { name: "rel L2 error", x: steps, y: log.map((r) => r.rel_l2 ?? NaN) },
       ], { title: "losses and error", logY: true, xLabel: "step" }),
     );
+    await Deno.writeFile(
+      `${out}/convergence.png`,
+      lineChartPng([
+        {
+          name: "running mean of sum_j mean r_j^2",
+          x: steps,
+          y: log.map((r) => r.avg_residual_sq ?? NaN),
+        },
+        {
+          name: "running mean of |grad L|^2",
+          x: steps,
+          y: log.map((r) => r.avg_grad_norm_sq ?? NaN),
+        },
+      ], { title: "convergence (running averages over logged steps)", logY: true, xLabel: "step" }),
+    );
+    pngs.push("convergence.png");
     await Deno.writeFile(
       `${out}/weights.png`,
       lineChartPng(

@@ -8,7 +8,7 @@ import type { Engine } from "./engine.ts";
 import { Plan } from "./plan.ts";
 import { type Activation, type Model, paramLayout, xavierInit } from "./model.ts";
 import { type Counts, type Points, resolveCounts, samplePoints, type Sampler } from "./points.ts";
-import { getProblem } from "./problems/mod.ts";
+import { resolveProblem } from "./problems/mod.ts";
 import type { Problem } from "./problems/problem.ts";
 import {
   DEFAULT_DT,
@@ -28,14 +28,21 @@ export type Weighting = typeof WEIGHTINGS[number];
 
 /** Everything that defines a training run (CLI flags and config files map onto it). */
 export interface TrainConfig {
+  /** Built-in problem name or module path (see {@linkcode resolveProblem}). */
   problem: string;
+  /** Layer widths [d, W, …, W, 1]. */
   sizes: number[];
+  /** Hidden-layer activation. */
   activation: Activation;
+  /** Optimizer. */
   optimizer: "adam" | "gd";
+  /** Learning rate. */
   lr: number;
   /** Learning-rate factor applied every `decaySteps` steps. */
   decay: number;
+  /** Steps between learning-rate decays. */
   decaySteps: number;
+  /** Total optimizer steps. */
   steps: number;
   /** Points per group (missing groups take the problem's defaults). */
   n: Counts;
@@ -43,6 +50,7 @@ export interface TrainConfig {
   resample: number;
   /** Point sampler per group. */
   sampler: Sampler;
+  /** Loss weighting policy. */
   weighting: Weighting;
   /** Fixed weights (weighting "fixed"); missing groups weigh 1. */
   weights: Record<string, number>;
@@ -56,11 +64,15 @@ export interface TrainConfig {
   beta: number;
   /** Update the weights every this many steps. */
   every: number;
+  /** Seed of the initialisation, the points and the random directions. */
   seed: number;
   /** Log (and read back) every this many steps. */
   logEvery: number;
+  /** Adam's first-moment decay. */
   beta1: number;
+  /** Adam's second-moment decay. */
   beta2: number;
+  /** Adam's ε. */
   eps: number;
 }
 
@@ -92,21 +104,40 @@ export const DEFAULT_CONFIG: TrainConfig = {
 
 /** The state a checkpoint carries besides the parameters. */
 export interface TrainState {
+  /** Steps done. */
   step: number;
+  /** Adam moments (2P). */
   moments: number[];
+  /** Loss weights per group. */
   lambda: number[];
+  /** NTK estimator state (EMA traces). */
   ntkState: number[];
+  /** Learning-rate scale (halved by rollbacks). */
   lrScale: number;
 }
 
 /** One log record (log.jsonl). */
 export interface LogRecord {
+  /** Steps done. */
   step: number;
+  /** Wall-clock seconds since the start of the run. */
   wall_s: number;
+  /** Mean r² per group. */
   loss: Record<string, number>;
+  /** Σ_j λ_j loss_j. */
   total: number;
+  /** Loss weights λ per group. */
   weights: Record<string, number>;
+  /** Relative L2 error on the evaluation grid. */
   rel_l2?: number;
+  /** Σ_j (1/N_j) Σ_i r_i² (unweighted), and ‖∇_θ L‖² of the step's weighted loss. */
+  residual_sq?: number;
+  /** ‖∇_θ L‖² of the step's weighted loss. */
+  grad_norm_sq?: number;
+  /** Running averages of the two over the logged steps so far (seed paper's theorem). */
+  avg_residual_sq?: number;
+  /** Running average of `grad_norm_sq`. */
+  avg_grad_norm_sq?: number;
 }
 
 /** Directions the plan holds per chunk for a weighting. */
@@ -133,12 +164,19 @@ function gridProblem(p: Problem): Problem {
 
 /** Trains one network; `step()` advances one optimizer step. */
 export class Trainer {
+  /** The engine it runs on. */
   readonly engine: Engine;
+  /** The configuration it trains. */
   readonly config: TrainConfig;
+  /** The problem it trains. */
   readonly problem: Problem;
+  /** The planned training step. */
   readonly plan: Plan;
+  /** Points per group. */
   readonly counts: Counts;
+  /** Steps done. */
   step = 0;
+  /** Learning-rate scale (halved by rollbacks). */
   lrScale = 1;
   #grid?: Plan;
   #gridPoints: number[][];
@@ -148,16 +186,26 @@ export class Trainer {
   private constructor(engine: Engine, config: TrainConfig, plan: Plan, counts: Counts) {
     this.engine = engine;
     this.config = config;
-    this.problem = getProblem(config.problem);
+    this.problem = plan.problem;
     this.plan = plan;
     this.counts = counts;
     this.#gridPoints = evaluationGrid(this.problem);
     this.#gridExact = Float64Array.from(this.#gridPoints, (x) => this.problem.exact(x));
   }
 
-  /** Plans the step for `config`, from `model` when given (else Xavier init from the seed). */
-  static async create(engine: Engine, config: TrainConfig, model?: Model): Promise<Trainer> {
-    const problem = getProblem(config.problem);
+  /**
+   * Plans the step for `config`, from `model` when given (else Xavier init from the
+   * seed). The problem is `problem` when given (`config.problem` then only names it
+   * in files), else `config.problem` resolved by {@linkcode resolveProblem}: a
+   * built-in name or the path of a module exporting one.
+   */
+  static async create(
+    engine: Engine,
+    config: TrainConfig,
+    model?: Model,
+    problem?: Problem,
+  ): Promise<Trainer> {
+    problem ??= await resolveProblem(config.problem);
     const counts = resolveCounts(problem, config.n);
     const plan = await Plan.create(engine, {
       problem,
@@ -329,6 +377,19 @@ export class Trainer {
     return { loss, total, weights };
   }
 
+  /**
+   * ‖∇_θ L‖² of the last step's weighted loss (from its weight-gradient slices and
+   * the λ it used), for the convergence diagnostics of the seed paper.
+   */
+  async gradNormSq(): Promise<number> {
+    const p = this.plan;
+    this.engine.submit("gradNorm", p.gather);
+    const g = await p.read(p.b.grad, 0, p.net.paramCount);
+    let s = 0;
+    for (let i = 0; i < g.length; i++) s += g[i] * g[i];
+    return s;
+  }
+
   /** The network's prediction on the problem's evaluation grid. */
   async predictGrid(): Promise<Float32Array> {
     if (!this.#grid) {
@@ -418,5 +479,10 @@ export class Trainer {
   async dispose(): Promise<void> {
     await this.plan.dispose();
     await this.#grid?.dispose();
+  }
+
+  /** Calls {@linkcode Trainer.dispose}, for `await using`. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.dispose();
   }
 }

@@ -468,15 +468,29 @@ def parse_n(s):
     return n
 
 
-def _loadavg():
+def _cpu_sample():
+    """(busy jiffies of the whole machine, total jiffies, this process's CPU seconds)."""
     try:
-        return round(os.getloadavg()[0], 2)
-    except (AttributeError, OSError):
+        with open("/proc/stat") as f:
+            v = [int(a) for a in f.readline().split()[1:9]]
+        t = os.times()
+        return sum(v) - v[3] - v[4], sum(v), t.user + t.system
+    except (OSError, ValueError, IndexError):
         return None
 
 
+def _others_busy(a, b):
+    """Fraction of all cores' time used by other processes between samples a and b
+    (Linux only): other work on the machine makes the timings noisy."""
+    if a is None or b is None or b[1] <= a[1]:
+        return None
+    hz = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+    busy, total, own = b[0] - a[0], b[1] - a[1], (b[2] - a[2]) * hz
+    return round(max(0.0, min(1.0, (busy - own) / total)), 3)
+
+
 def run_bench(args):
-    load_before = _loadavg()
+    cpu0 = _cpu_sample()
     dtype = torch.float32
     sizes, n = args.sizes, args.n
     params = [p.requires_grad_(True) for p in init_params(sizes, args.seed, dtype)]
@@ -567,16 +581,16 @@ def run_bench(args):
         "repeats": R,
         "results": results,
         "alternatives": alternatives,
-        # 1-minute load average before and after: other work on the machine skews timings
-        "loadavg_1m": [load_before, _loadavg()],
+        # share of all cores' time that other processes used during the run
+        "others_cpu_busy": _others_busy(cpu0, _cpu_sample()),
     }
 
 
 def print_table(rec):
     print("torch %s (%s), threads %d, python %s" % (rec["torch"], rec["transforms"], rec["threads"], rec["python"]))
     print("blas: %s (BLAS threads: %s)" % (rec["blas"], rec["blas_threads"]))
-    print("sizes %s, n %s, %s, warmup %d, repeats %d, load average before/after %s" % (
-        rec["sizes"], rec["n"], rec["dtype"], rec["warmup"], rec["repeats"], rec["loadavg_1m"]))
+    print("sizes %s, n %s, %s, warmup %d, repeats %d, other processes' CPU share %s" % (
+        rec["sizes"], rec["n"], rec["dtype"], rec["warmup"], rec["repeats"], rec["others_cpu_busy"]))
     print("%-15s %12s %12s  %s" % ("measurement", "median_ms", "min_ms", "method"))
     for name, r in rec["results"].items():
         print("%-15s %12.2f %12.2f  %s" % (name, r["median_ms"], r["min_ms"], r["method"]))

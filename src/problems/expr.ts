@@ -10,7 +10,9 @@
 
 /** Which derivative of u a channel carries: order 0 (value), 1 (∂_dir u) or 2 (∂²_dir u). */
 export interface ChannelRef {
+  /** Derivative order. */
   order: 0 | 1 | 2;
+  /** Input direction of the derivative (0 for the value). */
   dir: number;
 }
 

@@ -1,7 +1,9 @@
 /**
  * The built-in problems: "wave", "poisson1d", "heat1d", "helmholtz2d" and
  * "klein-gordon1d". Each documents its input order, residual groups and exact
- * solution in its `doc` string.
+ * solution in its `doc` string. Custom problems are TypeScript or JavaScript
+ * modules whose default export (or export named `problem`) is a
+ * {@linkcode Problem}; {@linkcode resolveProblem} imports and validates them.
  *
  * @example
  * ```ts
@@ -11,7 +13,9 @@
  *
  * @module
  */
+import { pathToFileURL } from "node:url";
 import { UserError } from "../errors.ts";
+import { MAX_INPUT_DIM, validateSizes } from "../model.ts";
 import type { Problem } from "./problem.ts";
 import { heat1d } from "./heat1d.ts";
 import { helmholtz2d } from "./helmholtz2d.ts";
@@ -39,6 +43,223 @@ export function getProblem(name: string): Problem {
     );
   }
   return p;
+}
+
+/**
+ * True when `nameOrPath` names a module file rather than a built-in problem: it
+ * ends in `.ts`, `.js`, `.mts` or `.mjs`, or starts with `./`, `../`, `/` or `file:`.
+ */
+export function isProblemPath(nameOrPath: string): boolean {
+  return /\.m?[jt]s$/.test(nameOrPath) || /^(\.\.?[\\/]|\/|file:)/.test(nameOrPath);
+}
+
+/**
+ * A built-in problem by name, or the problem a module file exports (see
+ * {@linkcode isProblemPath}): its default export, else its export named `problem`,
+ * validated by {@linkcode validateProblem}. Paths are resolved against the current
+ * working directory. `input` (a flag or a model file) is named in error messages.
+ *
+ * @example
+ * ```ts ignore
+ * import { resolveProblem } from "./mod.ts";
+ * const wave = await resolveProblem("wave");
+ * const mine = await resolveProblem("./examples/my_pde.ts");
+ * ```
+ */
+export async function resolveProblem(nameOrPath: string, input = "--problem"): Promise<Problem> {
+  if (!isProblemPath(nameOrPath)) return getProblem(nameOrPath);
+  let url: URL;
+  try {
+    url = nameOrPath.startsWith("file:") ? new URL(nameOrPath) : pathToFileURL(nameOrPath);
+  } catch {
+    throw new UserError(input, `Problem module ${nameOrPath} is not a valid path or file: URL.`);
+  }
+  let mod: Record<string, unknown>;
+  try {
+    // A full file: URL needs no import map, so `deno publish` warning that it cannot
+    // rewrite this import (unanalyzable-dynamic-import) is expected.
+    mod = await import(url.href);
+  } catch (e) {
+    const why = String((e as Error)?.message ?? e).split("\n")[0];
+    throw new UserError(
+      input,
+      `Cannot import problem module ${nameOrPath} (${why}); check the path and the module's code.`,
+    );
+  }
+  const value = mod.default ?? mod.problem;
+  if (value === undefined) {
+    throw new UserError(
+      input,
+      `Problem module ${nameOrPath} has no default export (nor an export named "problem"); add \`export default { name, inputs, domain, groups, exact, grid, sizes, doc } satisfies Problem\`.`,
+    );
+  }
+  return validateProblem(value, nameOrPath, input);
+}
+
+const isFn = (v: unknown): v is (...args: never[]) => unknown => typeof v === "function";
+const isNum = (v: unknown): v is number => typeof v === "number" && Number.isFinite(v);
+const isInt = (v: unknown, lo: number, hi = Infinity): v is number =>
+  Number.isInteger(v) && (v as number) >= lo && (v as number) <= hi;
+
+/** Why `e` is not an expression over `d` inputs (undefined when it is one). */
+function exprError(e: unknown, d: number, depth = 0): string | undefined {
+  if (depth > 1000) return "nests deeper than 1000 levels";
+  if (typeof e !== "object" || e === null || !("op" in e)) {
+    return `has ${
+      JSON.stringify(e) ?? String(e)
+    } where an expression is expected (build it with E)`;
+  }
+  const x = e as Record<string, unknown>;
+  switch (x.op) {
+    case "const":
+      return isNum(x.value) ? undefined : `has a constant that is not a finite number`;
+    case "input":
+      return isInt(x.index, 0, d - 1)
+        ? undefined
+        : `reads input ${JSON.stringify(x.index)}, but the problem has inputs 0 to ${d - 1}`;
+    case "channel": {
+      const r = x.ref as Record<string, unknown> | undefined;
+      if (!r || ![0, 1, 2].includes(r.order as number)) return "has a channel of unknown order";
+      return isInt(r.dir, 0, d - 1)
+        ? undefined
+        : `differentiates along input ${JSON.stringify(r.dir)}, but the problem has inputs 0 to ${
+          d - 1
+        }`;
+    }
+    case "add":
+    case "sub":
+    case "mul":
+    case "div":
+      return exprError(x.a, d, depth + 1) ?? exprError(x.b, d, depth + 1);
+    case "neg":
+    case "sin":
+    case "cos":
+    case "exp":
+    case "tanh":
+      return exprError(x.a, d, depth + 1);
+    case "pow":
+      return isInt(x.n, 0)
+        ? exprError(x.a, d, depth + 1)
+        : "has pow with an exponent that is not a whole number ≥ 0";
+    default:
+      return `has unknown operation ${JSON.stringify(x.op)} (build it with E)`;
+  }
+}
+
+/** Calls `f`, turning a throw into a message. */
+function attempt<T>(f: () => T): { value?: T; error?: string } {
+  try {
+    return { value: f() };
+  } catch (e) {
+    return { error: String((e as Error)?.message ?? e).split("\n")[0] };
+  }
+}
+
+/**
+ * Checks that `value` is a usable {@linkcode Problem}: name, inputs (1 to 3),
+ * domain, groups (unique names, residual expressions over the problem's inputs,
+ * sample/sampleDim, defaultN, optional target), exact, grid, sizes and doc. The
+ * sampler, target and exact solution are called once at the domain's centre.
+ * `source` (a file, or any label) and `input` name the problem in the UserError
+ * that reports the first thing missing or wrong.
+ */
+export function validateProblem(value: unknown, source: string, input = "--problem"): Problem {
+  const fail = (what: string): never => {
+    throw new UserError(
+      input,
+      `Problem ${source}: ${what}; see examples/my_pde.ts for a template.`,
+    );
+  };
+  if (typeof value !== "object" || value === null) fail("the export is not a Problem object");
+  const p = value as Record<string, unknown>;
+  if (typeof p.name !== "string" || !p.name) fail(`"name" must be a non-empty string`);
+  if (typeof p.doc !== "string") fail(`"doc" must be a string describing the problem`);
+  const inputs = p.inputs;
+  if (
+    !Array.isArray(inputs) || inputs.length < 1 || inputs.length > MAX_INPUT_DIM ||
+    !inputs.every((v) => typeof v === "string")
+  ) fail(`"inputs" must list 1 to ${MAX_INPUT_DIM} input names, e.g. ["t", "x"]`);
+  const d = (inputs as string[]).length;
+  const domain = p.domain;
+  if (
+    !Array.isArray(domain) || domain.length !== d ||
+    !domain.every((r) =>
+      Array.isArray(r) && r.length === 2 && isNum(r[0]) && isNum(r[1]) && r[0] < r[1]
+    )
+  ) fail(`"domain" must give one [lo, hi] with lo < hi per input (${d})`);
+  const grid = p.grid;
+  if (!Array.isArray(grid) || grid.length !== d || !grid.every((n) => isInt(n, 2))) {
+    fail(`"grid" must give the evaluation grid's point count (≥ 2) per input (${d})`);
+  }
+  if (!Array.isArray(p.sizes)) {
+    fail(`"sizes" must be the default network sizes, e.g. [${d}, 64, 64, 1]`);
+  }
+  try {
+    validateSizes(p.sizes as number[], d);
+  } catch (e) {
+    fail(
+      `"sizes" ${JSON.stringify(p.sizes)} is not usable (${
+        (e as Error).message.replace(/^--sizes: /, "")
+      })`,
+    );
+  }
+  if (!isFn(p.exact)) fail(`"exact" must be a function of a point returning u (for the error)`);
+  const centre = (domain as [number, number][]).map(([lo, hi]) => (lo + hi) / 2);
+  const ex = attempt(() => (p.exact as (x: number[]) => unknown)(centre));
+  if (ex.error !== undefined || !isNum(ex.value)) {
+    fail(
+      `"exact" at the domain's centre ${
+        ex.error ? `throws (${ex.error})` : `returns ${String(ex.value)}, not a finite number`
+      }`,
+    );
+  }
+  const groups = p.groups;
+  if (!Array.isArray(groups) || groups.length === 0) fail(`"groups" must list the residual groups`);
+  const names = new Set<string>();
+  (groups as unknown[]).forEach((g, i) => {
+    if (typeof g !== "object" || g === null) fail(`group ${i} is not an object`);
+    const o = g as Record<string, unknown>;
+    if (typeof o.name !== "string" || !/^[\w-]+$/.test(o.name)) {
+      fail(`group ${i} needs a "name" of letters, digits, _ or - (used in --n r=1024)`);
+    }
+    const at = `group ${i} ("${o.name}")`;
+    if (names.has(o.name as string)) fail(`${at} repeats a group name`);
+    names.add(o.name as string);
+    if (typeof o.doc !== "string") fail(`${at} needs a "doc" string`);
+    if (o.residual === undefined) fail(`${at} lacks "residual" (an expression built with E)`);
+    const why = exprError(o.residual, d);
+    if (why) fail(`${at}: its residual ${why}`);
+    if (!isInt(o.defaultN, 1)) fail(`${at} needs "defaultN", a whole number ≥ 1 of points`);
+    if (!isInt(o.sampleDim, 0, 3)) {
+      fail(`${at} needs "sampleDim", the dimension (0 to 3) of the unit cube "sample" maps from`);
+    }
+    if (!isFn(o.sample)) {
+      fail(`${at} lacks "sample", a function mapping [0,1)^sampleDim to a point`);
+    }
+    const pt = attempt(() =>
+      (o.sample as (u: number[]) => unknown)(new Array<number>(o.sampleDim as number).fill(0.5))
+    );
+    if (pt.error !== undefined) fail(`${at}: "sample" throws (${pt.error})`);
+    if (!Array.isArray(pt.value) || pt.value.length !== d || !pt.value.every(isNum)) {
+      fail(
+        `${at}: "sample" must return a point of ${d} finite coordinates; got ${
+          JSON.stringify(pt.value)
+        }`,
+      );
+    }
+    if (o.target !== undefined) {
+      if (!isFn(o.target)) fail(`${at}: "target" must be a function of a point (or left out)`);
+      const t = attempt(() => (o.target as (x: number[]) => unknown)(pt.value as number[]));
+      if (t.error !== undefined || !isNum(t.value)) {
+        fail(
+          `${at}: "target" ${
+            t.error ? `throws (${t.error})` : `returns ${String(t.value)}, not a finite number`
+          }`,
+        );
+      }
+    }
+  });
+  return value as Problem;
 }
 
 export { heat1d, helmholtz2d, kleinGordon1d, poisson1d, wave };

@@ -30,11 +30,13 @@ export interface GroupDef {
 
 /** A PDE problem on a box domain with a known solution. */
 export interface Problem {
+  /** Name used in flags, files and reports. */
   name: string;
   /** Input names in order (wave: ["t", "x"]). */
   inputs: string[];
   /** Box domain, one [lo, hi] per input. */
   domain: [number, number][];
+  /** Residual groups (boundary and initial conditions are groups too). */
   groups: GroupDef[];
   /** Exact solution, for the relative L2 error. */
   exact: (x: readonly number[]) => number;
@@ -42,6 +44,7 @@ export interface Problem {
   grid: number[];
   /** Default network sizes. */
   sizes: number[];
+  /** One line for documentation and reports. */
   doc: string;
 }
 
