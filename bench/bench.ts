@@ -19,6 +19,7 @@ import { estimateTraces } from "../src/ntk.ts";
 import { writeFileAtomic } from "../src/fsutil.ts";
 import { lineChartPng } from "../src/plot.ts";
 import type { Dispatch } from "../src/engine.ts";
+import { candidates, DEFAULT_TUNING, loadTuning, saveTuning, type Tuning } from "../src/tuning.ts";
 
 /** One measurement (one JSON line of `bench --json`). */
 export interface BenchRecord {
@@ -315,6 +316,37 @@ async function suiteScaling(ctx: BenchContext, out?: string): Promise<void> {
   }
 }
 
+/**
+ * Times a training step (wave, [2,128,128,128,1], N_r = 1024) for each candidate
+ * tuning and keeps the fastest for this adapter (cached; see src/tuning.ts).
+ */
+export async function tuneAdapter(
+  engine: Engine,
+  quick = false,
+): Promise<{ tuning: Tuning; ms: number }> {
+  const results: { tuning: Tuning; ms: number }[] = [];
+  for (const cand of quick ? candidates().slice(0, 4) : candidates()) {
+    engine.tuning = cand;
+    const t = await Trainer.create(
+      engine,
+      trainConfig([2, 128, 128, 128, 1], { r: 1024, u: 256, ut: 256 }, "fixed"),
+    );
+    const r = await timeBatches(engine, () => t.advance(), { warmup: 2, repeats: 3, batch: 3 });
+    await t.dispose();
+    results.push({ tuning: cand, ms: r.median });
+    console.error(`tune ${JSON.stringify(cand)}: ${r.median.toFixed(1)} ms/step`);
+  }
+  const best = results.reduce((a, b) => (b.ms < a.ms ? b : a));
+  engine.tuning = best.tuning;
+  const path = await saveTuning(engine.adapter, best.tuning, results);
+  console.error(
+    `tuning: ${JSON.stringify(best.tuning)} (${best.ms.toFixed(1)} ms/step)${
+      path ? ` saved to ${path}` : ""
+    }`,
+  );
+  return best;
+}
+
 /** Runs bench/baselines/torch_wave.py when a python3 with torch exists; null otherwise. */
 export async function torchBaseline(
   sizes: number[],
@@ -409,6 +441,7 @@ export async function runBench(args: string[]): Promise<number> {
     compare: "string",
     out: "string",
     threshold: "string",
+    retune: "boolean",
     json: "boolean",
     help: "boolean",
   });
@@ -416,7 +449,7 @@ export async function runBench(args: string[]): Promise<number> {
     console.log(
       "bench [--suite all|matmul|step|ntk|scaling] [--quick] [--sizes 2,128,128,128,1] [--n r=1024,u=256,ut=256]\n" +
         "      [--weighting fixed|exact|pc|jvp|hutch|none] [--repeats 5] [--baseline torch] [--compare old.json]\n" +
-        "      [--threshold 0.1] [--out results.json] [--json]",
+        "      [--threshold 0.1] [--retune] [--out results.json] [--json]",
     );
     return 0;
   }
@@ -447,6 +480,13 @@ export async function runBench(args: string[]): Promise<number> {
   const engine = await Engine.create();
   const json = Boolean(f.json);
   console.error(adapterText(engine.adapter));
+  // Tile shapes: searched on the first run on an adapter (or with --retune), then cached.
+  if (f.retune || !(await loadTuning(engine.adapter))) await tuneAdapter(engine, Boolean(f.quick));
+  console.error(
+    `tuning: ${JSON.stringify(engine.tuning)}${
+      engine.tuning === DEFAULT_TUNING ? " (defaults)" : ""
+    }`,
+  );
   const records: BenchRecord[] = [];
   const ctx: BenchContext = {
     engine,

@@ -15,6 +15,7 @@ import {
   type Variant,
 } from "./kernels.ts";
 import { UserError } from "./errors.ts";
+import { DEFAULT_TUNING, loadTuning, type Tuning } from "./tuning.ts";
 
 const label = (name: string) => `${name}.P`;
 
@@ -53,6 +54,8 @@ export class Engine {
    * @internal
    */
   readonly pool: BufferPool;
+  /** Tile and workgroup shapes the planner uses (cached per adapter by `bench --retune`). */
+  tuning: Tuning = DEFAULT_TUNING;
   readonly #uniformDefs = new Map<string, ReturnType<typeof makeShaderDataDefinitions>>();
   #lost: string | null = null;
   #uncaptured: string | null = null;
@@ -74,9 +77,14 @@ export class Engine {
     });
   }
 
-  /** Acquires the default (high-performance) adapter and a device. */
-  static async create(gpu?: Gpu): Promise<Engine> {
-    return new Engine(gpu ?? await acquireGpu());
+  /**
+   * Acquires the default (high-performance) adapter and a device, with the
+   * adapter's cached tuning when one exists (else the defaults).
+   */
+  static async create(gpu?: Gpu, tuning?: Tuning): Promise<Engine> {
+    const e = new Engine(gpu ?? await acquireGpu());
+    e.tuning = tuning ?? await loadTuning(e.adapter) ?? DEFAULT_TUNING;
+    return e;
   }
 
   /** The adapter's description, limits and features. */

@@ -47,7 +47,7 @@ export interface NetLayout {
 }
 
 /** Row tile of the Taylor kernels; packed rows are padded to it. */
-export const ROW_TILE = 8;
+export const ROW_TILE = 16;
 
 /** Computes the packed layouts for sizes [d, W…, 1]. */
 export function netLayout(sizes: readonly number[]): NetLayout {

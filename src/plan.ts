@@ -51,7 +51,6 @@ export interface PlanOptions {
 }
 
 const ACT_CODE: Record<Activation, number> = { tanh: 0, sin: 1 };
-const WG = 8;
 const ceilDiv = (a: number, b: number) => Math.ceil(a / b);
 /** Row stride of per-point arrays with several rows: 64 floats keep row offsets 256-byte aligned. */
 const rowStride = (points: number) => Math.ceil(points / 64) * 64;
@@ -159,7 +158,7 @@ export class Plan {
     this.L = this.net.layers.length;
     this.G = this.batch.groups.length;
     this.yStride = rowStride(this.batch.points);
-    const sliceLen = o.sliceVec4 ?? 128;
+    const sliceLen = o.sliceVec4 ?? engine.tuning.slice;
     const sl: number[] = [];
     this.batch.groups.forEach((g, gi) => {
       const c0 = g.col / 4, c1 = (g.col + g.channels * g.np) / 4;
@@ -261,7 +260,8 @@ export class Plan {
   #taylor(l: number, z = 1) {
     const out = l === this.L;
     const rows = this.net.layers[l - 1].out;
-    const tm = out && rows <= 4 ? 4 : 8;
+    const [wx, wy] = this.engine.tuning.taylorWG;
+    const tm = out && rows <= 4 ? 4 : this.engine.tuning.taylorTM;
     const keyOf = (g: GroupLayout) =>
       `${tileVectors(g.channels)}/${g.set.first.length}/${g.set.numSecond}`;
     const keys = [...new Set(this.batch.groups.map(keyOf))];
@@ -281,7 +281,7 @@ export class Plan {
       ].join("\n");
     const variant = {
       consts: { TM: tm, ACT: out ? 2 : ACT_CODE[this.activation] },
-      overrides: { WG_X: WG, WG_Y: WG },
+      overrides: { WG_X: wx, WG_Y: wy },
       instances: { region: "tile", values },
       regions: {
         select: [call("forward", ""), call("backward", ""), call("tangent", ", j")].join("\n"),
@@ -292,9 +292,9 @@ export class Plan {
     let x = 0;
     for (const g of this.batch.groups) {
       groups.push(g.np / 4, g.col / 4, x, 0);
-      x += ceilDiv(g.np / 4 / tileVectors(g.channels), WG);
+      x += ceilDiv(g.np / 4 / tileVectors(g.channels), wx);
     }
-    const grid: [number, number, number] = [x, ceilDiv(ceilDiv(rows, tm), WG), z];
+    const grid: [number, number, number] = [x, ceilDiv(ceilDiv(rows, tm), wy), z];
     return { variant, groups, grid, ngroups: this.G };
   }
 
@@ -417,7 +417,7 @@ export class Plan {
       );
     }
     this.weightGrad = [];
-    const TM = 8, TK = 4;
+    const [TM, TK] = this.engine.tuning.gradTile;
     for (let l = 1; l <= L; l++) {
       const lay = net.layers[l - 1];
       const tilesK = ceilDiv(lay.in + 1, TK);

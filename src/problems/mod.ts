@@ -76,7 +76,7 @@ export async function resolveProblem(nameOrPath: string, input = "--problem"): P
   }
   let mod: Record<string, unknown>;
   try {
-    // A full file: URL needs no import map, so `deno publish` warning that it cannot
+    // A full file: URL needs no import map, so the `deno publish` warning that it cannot
     // rewrite this import (unanalyzable-dynamic-import) is expected.
     mod = await import(url.href);
   } catch (e) {

@@ -1,0 +1,61 @@
+/** Every tuning candidate computes the same numbers (against the float64 reference). */
+import assert from "node:assert/strict";
+import { Engine } from "../src/engine.ts";
+import { Plan } from "../src/plan.ts";
+import { candidates, DEFAULT_TUNING, validTuning } from "../src/tuning.ts";
+import { getProblem } from "../src/problems/mod.ts";
+import { xavierInit } from "../src/model.ts";
+import { samplePoints } from "../src/points.ts";
+import { lossAndGradient, perPointGradNorms, residuals } from "../src/reference/mlp64.ts";
+import { assertAllClose } from "./assert_close.ts";
+
+const engine = await Engine.create(undefined, DEFAULT_TUNING);
+const wave = getProblem("wave");
+const sizes = [2, 21, 19, 1];
+const counts = { r: 37, u: 13, ut: 9 };
+const params = xavierInit(sizes, 4);
+for (let i = 0; i < params.length; i++) params[i] += 0.03 * Math.cos(3 * i);
+const points = samplePoints(wave, counts, 2);
+const ref = {
+  res: residuals(wave, sizes, "tanh", params, points),
+  grad: lossAndGradient(wave, sizes, "tanh", params, points).gradient,
+  norms: perPointGradNorms(wave, sizes, "tanh", params, points),
+};
+const scale = (xs: ArrayLike<number>) => Math.max(1, ...Array.from(xs, Math.abs));
+
+Deno.test("tuning: candidates are valid and distinct", () => {
+  const all = candidates();
+  assert.ok(all.every(validTuning));
+  assert.equal(new Set(all.map((c) => JSON.stringify(c))).size, all.length);
+  assert.ok(!validTuning({ taylorWG: [8, 8], taylorTM: 7, gradTile: [8, 4], slice: 128 }));
+});
+
+for (const cand of candidates()) {
+  Deno.test({
+    name: `tuning ${JSON.stringify(cand)} matches the reference`,
+    sanitizeResources: false,
+    sanitizeOps: false,
+    fn: async () => {
+      engine.tuning = cand;
+      const plan = await Plan.create(engine, { problem: wave, sizes, activation: "tanh", counts });
+      plan.setParams(params);
+      plan.setPoints(points);
+      const ev = await plan.evaluate(true);
+      const { norms } = await plan.exactNorms();
+      for (const g of Object.keys(counts)) {
+        assertAllClose(ev.residuals[g], ref.res[g], {
+          atol: 1e-4 * scale(ref.res[g]),
+          rtol: 0,
+          name: `r ${g}`,
+        });
+        assertAllClose(norms[g], ref.norms[g], { rtol: 1e-3, atol: 1e-6, name: `norms ${g}` });
+      }
+      assertAllClose(ev.gradient!, ref.grad, {
+        atol: 1e-3 * scale(ref.grad),
+        rtol: 0,
+        name: "gradient",
+      });
+      await plan.dispose();
+    },
+  });
+}
