@@ -19,6 +19,7 @@ import { estimateTraces } from "../src/ntk.ts";
 import { writeFileAtomic } from "../src/fsutil.ts";
 import { lineChartPng } from "../src/plot.ts";
 import type { Dispatch } from "../src/engine.ts";
+import { matmulDispatch, padRows } from "../src/matmul.ts";
 import { candidates, DEFAULT_TUNING, loadTuning, saveTuning, type Tuning } from "../src/tuning.ts";
 
 /** One measurement (one JSON line of `bench --json`). */
@@ -67,38 +68,16 @@ export async function timeBatches(
   return { median: t[Math.floor(t.length / 2)], min: t[0], max: t[t.length - 1], repeats };
 }
 
-/** The engine's Taylor product kernel as a plain matrix product C (M×N) = A (M×K) · B (K×N). */
-export async function matmulDispatch(
-  engine: Engine,
-  M: number,
-  K: number,
-  N: number,
-): Promise<Dispatch> {
-  const w = engine.storage("bench.w", (K + 1) * M * 4);
-  const a = engine.storage("bench.a", K * N * 4);
-  const z = engine.storage("bench.z", M * N * 4);
-  const dummy = engine.storage("bench.dummy", 16);
-  const rnd = (n: number) =>
-    Float32Array.from({ length: n }, (_, i) => Math.sin(i * 12.9898) * 0.5);
-  engine.write(w, 0, rnd((K + 1) * M));
-  engine.write(a, 0, rnd(K * N));
-  const u = engine.uniform("taylorForward", {
-    M,
-    K,
-    np4: N / 4,
-    ld4: N / 4,
-    col4: 0,
-    wOff4: 0,
-    ldw4: M / 4,
-    bOff4: (K * M) / 4,
-  }, `bench.matmul${M}`);
-  return await engine.dispatch(
-    "taylorForward",
-    { consts: { TM: 8, TV: 4, NF: 0, NS: 0, ACT: 2 }, overrides: { WG_X: 8, WG_Y: 8 } },
-    { 0: u, 1: w, 2: a, 3: z, 4: dummy },
-    [Math.ceil(N / 16 / 8), Math.ceil(M / 8 / 8)],
-    `bench.matmul${M}`,
-  );
+/** The engine's product kernel on random n × n operands (bench/matmul suite). */
+export async function squareMatmul(engine: Engine, n: number): Promise<Dispatch> {
+  const lt = engine.storage("bench.lt", (n + 1) * padRows(n) * 4);
+  const a = engine.storage("bench.a", n * n * 4);
+  const z = engine.storage("bench.z", n * n * 4);
+  const rnd = (len: number) =>
+    Float32Array.from({ length: len }, (_, i) => Math.sin(i * 12.9898) * 0.5);
+  engine.write(lt, 0, rnd(n * padRows(n)));
+  engine.write(a, 0, rnd(n * n));
+  return await matmulDispatch(engine, { M: n, K: n, N: n }, { lt, a, z }, `bench.matmul${n}`);
 }
 
 const FLOPS_PER_STEP = (sizes: number[], cols: number) => {
@@ -122,7 +101,7 @@ interface BenchContext {
 
 async function suiteMatmul(ctx: BenchContext): Promise<void> {
   for (const n of ctx.quick ? [1024] : [512, 1024, 2048]) {
-    const d = await matmulDispatch(ctx.engine, n, n, n);
+    const d = await squareMatmul(ctx.engine, n);
     const t = await timeBatches(ctx.engine, () => ctx.engine.submit("bench", [d]), {
       repeats: ctx.repeats,
       batch: n >= 2048 ? 1 : 3,
@@ -131,7 +110,7 @@ async function suiteMatmul(ctx: BenchContext): Promise<void> {
     ctx.emit({
       suite: "matmul",
       name: `${n}x${n}x${n}`,
-      config: { M: n, K: n, N: n, tile: "8x16 per invocation, 8x8 workgroups" },
+      config: { M: n, K: n, N: n, tuning: ctx.engine.tuning },
       median_ms: t.median,
       min_ms: t.min,
       max_ms: t.max,

@@ -15,6 +15,7 @@ import type { Problem } from "../src/problems/problem.ts";
 import { loadModel, type Model, saveModel, validateSizes, xavierInit } from "../src/model.ts";
 import { loadPoints, resolveCounts, samplePoints } from "../src/points.ts";
 import { writeFileAtomic } from "../src/fsutil.ts";
+import { symmetricEigenvalues } from "../src/linalg.ts";
 import { Plan } from "../src/plan.ts";
 import { DEFAULT_CONFIG, type TrainConfig, WEIGHTINGS } from "../src/trainer.ts";
 import { loadRun, type Progress, runTraining } from "../src/run.ts";
@@ -44,7 +45,8 @@ Run \`<command> --help\` for its flags. Problems: ${
   eval: `eval --model M.json --points P.json [--weights r=1,u=10] [--json]`,
   ntk:
     `ntk --model M.json --points P.json [--method exact|jvp|pc|hutch] [--k K] [--dt D] [--central]
-    [--kind gaussian|rademacher] [--seed S] [--repeat R] [--json]`,
+    [--kind gaussian|rademacher] [--seed S] [--repeat R] [--full SPECTRA.json] [--json]
+    --full: the full NTK (≤ 4096 rows) and its eigenvalues per block, written to the file`,
   init:
     `init [--problem wave|./my_pde.ts] [--sizes 2,64,64,64,1] [--activation tanh|sin] [--seed 0] --out M.json`,
   points: `points [--problem wave|./my_pde.ts] [--n r=1024,u=256,ut=256] [--seed 0] --out P.json`,
@@ -471,6 +473,7 @@ async function cmdNtk(args: string[]): Promise<number> {
     kind: "string",
     seed: "string",
     repeat: "string",
+    full: "string",
     json: "boolean",
     help: "boolean",
   });
@@ -513,7 +516,24 @@ async function cmdNtk(args: string[]): Promise<number> {
       { method, k, dt, seed, kind, central: Boolean(f.central) },
       repeat,
     );
-    const result = { method, ...r };
+    const result: Record<string, unknown> = { method, ...r };
+    if (typeof f.full === "string") {
+      const spectra = await fullSpectra(plan);
+      await writeFileAtomic(f.full, JSON.stringify(spectra));
+      result.spectra = Object.fromEntries(
+        Object.entries(spectra.blocks).map((
+          [g, b],
+        ) => [g, { trace: b.trace, top: b.eigenvalues.slice(0, 5) }]),
+      );
+      info(`full NTK (${spectra.rows} rows): spectra per block written to ${f.full}`);
+      for (const [g, b] of Object.entries(spectra.blocks)) {
+        info(
+          `  ${g}: trace ${b.trace.toExponential(4)}, largest eigenvalues ${
+            b.eigenvalues.slice(0, 3).map((v) => v.toExponential(3)).join(", ")
+          }, smallest ${b.eigenvalues.at(-1)!.toExponential(3)}`,
+        );
+      }
+    }
     out(
       Boolean(f.json),
       result,
@@ -533,6 +553,26 @@ async function cmdNtk(args: string[]): Promise<number> {
   } finally {
     engine.dispose();
   }
+}
+
+/** The full NTK's eigenvalues per diagonal block (descending), and K itself when small. */
+async function fullSpectra(plan: Plan) {
+  const { order, K } = await plan.fullNtk();
+  const n = order.length;
+  const blocks: Record<string, { n: number; trace: number; eigenvalues: number[] }> = {};
+  for (const g of plan.batch.groups) {
+    const idx = order.flatMap((o, i) => (o.group === g.name ? [i] : []));
+    const m = idx.length, sub = new Float64Array(m * m);
+    idx.forEach((i, a) => idx.forEach((j, b) => (sub[a * m + b] = K[i * n + j])));
+    let trace = 0;
+    for (let a = 0; a < m; a++) trace += sub[a * m + a];
+    blocks[g.name] = {
+      n: m,
+      trace,
+      eigenvalues: Array.from(symmetricEigenvalues(sub, m)).reverse(),
+    };
+  }
+  return { rows: n, blocks, order, ...(n <= 1024 ? { K: Array.from(K) } : {}) };
 }
 
 async function cmdInit(args: string[]): Promise<number> {

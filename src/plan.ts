@@ -16,6 +16,8 @@
  */
 /// <reference types="@webgpu/types" />
 import type { Dispatch, Engine, UniformValues } from "./engine.ts";
+import type { Variant } from "./kernels.ts";
+import { matmulDispatch } from "./matmul.ts";
 import { readBuffer } from "./buffers.ts";
 import {
   type BatchLayout,
@@ -54,6 +56,67 @@ const ACT_CODE: Record<Activation, number> = { tanh: 0, sin: 1 };
 const ceilDiv = (a: number, b: number) => Math.ceil(a / b);
 /** Row stride of per-point arrays with several rows: 64 floats keep row offsets 256-byte aligned. */
 const rowStride = (points: number) => Math.ceil(points / 64) * 64;
+
+/** A Taylor kernel launch over several groups: variant, uniform group table and grid. */
+export interface TaylorLaunch {
+  variant: Variant;
+  /** (np4, col4, first workgroup, 0) per group, for the uniform's `groups`. */
+  groups: number[];
+  ngroups: number;
+  grid: [number, number, number];
+}
+
+/**
+ * The Taylor kernel variant covering `groups` in one dispatch (shaders/taylor.wgsl):
+ * one register-tile instance per distinct channel set, a generated `select`
+ * region routing each group to its instance, and the grid for `rows` output rows.
+ */
+export function taylorLaunch(
+  groups: readonly Pick<GroupLayout, "channels" | "set" | "np" | "col">[],
+  rows: number,
+  o: { tm: number; act: number; wg: [number, number]; z?: number },
+): TaylorLaunch {
+  if (groups.length > 8) {
+    throw new UserError("problem", "A problem may have at most 8 residual groups.");
+  }
+  const keyOf = (g: (typeof groups)[number]) =>
+    `${tileVectors(g.channels)}/${g.set.first.length}/${g.set.numSecond}`;
+  const keys = [...new Set(groups.map(keyOf))];
+  const values = keys.map((k) => {
+    const [TV, NF, NS] = k.split("/").map(Number);
+    return { TV, NF, NS };
+  });
+  const inst = groups.map((g) => keys.indexOf(keyOf(g)));
+  const call = (fn: string, extra: string) =>
+    [
+      `fn ${fn}Group(g: u32, gx: u32, r0: u32${extra ? ", j: u32" : ""}) {`,
+      `  switch g {`,
+      ...inst.map((i, g) => `    case ${g}u: { ${fn}_${i}(gx, r0, P.groups[${g}]${extra}); }`),
+      `    default: {}`,
+      `  }`,
+      `}`,
+    ].join("\n");
+  const [wx, wy] = o.wg;
+  const table: number[] = [];
+  let x = 0;
+  for (const g of groups) {
+    table.push(g.np / 4, g.col / 4, x, 0);
+    x += ceilDiv(g.np / 4 / tileVectors(g.channels), wx);
+  }
+  return {
+    variant: {
+      consts: { TM: o.tm, ACT: o.act },
+      overrides: { WG_X: wx, WG_Y: wy },
+      instances: { region: "tile", values },
+      regions: {
+        select: [call("forward", ""), call("backward", ""), call("tangent", ", j")].join("\n"),
+      },
+    },
+    groups: table,
+    ngroups: groups.length,
+    grid: [x, ceilDiv(ceilDiv(rows, o.tm), wy), o.z ?? 1],
+  };
+}
 
 /** Residual function and channel derivatives of one group, as WGSL. */
 export function residualWgsl(
@@ -262,40 +325,12 @@ export class Plan {
     const rows = this.net.layers[l - 1].out;
     const [wx, wy] = this.engine.tuning.taylorWG;
     const tm = out && rows <= 4 ? 4 : this.engine.tuning.taylorTM;
-    const keyOf = (g: GroupLayout) =>
-      `${tileVectors(g.channels)}/${g.set.first.length}/${g.set.numSecond}`;
-    const keys = [...new Set(this.batch.groups.map(keyOf))];
-    const values = keys.map((k) => {
-      const [TV, NF, NS] = k.split("/").map(Number);
-      return { TV, NF, NS };
+    return taylorLaunch(this.batch.groups, rows, {
+      tm,
+      act: out ? 2 : ACT_CODE[this.activation],
+      wg: [wx, wy],
+      z,
     });
-    const inst = this.batch.groups.map((g) => keys.indexOf(keyOf(g)));
-    const call = (fn: string, extra: string) =>
-      [
-        `fn ${fn}Group(g: u32, gx: u32, r0: u32${extra ? ", j: u32" : ""}) {`,
-        `  switch g {`,
-        ...inst.map((i, g) => `    case ${g}u: { ${fn}_${i}(gx, r0, P.groups[${g}]${extra}); }`),
-        `    default: {}`,
-        `  }`,
-        `}`,
-      ].join("\n");
-    const variant = {
-      consts: { TM: tm, ACT: out ? 2 : ACT_CODE[this.activation] },
-      overrides: { WG_X: wx, WG_Y: wy },
-      instances: { region: "tile", values },
-      regions: {
-        select: [call("forward", ""), call("backward", ""), call("tangent", ", j")].join("\n"),
-      },
-    };
-    // Workgroups along x: each group's point tiles, one after another.
-    const groups: number[] = [];
-    let x = 0;
-    for (const g of this.batch.groups) {
-      groups.push(g.np / 4, g.col / 4, x, 0);
-      x += ceilDiv(g.np / 4 / tileVectors(g.channels), wx);
-    }
-    const grid: [number, number, number] = [x, ceilDiv(ceilDiv(rows, tm), wy), z];
-    return { variant, groups, grid, ngroups: this.G };
   }
 
   /** Forward sequence reading packed forward weights from `pack`. */
@@ -1034,6 +1069,83 @@ export class Plan {
     const g = await this.read(this.b.grad, 0, this.net.paramCount);
     this.engine.write(this.b.lambda, 0, lam);
     return g;
+  }
+
+  /**
+   * The full NTK K = J Jᵀ over every real point of every group (at most
+   * `maxRows` rows): per-point gradients from one backward pass (∇_{W_l} r_i =
+   * Σ_c z̄_{i,c} a_{i,c}ᵀ, the bias through A's indicator row), then K by the
+   * engine's matrix product in parameter chunks, accumulated in float64.
+   */
+  async fullNtk(
+    maxRows = 4096,
+  ): Promise<{ order: { group: string; index: number }[]; K: Float64Array }> {
+    const { batch, net, engine } = this;
+    const n = batch.groups.reduce((a, g) => a + g.n, 0);
+    if (n > maxRows) {
+      throw new UserError(
+        "--points",
+        `The full NTK is limited to ${maxRows} rows and these points give ${n}; use a smaller points file.`,
+      );
+    }
+    engine.submit("fullNtk.primal", this.forward, this.residual, this.backward);
+    const cols = batch.cols;
+    const dz: Float32Array[] = [], act: Float32Array[] = [];
+    for (let l = 1; l <= this.L; l++) {
+      dz[l] = await this.read(this.DZ[l], 0, net.sizes[l] * cols);
+      act[l - 1] = await this.read(this.A[l - 1], 0, (net.sizes[l - 1] + 1) * cols);
+    }
+    const order = batch.groups.flatMap((g) =>
+      Array.from({ length: g.n }, (_, index) => ({ group: g.name, index }))
+    );
+    // Column of channel c of each row (point) of K.
+    const rowCols = batch.groups.flatMap((g) =>
+      Array.from(
+        { length: g.n },
+        (_, i) => Array.from({ length: g.channels }, (_, c) => g.col + c * g.np + i),
+      )
+    );
+    const np = Math.ceil(n / 16) * 16;
+    const P = net.paramCount;
+    const chunk = Math.max(
+      1,
+      Math.min(P, Math.floor(Math.min(engine.maxBinding, 64 * 2 ** 20) / (4 * np)) - 1),
+    );
+    const lt = engine.storage("fullNtk.jt", (chunk + 1) * np * 4);
+    const z = engine.storage("fullNtk.k", np * np * 4, "the full NTK (rows²)");
+    const K = new Float64Array(n * n);
+    const jt = new Float32Array((chunk + 1) * np);
+    // Every chunk has `chunk` rows (the last one zero-padded), so one dispatch serves all.
+    const d = await matmulDispatch(
+      engine,
+      { M: np, K: chunk, N: np },
+      { lt, a: lt, z },
+      "fullNtk.product",
+    );
+    for (let p0 = 0; p0 < P; p0 += chunk) {
+      const pc = Math.min(chunk, P - p0);
+      jt.fill(0);
+      for (let q = 0; q < pc; q++) {
+        const p = p0 + q;
+        const li = net.layers.findLastIndex((lay) => p >= lay.w);
+        const lay = net.layers[li];
+        const [r, k] = p >= lay.b
+          ? [p - lay.b, lay.in]
+          : [Math.floor((p - lay.w) / lay.in), (p - lay.w) % lay.in];
+        const zr = dz[li + 1], ak = act[li];
+        for (let i = 0; i < n; i++) {
+          let s = 0;
+          for (const col of rowCols[i]) s += zr[r * cols + col] * ak[k * cols + col];
+          jt[q * np + i] = s;
+        }
+      }
+      engine.write(lt, 0, jt);
+      engine.submit("fullNtk.product", [d]);
+      const part = await this.read(z, 0, np * np);
+      for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) K[i * n + j] += part[i * np + j];
+    }
+    await engine.pool.release(lt, z);
+    return { order, K };
   }
 
   /** Frees the plan's buffers (returned to the engine's pool after pending work). */

@@ -199,7 +199,7 @@ export function validateProblem(value: unknown, source: string, input = "--probl
   } catch (e) {
     fail(
       `"sizes" ${JSON.stringify(p.sizes)} is not usable (${
-        (e as Error).message.replace(/^--sizes: /, "")
+        (e as Error).message.replace(/^--sizes: /, "").replace(/\.$/, "")
       })`,
     );
   }
