@@ -158,6 +158,7 @@
  */
 export { Engine } from "./src/engine.ts";
 export type { Dispatch } from "./src/engine.ts";
+export type { Tuning } from "./src/tuning.ts";
 export { acquireGpu, adapterLine, describeAdapter } from "./src/device.ts";
 export type { AdapterReport, Gpu } from "./src/device.ts";
 export { Plan, residualWgsl } from "./src/plan.ts";

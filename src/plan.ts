@@ -746,24 +746,23 @@ export class Plan {
   hutchSeq(dt: number): Promise<Dispatch[]> {
     return this.#cached(`hutch:${dt}`, async () => {
       const { b, batch } = this;
-      this.#randU ??= this.#uniform("directions", {}, "random");
       b.ones ??= this.#buf("ones", this.G);
       this.engine.write(b.ones, 0, new Float32Array(this.G).fill(1));
       const seq: Dispatch[] = [];
       for (let gi = 0; gi < this.G; gi++) {
         const g = batch.groups[gi];
-        const u = this.#uniform("residualNoise", {
-          count: 0,
-          seed: 0,
-          stream: Stream.residual,
-          group: gi,
-        }, `noise.${g.name}`);
-        // The seed and step come from the shared random uniform; the group differs.
+        // One uniform per group (its index); setNoise rewrites the seed and step.
+        const u = this.#uniform(
+          "residualNoise",
+          { stream: Stream.residual, group: gi },
+          `noise.${g.name}`,
+        );
+        this.#noiseUniforms[gi] = u;
         seq.push(
           await this.engine.dispatch(
             "residualNoise",
             { consts: { KIND: 1, C: g.channels }, overrides: { WG: 64 } },
-            { 0: this.#noiseUniform(gi, u), 3: b.groups, 4: b.alpha, 5: b.noise },
+            { 0: u, 3: b.groups, 4: b.alpha, 5: b.noise },
             [ceilDiv(g.np, 64)],
             `noise.${g.name}`,
           ),
@@ -802,11 +801,6 @@ export class Plan {
   }
 
   #noiseUniforms: GPUBuffer[] = [];
-  /** Residual-noise uniforms: the random uniform's fields with this group's index. */
-  #noiseUniform(gi: number, u: GPUBuffer): GPUBuffer {
-    this.#noiseUniforms[gi] = u;
-    return u;
-  }
 
   /** Draw-counter state for the residual noise of the Hutchinson estimator. */
   setNoise(seed: number, step: number): void {
@@ -815,13 +809,9 @@ export class Plan {
         u,
         0,
         this.engine.uniformBytes("residualNoise", {
-          count: 0,
           seed: seed >>> 0,
           stream: Stream.residual,
           step,
-          dirBase: 0,
-          packedSize: 0,
-          L: this.L,
           group: gi,
         }),
       );
@@ -1161,5 +1151,3 @@ export class Plan {
     await this.dispose();
   }
 }
-
-export { Stream };
