@@ -213,6 +213,54 @@ async function suiteStep(
   for (const w of ws) ctx.emit(await stepRecord(ctx, sizes, n, w));
 }
 
+/** Taylor-mode passes of one plan: forward, forward + backward, and k-direction JVPs. */
+async function suiteTaylor(
+  ctx: BenchContext,
+  sizes: number[],
+  n: Record<string, number>,
+): Promise<void> {
+  const t = await Trainer.create(ctx.engine, trainConfig(sizes, n, "jvp", 8));
+  try {
+    const p = t.plan, cols = p.batch.cols;
+    const points = Object.values(t.counts).reduce((a, b) => a + b, 0);
+    const fwdFlops = FLOPS_PER_STEP(sizes, cols);
+    p.setRandom(1, 0, 0);
+    const cases: [string, () => Promise<Dispatch[][]>, number][] = [
+      ["forward", async () => [p.forward, p.residual], fwdFlops],
+      [
+        "forward+backward",
+        async () => [p.forward, p.residual, p.backward, p.weightGrad],
+        3 * fwdFlops,
+      ],
+      [
+        "jvp k=8",
+        async () => [await p.directionSeq(8, "gaussian"), await p.jvpSeq(8)],
+        8 * 2 * fwdFlops,
+      ],
+    ];
+    for (const [name, seqs, flops] of cases) {
+      const s = await seqs();
+      const r = await timeBatches(ctx.engine, () => ctx.engine.submit(name, ...s), {
+        repeats: ctx.repeats,
+        batch: 3,
+      });
+      ctx.emit({
+        suite: "taylor",
+        name,
+        config: { sizes, n: t.counts, channels: p.batch.groups.map((g) => g.channels) },
+        median_ms: r.median,
+        min_ms: r.min,
+        max_ms: r.max,
+        repeats: r.repeats,
+        gflops: flops / r.median / 1e6,
+        points_per_s: points / (r.median / 1000),
+      });
+    }
+  } finally {
+    await t.dispose();
+  }
+}
+
 async function suiteNtk(
   ctx: BenchContext,
   sizes: number[],
@@ -426,7 +474,7 @@ export async function runBench(args: string[]): Promise<number> {
   });
   if (f.help) {
     console.log(
-      "bench [--suite all|matmul|step|ntk|scaling] [--quick] [--sizes 2,128,128,128,1] [--n r=1024,u=256,ut=256]\n" +
+      "bench [--suite all|matmul|taylor|step|ntk|scaling] [--quick] [--sizes 2,128,128,128,1] [--n r=1024,u=256,ut=256]\n" +
         "      [--weighting fixed|exact|pc|jvp|hutch|none] [--repeats 5] [--baseline torch] [--compare old.json]\n" +
         "      [--threshold 0.1] [--retune] [--out results.json] [--json]",
     );
@@ -435,7 +483,7 @@ export async function runBench(args: string[]): Promise<number> {
   const suite = choiceFlag(
     "suite",
     (f.suite as string) ?? "all",
-    ["all", "matmul", "step", "ntk", "scaling"] as const,
+    ["all", "matmul", "taylor", "step", "ntk", "scaling"] as const,
   );
   const sizes = typeof f.sizes === "string" ? listFlag("sizes", f.sizes) : [2, 128, 128, 128, 1];
   const n = typeof f.n === "string" ? mapFlag("n", f.n, true) : { r: 1024, u: 256, ut: 256 };
@@ -494,6 +542,7 @@ export async function runBench(args: string[]): Promise<number> {
       );
       await suiteStep(ctx, sizes, n, [w]);
     }
+    if (suite === "all" || suite === "taylor") await suiteTaylor(ctx, sizes, n);
     if (suite === "all") await suiteStep(ctx, sizes, n, ["fixed"]);
     if (suite === "all" || suite === "ntk") await suiteNtk(ctx, sizes, n);
     if (suite === "all" && !f.quick || suite === "scaling") {
