@@ -14,7 +14,7 @@
  * @module
  */
 import { E } from "./expr.ts";
-import type { Problem } from "./problem.ts";
+import { initialBoundaryValues, type Problem, unitSquareInterior } from "./problem.ts";
 
 const exact = ([t, x]: readonly number[]) => Math.exp(-t) * Math.sin(Math.PI * x);
 
@@ -32,22 +32,10 @@ export const heat1d: Problem = {
   grid: [101, 101],
   sizes: [2, 64, 64, 1],
   groups: [
-    {
-      name: "r",
-      doc: "u_t − u_xx/π² in the interior",
-      residual: E.sub(E.du(0), E.mul(1 / (Math.PI * Math.PI), E.d2u(1))),
-      sampleDim: 2,
-      sample: ([a, b]) => [a, b],
-      defaultN: 1024,
-    },
-    {
-      name: "u",
-      doc: "u − u_exact on t = 0 (half the points) and on x = 0, x = 1",
-      residual: E.u(),
-      target: exact,
-      sampleDim: 2,
-      sample: ([a, b]) => a < 0.5 ? [0, b] : [b, a < 0.75 ? 0 : 1],
-      defaultN: 256,
-    },
+    unitSquareInterior(
+      "u_t − u_xx/π² in the interior",
+      E.sub(E.du(0), E.mul(1 / (Math.PI * Math.PI), E.d2u(1))),
+    ),
+    initialBoundaryValues(exact),
   ],
 };

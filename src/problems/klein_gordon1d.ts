@@ -17,7 +17,12 @@
  * @module
  */
 import { E } from "./expr.ts";
-import type { Problem } from "./problem.ts";
+import {
+  initialBoundaryValues,
+  initialVelocity,
+  type Problem,
+  unitSquareInterior,
+} from "./problem.ts";
 
 const w = 5 * Math.PI;
 
@@ -50,32 +55,12 @@ export const kleinGordon1d: Problem = {
   grid: [101, 101],
   sizes: [2, 128, 128, 128, 1],
   groups: [
-    {
-      name: "r",
-      doc: "u_tt − u_xx + u³ − f with f from the exact solution, in the interior",
-      residual: E.add(E.sub(E.d2u(0), E.d2u(1)), E.pow(E.u(), 3)),
-      target: source,
-      sampleDim: 2,
-      sample: ([a, b]) => [a, b],
-      defaultN: 1024,
-    },
-    {
-      name: "u",
-      doc: "u − u_exact on t = 0 (half the points) and on x = 0, x = 1",
-      residual: E.u(),
-      target: exact,
-      sampleDim: 2,
-      sample: ([a, b]) => a < 0.5 ? [0, b] : [b, a < 0.75 ? 0 : 1],
-      defaultN: 256,
-    },
-    {
-      name: "ut",
-      doc: "u_t − ∂_t u_exact on t = 0",
-      residual: E.du(0),
-      target: exactT,
-      sampleDim: 1,
-      sample: ([a]) => [0, a],
-      defaultN: 256,
-    },
+    unitSquareInterior(
+      "u_tt − u_xx + u³ − f with f from the exact solution, in the interior",
+      E.add(E.sub(E.d2u(0), E.d2u(1)), E.pow(E.u(), 3)),
+      source,
+    ),
+    initialBoundaryValues(exact),
+    initialVelocity(exactT),
   ],
 };

@@ -8,7 +8,7 @@
  *
  * @module
  */
-import { type ChannelSet, channelsOf, type Expr } from "./expr.ts";
+import { type ChannelSet, channelsOf, E, type Expr } from "./expr.ts";
 
 /** One residual group j with its point set X_j. */
 export interface GroupDef {
@@ -60,4 +60,47 @@ export function evaluationGrid(p: Problem): number[][] {
   let pts: number[][] = [[]];
   for (const axis of axes) pts = pts.flatMap((pt) => axis.map((v) => [...pt, v]));
   return pts;
+}
+
+/** The interior group `r` of a problem on (t, x) ∈ [0,1]², sampled uniformly. */
+export function unitSquareInterior(
+  doc: string,
+  residual: Expr,
+  target?: (x: readonly number[]) => number,
+): GroupDef {
+  return {
+    name: "r",
+    doc,
+    residual,
+    target,
+    sampleDim: 2,
+    sample: ([a, b]) => [a, b],
+    defaultN: 1024,
+  };
+}
+
+/** Group `u` on (t, x) ∈ [0,1]²: u − u_exact on t = 0 (half the points) and on x = 0, x = 1. */
+export function initialBoundaryValues(exact: (x: readonly number[]) => number): GroupDef {
+  return {
+    name: "u",
+    doc: "u − u_exact on t = 0 (half the points) and on x = 0, x = 1",
+    residual: E.u(),
+    target: exact,
+    sampleDim: 2,
+    sample: ([a, b]) => a < 0.5 ? [0, b] : [b, a < 0.75 ? 0 : 1],
+    defaultN: 256,
+  };
+}
+
+/** Group `ut` on (t, x) ∈ [0,1]²: u_t − ∂_t u_exact on t = 0. */
+export function initialVelocity(exactT: (x: readonly number[]) => number): GroupDef {
+  return {
+    name: "ut",
+    doc: "u_t − ∂_t u_exact on t = 0",
+    residual: E.du(0),
+    target: exactT,
+    sampleDim: 1,
+    sample: ([a]) => [0, a],
+    defaultN: 256,
+  };
 }

@@ -1,5 +1,10 @@
 import { E } from "./expr.ts";
-import type { Problem } from "./problem.ts";
+import {
+  initialBoundaryValues,
+  initialVelocity,
+  type Problem,
+  unitSquareInterior,
+} from "./problem.ts";
 
 const exact = ([t, x]: readonly number[]) =>
   Math.sin(Math.PI * x) * Math.cos(2 * Math.PI * t) +
@@ -22,31 +27,11 @@ export const wave: Problem = {
   grid: [101, 101],
   sizes: [2, 128, 128, 128, 1],
   groups: [
-    {
-      name: "r",
-      doc: "u_tt − 4u_xx in the interior",
-      residual: E.sub(E.d2u(0), E.mul(4, E.d2u(1))),
-      sampleDim: 2,
-      sample: ([a, b]) => [a, b],
-      defaultN: 1024,
-    },
-    {
-      name: "u",
-      doc: "u − u_exact on t = 0 (half the points) and on x = 0, x = 1",
-      residual: E.u(),
-      target: exact,
-      sampleDim: 2,
-      sample: ([a, b]) => a < 0.5 ? [0, b] : [b, a < 0.75 ? 0 : 1],
-      defaultN: 256,
-    },
-    {
-      name: "ut",
-      doc: "u_t − ∂_t u_exact on t = 0",
-      residual: E.du(0),
-      target: exactT,
-      sampleDim: 1,
-      sample: ([a]) => [0, a],
-      defaultN: 256,
-    },
+    unitSquareInterior(
+      "u_tt − 4u_xx in the interior",
+      E.sub(E.d2u(0), E.mul(4, E.d2u(1))),
+    ),
+    initialBoundaryValues(exact),
+    initialVelocity(exactT),
   ],
 };
