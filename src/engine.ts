@@ -108,6 +108,12 @@ export class Engine {
         `The GPU device was lost (${this.#lost}); restart from the last checkpoint.`,
       );
     }
+    if (this.#uncaptured) {
+      throw new UserError(
+        "GPU",
+        `The GPU reported an error (${this.#uncaptured}); restart from the last checkpoint, and report it if it repeats.`,
+      );
+    }
   }
 
   /** A storage buffer of `bytes`, checked against the adapter's binding limit. */

@@ -265,6 +265,18 @@ async function train(trainer: Trainer, o: RunOptions): Promise<RunResult> {
         await writeSnapshot(out, c, snapshot);
       }
     }
+  } catch (e) {
+    if (e instanceof UserError && e.input === "GPU") {
+      // The last logged state lives in CPU memory: save it without the GPU.
+      await writeSnapshot(out, c, snapshot);
+      throw new UserError(
+        "GPU",
+        `${
+          e.message.replace(/; restart.*$/, "")
+        }; the last good state (step ${snapshot.state.step}) is saved in ${out}/model.json: resume with --resume ${out}.`,
+      );
+    }
+    throw e;
   } finally {
     logFile.close();
   }
