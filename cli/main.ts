@@ -646,15 +646,14 @@ async function writing(path: string, write: () => Promise<void>): Promise<void> 
   try {
     await write();
   } catch (e) {
-    if (
-      !(e instanceof Deno.errors.NotFound || e instanceof Deno.errors.PermissionDenied ||
-        e instanceof Deno.errors.IsADirectory || e instanceof Deno.errors.NotADirectory)
-    ) throw e;
+    // Any file-system refusal (missing folder, permissions, a folder in the way,
+    // a device or pipe that cannot be renamed over) is the user's path to fix.
+    if (!(e instanceof Error) || !("code" in e || e.name in Deno.errors)) throw e;
     throw new UserError(
       "--out",
       `Cannot write ${path} (${
         e.message.split(":")[0]
-      }); check that its folder exists and is writable.`,
+      }); give a regular file in a folder that exists and is writable.`,
     );
   }
 }

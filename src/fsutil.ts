@@ -9,8 +9,15 @@
  * a temporary file beside the target, fsync, then rename over the target.
  */
 export async function writeFileAtomic(path: string, data: string | Uint8Array): Promise<void> {
-  const tmp = `${path}.tmp-${Deno.pid}-${crypto.randomUUID().slice(0, 8)}`;
   const bytes = typeof data === "string" ? new TextEncoder().encode(data) : data;
+  // A link or a device (/dev/stdout, a pipe) is written through, never renamed over.
+  const existing = await Deno.lstat(path).catch(() => null);
+  if (existing && !existing.isFile) {
+    if (existing.isDirectory) throw new Deno.errors.IsADirectory(`${path} is a directory`);
+    await Deno.writeFile(path, bytes, { append: true });
+    return;
+  }
+  const tmp = `${path}.tmp-${Deno.pid}-${crypto.randomUUID().slice(0, 8)}`;
   const f = await Deno.open(tmp, { write: true, create: true, truncate: true });
   try {
     try {
