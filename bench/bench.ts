@@ -24,7 +24,7 @@ import { candidates, DEFAULT_TUNING, loadTuning, saveTuning, type Tuning } from 
 
 /** One measurement (one JSON line of `bench --json`). */
 export interface BenchRecord {
-  /** Suite name: matmul, step, ntk or scaling. */
+  /** Suite name: matmul, taylor, step, ntk or scaling. */
   suite: string;
   /** What was measured, e.g. "step fixed". */
   name: string;
@@ -38,6 +38,8 @@ export interface BenchRecord {
   max_ms: number;
   /** Timed batches. */
   repeats: number;
+  /** Median GPU time per run from timestamp queries, where the adapter offers them. */
+  gpu_ms?: number;
   /** Useful floating-point operations per second, in GFLOP/s (matrix products and steps). */
   gflops?: number;
   /** Collocation points processed per second (steps). */
@@ -48,12 +50,16 @@ export interface BenchRecord {
   note?: string;
 }
 
-/** Median, min and max of per-iteration milliseconds over `repeats` batches of `batch` runs. */
+/**
+ * Median, min and max of per-iteration wall milliseconds over `repeats` batches of
+ * `batch` runs; with timestamp queries, also the median GPU time per run (the sum
+ * of the GPU spans of the run's submits, non-positive spans discarded).
+ */
 export async function timeBatches(
   engine: Engine,
   run: () => void | Promise<void>,
   o: { warmup?: number; repeats?: number; batch?: number } = {},
-): Promise<{ median: number; min: number; max: number; repeats: number }> {
+): Promise<{ median: number; min: number; max: number; repeats: number; gpu?: number }> {
   const warm = o.warmup ?? 2, repeats = o.repeats ?? 5, batch = o.batch ?? 5;
   for (let i = 0; i < warm; i++) await run();
   await engine.device.queue.onSubmittedWorkDone();
@@ -65,7 +71,21 @@ export async function timeBatches(
     t.push((performance.now() - t0) / batch);
   }
   t.sort((a, b) => a - b);
-  return { median: t[Math.floor(t.length / 2)], min: t[0], max: t[t.length - 1], repeats };
+  const med = (xs: number[]) => xs.sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+  let gpu: number | undefined;
+  if (engine.hasTimestamps) {
+    const perRun: number[] = [];
+    for (let r = 0; r < repeats; r++) {
+      const spans = await engine.gpuTimed(async () => {
+        await run();
+      });
+      if (spans.length && spans.every((x) => x !== null)) {
+        perRun.push(spans.reduce((a, b) => a! + b!, 0)!);
+      }
+    }
+    if (perRun.length) gpu = med(perRun);
+  }
+  return { median: med(t), min: t[0], max: t[t.length - 1], repeats, gpu };
 }
 
 /** The engine's product kernel on random n × n operands (bench/matmul suite). */
@@ -115,6 +135,7 @@ async function suiteMatmul(ctx: BenchContext): Promise<void> {
       min_ms: t.min,
       max_ms: t.max,
       repeats: t.repeats,
+      gpu_ms: t.gpu,
       gflops: (2 * n ** 3) / t.median / 1e6,
     });
   }
@@ -163,6 +184,7 @@ async function stepRecord(
       min_ms: timing.min,
       max_ms: timing.max,
       repeats: timing.repeats,
+      gpu_ms: timing.gpu,
       gflops: flops / timing.median / 1e6,
       points_per_s: points / (timing.median / 1000),
     };
@@ -252,6 +274,7 @@ async function suiteTaylor(
         min_ms: r.min,
         max_ms: r.max,
         repeats: r.repeats,
+        gpu_ms: r.gpu,
         gflops: flops / r.median / 1e6,
         points_per_s: points / (r.median / 1000),
       });
@@ -289,6 +312,7 @@ async function suiteNtk(
         min_ms: timing.min,
         max_ms: timing.max,
         repeats: timing.repeats,
+        gpu_ms: timing.gpu,
         ratio: timing.median / base.median_ms,
         note: "ratio = time / fixed-weight step; includes one readback of the traces",
       });
@@ -413,13 +437,13 @@ function table(records: BenchRecord[]): string {
   const rows = records.map((r) =>
     `| ${r.suite} | ${r.name} | ${r.median_ms.toFixed(2)} | ${r.min_ms.toFixed(2)}–${
       r.max_ms.toFixed(2)
-    } | ${r.gflops?.toFixed(2) ?? ""} | ${
+    } | ${r.gpu_ms?.toFixed(2) ?? "–"} | ${r.gflops?.toFixed(2) ?? ""} | ${
       r.points_per_s ? Math.round(r.points_per_s).toLocaleString("en") : ""
     } | ${r.ratio?.toFixed(3) ?? ""} |`
   );
   return [
-    "| suite | name | median ms | min–max ms | GFLOP/s | points/s | ratio |",
-    "| --- | --- | ---: | ---: | ---: | ---: | ---: |",
+    "| suite | name | median ms | min–max ms | GPU ms | GFLOP/s | points/s | ratio |",
+    "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |",
     ...rows,
   ].join("\n");
 }
@@ -526,6 +550,7 @@ export async function runBench(args: string[]): Promise<number> {
       else {
         console.error(
           `${r.suite.padEnd(8)} ${r.name.padEnd(28)} ${r.median_ms.toFixed(2).padStart(9)} ms` +
+            (r.gpu_ms ? ` (GPU ${r.gpu_ms.toFixed(2)} ms)` : "") +
             (r.gflops ? `  ${r.gflops.toFixed(2)} GFLOP/s` : "") +
             (r.ratio ? `  ratio ${r.ratio.toFixed(3)}` : ""),
         );

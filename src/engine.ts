@@ -6,7 +6,7 @@
 /// <reference types="@webgpu/types" />
 import { makeShaderDataDefinitions, makeStructuredView } from "webgpu-utils";
 import { acquireGpu, type AdapterReport, type Gpu } from "./device.ts";
-import { BufferPool } from "./buffers.ts";
+import { BufferPool, readBuffer } from "./buffers.ts";
 import {
   type CompiledKernel,
   type KernelName,
@@ -242,11 +242,69 @@ export class Engine {
   submit(label: string, ...seqs: readonly (readonly Dispatch[])[]): void {
     this.checkAlive();
     const enc = this.device.createCommandEncoder({ label });
-    const pass = enc.beginComputePass({ label });
+    const timed = this.#gpuTimes !== null;
+    const qs = timed
+      ? this.device.createQuerySet({ label: `Timestamps.${label}`, type: "timestamp", count: 2 })
+      : null;
+    const pass = enc.beginComputePass({
+      label,
+      ...(qs
+        ? {
+          timestampWrites: { querySet: qs, beginningOfPassWriteIndex: 0, endOfPassWriteIndex: 1 },
+        }
+        : {}),
+    });
     for (const s of seqs) this.encode(pass, s);
     pass.end();
+    let resolve: GPUBuffer | null = null;
+    if (qs) {
+      resolve = this.device.createBuffer({
+        label: `Timestamps.${label}.resolve`,
+        size: 16,
+        usage: GPUBufferUsage.QUERY_RESOLVE | GPUBufferUsage.COPY_SRC,
+      });
+      enc.resolveQuerySet(qs, 0, 2, resolve, 0);
+    }
     this.device.queue.submit([enc.finish()]);
     this.counters.submits++;
+    if (qs && resolve) this.#gpuTimes!.push(this.#readTimestamps(qs, resolve));
+  }
+
+  #gpuTimes: Promise<number | null>[] | null = null;
+
+  /** Whether the adapter can time GPU work with timestamp queries. */
+  get hasTimestamps(): boolean {
+    return this.device.features.has("timestamp-query");
+  }
+
+  async #readTimestamps(qs: GPUQuerySet, resolve: GPUBuffer): Promise<number | null> {
+    const bytes = await readBuffer(this.device, this.pool, resolve, 0, 16);
+    qs.destroy();
+    resolve.destroy();
+    const [t0, t1] = new BigUint64Array(bytes);
+    const ms = Number(t1 - t0) / 1e6;
+    // Timestamps may be quantized, reset or reordered: a non-positive span means nothing.
+    return t1 > t0 ? ms : null;
+  }
+
+  /**
+   * Runs `work` with GPU timestamps on every submit and returns the GPU time of
+   * each submit in milliseconds (null where the span was unusable); empty when
+   * the adapter has no timestamp queries.
+   */
+  async gpuTimed(work: () => Promise<void>): Promise<(number | null)[]> {
+    if (!this.hasTimestamps) {
+      await work();
+      return [];
+    }
+    this.#gpuTimes = [];
+    try {
+      await work();
+      await this.device.queue.onSubmittedWorkDone();
+      return await Promise.all(this.#gpuTimes);
+    } finally {
+      this.#gpuTimes = null;
+    }
   }
 
   /** Releases the device and every pooled buffer. */
