@@ -242,6 +242,9 @@ async function train(trainer: Trainer, o: RunOptions): Promise<RunResult> {
         );
       }
       const rel = await trainer.relL2();
+      const residualSq = Object.values(l.loss).reduce((a, b) => a + b, 0);
+      const gradSq = await trainer.gradNormSq();
+      const n = history.length + 1, prev = history.at(-1);
       const rec: LogRecord = {
         step: s,
         wall_s: wall(),
@@ -249,7 +252,12 @@ async function train(trainer: Trainer, o: RunOptions): Promise<RunResult> {
         total: l.total,
         weights: l.weights,
         rel_l2: rel,
+        residual_sq: residualSq,
+        grad_norm_sq: gradSq,
+        avg_residual_sq: ((prev?.avg_residual_sq ?? 0) * (n - 1) + residualSq) / n,
+        avg_grad_norm_sq: ((prev?.avg_grad_norm_sq ?? 0) * (n - 1) + gradSq) / n,
       };
+      history.push(rec);
       await logFile.write(new TextEncoder().encode(JSON.stringify(rec) + "\n"));
       snapshot = { params: await trainer.params(), state: await trainer.state() };
       const now = performance.now();
