@@ -351,14 +351,14 @@ async function suiteScaling(ctx: BenchContext, out?: string): Promise<void> {
   }
   if (out) {
     await Deno.writeFile(
-      `${out}.scaling_n.png`,
+      `${out.replace(/\.json$/, "")}.scaling_n.png`,
       lineChartPng([{ name: "step ms vs N_r", x: ns, y: byN }], {
         title: "step time vs N_r",
         xLabel: "N_r",
       }),
     );
     await Deno.writeFile(
-      `${out}.scaling_width.png`,
+      `${out.replace(/\.json$/, "")}.scaling_width.png`,
       lineChartPng([{ name: "step ms vs width", x: widths, y: byW }], {
         title: "step time vs width",
         xLabel: "width",

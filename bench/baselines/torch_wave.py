@@ -427,7 +427,9 @@ def blas_info():
             parts.append("loaded: " + ", ".join(sorted(libs)))
     except Exception:  # noqa: BLE001
         libs = set()
-    return ("; ".join(parts) if parts else None), _blas_threads(libs)
+    # a torch built with MKL does not use an OpenBLAS that numpy may have loaded
+    uses_mkl = any(p.startswith("BLAS_INFO=mkl") for p in parts)
+    return ("; ".join(parts) if parts else None), (None if uses_mkl else _blas_threads(libs))
 
 
 def _blas_threads(libs):
