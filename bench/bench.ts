@@ -248,10 +248,10 @@ async function suiteTaylor(
     const fwdFlops = FLOPS_PER_STEP(sizes, cols);
     p.setRandom(1, 0, 0);
     const cases: [string, () => Promise<Dispatch[][]>, number][] = [
-      ["forward", async () => [p.forward, p.residual], fwdFlops],
+      ["forward", () => Promise.resolve([p.forward, p.residual]), fwdFlops],
       [
         "forward+backward",
-        async () => [p.forward, p.residual, p.backward, p.weightGrad],
+        () => Promise.resolve([p.forward, p.residual, p.backward, p.weightGrad]),
         3 * fwdFlops,
       ],
       [
