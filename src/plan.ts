@@ -217,7 +217,11 @@ export class Plan {
     this.activation = o.activation;
     this.net = netLayout(o.sizes);
     this.batch = batchLayout(o.problem, o.counts);
-    this.directions = o.directions ?? 0;
+    // Tangent activations hold a chunk of directions in one binding: a chunk that
+    // would not fit is made smaller (the estimators loop over chunks).
+    const tangentBytes = 4 * Math.max(...o.sizes.slice(1)) * this.batch.cols;
+    const fit = o.tangents ? Math.max(1, Math.floor(engine.maxBinding / tangentBytes)) : Infinity;
+    this.directions = Math.min(o.directions ?? 0, fit);
     this.L = this.net.layers.length;
     this.G = this.batch.groups.length;
     this.yStride = rowStride(this.batch.points);

@@ -215,6 +215,15 @@ export class Trainer {
       directions: planDirections(config),
       tangents: config.weighting === "jvp",
     });
+    if (
+      (config.weighting === "jvp" || config.weighting === "pc") &&
+      plan.directions < planDirections(config)
+    ) {
+      throw new UserError(
+        "--k",
+        `--k ${config.k} needs more JVP tangent memory than one GPU binding holds here; use --k ${plan.directions} or fewer points.`,
+      );
+    }
     const t = new Trainer(engine, config, plan, counts);
     const params = model?.params ?? xavierInit(config.sizes, config.seed);
     if (params.length !== paramLayout(config.sizes).count) {
