@@ -13,7 +13,6 @@
  * plus "@sketchpinn/sketchpinn" → mod.ts for the documentation examples.
  */
 import assert from "node:assert/strict";
-import { fileURLToPath } from "node:url";
 import {
   DEFAULT_CONFIG,
   E,
@@ -27,25 +26,11 @@ import {
   validateProblem,
 } from "../mod.ts";
 import { assertRelInf, testParams } from "./gpu_helpers.ts";
+import { ROOT, runDeno } from "./process.ts";
 
-const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const MOD_URL = new URL("../mod.ts", import.meta.url).href;
 const TOL = { residual: 1e-4, gradient: 1e-3 };
 const opts = { sanitizeResources: false, sanitizeOps: false };
-
-/** Runs `deno …args` in `cwd` (no colours, 120 s at most). */
-async function deno(cwd: string, ...args: string[]) {
-  const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
-    args,
-    cwd,
-    env: { NO_COLOR: "1" },
-    stdout: "piped",
-    stderr: "piped",
-    signal: AbortSignal.timeout(120_000),
-  }).output();
-  const dec = new TextDecoder();
-  return { code, stdout: dec.decode(stdout), stderr: dec.decode(stderr) };
-}
 
 /** The ```ts blocks of the first JSDoc comment of `source` (with or without `ignore`). */
 function docExamples(source: string): string[] {
@@ -126,10 +111,10 @@ Deno.test("a script outside the repository uses mod.ts: type-checks, trains, wei
       files.push(`doc_example_${i}.ts`);
       await Deno.writeTextFile(`${dir}/doc_example_${i}.ts`, src);
     }
-    const check = await deno(dir, "check", ...files);
+    const check = await runDeno(["check", ...files], dir);
     assert.equal(check.code, 0, `deno check failed:\n${check.stderr}`);
 
-    const run = await deno(dir, "run", "--allow-read", "--allow-env", "train.ts");
+    const run = await runDeno(["run", "--allow-read", "--allow-env", "train.ts"], dir);
     assert.equal(run.code, 0, `the script exited ${run.code}:\n${run.stderr}`);
     const r = JSON.parse(run.stdout);
     assert.equal(r.step, 100);

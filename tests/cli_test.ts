@@ -10,48 +10,26 @@
  * adapter; each child pays a process start and a GPU initialisation.
  */
 import assert from "node:assert/strict";
-import { fileURLToPath } from "node:url";
 import { loadModel, saveModel } from "../src/model.ts";
 import type { Points } from "../src/points.ts";
 import { wave } from "../src/problems/mod.ts";
 import * as ref from "../src/reference/mlp64.ts";
 import { assertRelInf, flatten, testParams } from "./gpu_helpers.ts";
+import { assertExitOk, CLI, type Run, runDeno } from "./process.ts";
 
 /** Tolerances, relative in the ∞-norm (‖gpu − ref‖∞ / max(1, ‖ref‖∞)). */
 const TOL = { residual: 1e-4, loss: 1e-3, gradient: 1e-3, traces: 1e-3 };
 
-const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const SIZES = "2,16,16,1";
 const N = "r=64,u=32,ut=32";
 const GROUPS = wave.groups.map((g) => g.name);
 
-/** Output of one CLI run. */
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs `deno run cli/main.ts …args` from the repository root (no colours, 120 s at most). */
-async function cli(...args: string[]): Promise<Run> {
-  const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "--allow-read", "--allow-write", "--allow-env", "cli/main.ts", ...args],
-    cwd: ROOT,
-    env: { NO_COLOR: "1" },
-    stdout: "piped",
-    stderr: "piped",
-    signal: AbortSignal.timeout(120_000),
-  }).output();
-  const dec = new TextDecoder();
-  return { code, stdout: dec.decode(stdout), stderr: dec.decode(stderr) };
-}
+/** Runs `deno run cli/main.ts …args` from the repository root. */
+const cli = (...args: string[]): Promise<Run> => runDeno([...CLI, ...args]);
 
 /** Runs the CLI and asserts exit code 0, showing stderr otherwise. */
-async function ok(...args: string[]): Promise<Run> {
-  const r = await cli(...args);
-  assert.equal(r.code, 0, `\`${args.join(" ")}\` exited ${r.code}:\n${r.stderr}`);
-  return r;
-}
+const ok = async (...args: string[]): Promise<Run> =>
+  assertExitOk(await cli(...args), args.join(" "));
 
 /** Parses stdout as exactly one JSON document on one line. */
 function oneJson(r: Run): Record<string, unknown> {

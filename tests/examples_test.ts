@@ -6,39 +6,17 @@
  * `points` for it, and `eval` / `ntk` on a model file whose "problem" is the path.
  */
 import assert from "node:assert/strict";
-import { fileURLToPath } from "node:url";
 import { saveModel, xavierInit } from "../src/model.ts";
+import { assertExitOk, type Run, runDeno } from "./process.ts";
 
-const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const PERMS = ["--allow-read", "--allow-write", "--allow-env"];
 
-/** Output of one child process. */
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs `deno run PERMS …args` from the repository root (no colours, 120 s at most). */
-async function deno(...args: string[]): Promise<Run> {
-  const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
-    args: ["run", ...PERMS, ...args],
-    cwd: ROOT,
-    env: { NO_COLOR: "1" },
-    stdout: "piped",
-    stderr: "piped",
-    signal: AbortSignal.timeout(120_000),
-  }).output();
-  const dec = new TextDecoder();
-  return { code, stdout: dec.decode(stdout), stderr: dec.decode(stderr) };
-}
+/** Runs `deno run PERMS …args` from the repository root. */
+const deno = (...args: string[]): Promise<Run> => runDeno(["run", ...PERMS, ...args]);
 
 /** Runs and asserts exit code 0, showing stderr otherwise. */
-async function ok(...args: string[]): Promise<Run> {
-  const r = await deno(...args);
-  assert.equal(r.code, 0, `\`${args.join(" ")}\` exited ${r.code}:\n${r.stderr}`);
-  return r;
-}
+const ok = async (...args: string[]): Promise<Run> =>
+  assertExitOk(await deno(...args), args.join(" "));
 
 const dir = await Deno.makeTempDir({ prefix: "sketchpinn_examples_" });
 globalThis.addEventListener("unload", () => Deno.removeSync(dir, { recursive: true }));

@@ -12,48 +12,26 @@
  *   atomic writer leaves no temporary files behind.
  */
 import assert from "node:assert/strict";
-import { fileURLToPath } from "node:url";
 import { loadModel, saveModel, xavierInit } from "../src/model.ts";
 import { samplePoints } from "../src/points.ts";
 import { wave } from "../src/problems/mod.ts";
 import { DEFAULT_CONFIG } from "../src/trainer.ts";
+import { assertExitOk, CLI, denoCommand, type Run, runDeno } from "./process.ts";
 
-const ROOT = fileURLToPath(new URL("..", import.meta.url));
 /** Flags of a tiny, fast training run. */
 const SMALL = ["--sizes", "2,16,16,1", "--n", "r=64,u=32,ut=32", "--quiet"];
 
-/** Output of one CLI run. */
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-const command = (args: string[]) =>
-  new Deno.Command(Deno.execPath(), {
-    args: ["run", "--allow-read", "--allow-write", "--allow-env", "cli/main.ts", ...args],
-    cwd: ROOT,
-    env: { NO_COLOR: "1" },
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-    signal: AbortSignal.timeout(120_000),
-  });
+/** A CLI child process (spawned by the interrupt test). */
+const command = (args: string[]) => denoCommand([...CLI, ...args]);
 
 const decode = (b: Uint8Array) => new TextDecoder().decode(b);
 
 /** Runs `deno run cli/main.ts …args` from the repository root. */
-async function cli(...args: string[]): Promise<Run> {
-  const { code, stdout, stderr } = await command(args).output();
-  return { code, stdout: decode(stdout), stderr: decode(stderr) };
-}
+const cli = (...args: string[]): Promise<Run> => runDeno([...CLI, ...args]);
 
 /** Runs the CLI and asserts exit code 0, showing stderr otherwise. */
-async function ok(...args: string[]): Promise<Run> {
-  const r = await cli(...args);
-  assert.equal(r.code, 0, `\`${args.join(" ")}\` exited ${r.code}:\n${r.stderr}`);
-  return r;
-}
+const ok = async (...args: string[]): Promise<Run> =>
+  assertExitOk(await cli(...args), args.join(" "));
 
 /**
  * Asserts the bad-input contract: exit code 2, no stack trace, and exactly one
