@@ -337,23 +337,27 @@ export class Plan {
     });
   }
 
+  /** Uniform fields of layer `l` (1-based) read through the packed forward weights. */
+  #forwardFields(l: number, t: TaylorLaunch): UniformValues {
+    const lay = this.net.layers[l - 1];
+    return {
+      M: lay.out,
+      K: lay.in,
+      ld4: this.batch.cols / 4,
+      wOff4: lay.fOff / 4,
+      ldw4: lay.ldf / 4,
+      bOff4: (lay.fOff + lay.in * lay.ldf) / 4,
+      ngroups: t.ngroups,
+      groups: t.groups,
+    };
+  }
+
   /** Forward sequence reading packed forward weights from `pack`. */
   async forwardWith(pack: GPUBuffer, tag: string): Promise<Dispatch[]> {
     const seq: Dispatch[] = [];
-    const ld4 = this.batch.cols / 4;
     for (let l = 1; l <= this.L; l++) {
-      const lay = this.net.layers[l - 1];
       const t = this.#taylor(l);
-      const u = this.#uniform("taylorForward", {
-        M: lay.out,
-        K: lay.in,
-        ld4,
-        wOff4: lay.fOff / 4,
-        ldw4: lay.ldf / 4,
-        bOff4: (lay.fOff + lay.in * lay.ldf) / 4,
-        ngroups: t.ngroups,
-        groups: t.groups,
-      }, `forward${tag}.l${l}`);
+      const u = this.#uniform("taylorForward", this.#forwardFields(l, t), `forward${tag}.l${l}`);
       const act = l === this.L ? this.b.dummy : this.A[l];
       seq.push(
         await this.engine.dispatch(
@@ -601,20 +605,12 @@ export class Plan {
       const T = [b.T0, b.T1];
       const seq: Dispatch[] = [];
       for (let l = 1; l <= L; l++) {
-        const lay = net.layers[l - 1];
         const t = this.#taylor(l, k);
         const u = this.#uniform("taylorTangent", {
-          M: lay.out,
-          K: lay.in,
-          ld4,
-          wOff4: lay.fOff / 4,
-          ldw4: lay.ldf / 4,
-          bOff4: (lay.fOff + lay.in * lay.ldf) / 4,
+          ...this.#forwardFields(l, t),
           dirW4: net.packedF / 4,
           dirT4,
           first: l === 1 ? 1 : 0,
-          ngroups: t.ngroups,
-          groups: t.groups,
         }, `tangent.l${l}`);
         seq.push(
           await this.engine.dispatch(
