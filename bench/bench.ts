@@ -88,6 +88,11 @@ export async function timeBatches(
   return { median: med(t), min: t[0], max: t[t.length - 1], repeats, gpu };
 }
 
+/** A timing's fields of a {@linkcode BenchRecord}. */
+function timingFields(t: Awaited<ReturnType<typeof timeBatches>>) {
+  return { median_ms: t.median, min_ms: t.min, max_ms: t.max, repeats: t.repeats, gpu_ms: t.gpu };
+}
+
 /** The engine's product kernel on random n × n operands (bench/matmul suite). */
 export async function squareMatmul(engine: Engine, n: number): Promise<Dispatch> {
   const lt = engine.storage("bench.lt", (n + 1) * padRows(n) * 4);
@@ -131,11 +136,7 @@ async function suiteMatmul(ctx: BenchContext): Promise<void> {
       suite: "matmul",
       name: `${n}x${n}x${n}`,
       config: { M: n, K: n, N: n, tuning: ctx.engine.tuning },
-      median_ms: t.median,
-      min_ms: t.min,
-      max_ms: t.max,
-      repeats: t.repeats,
-      gpu_ms: t.gpu,
+      ...timingFields(t),
       gflops: (2 * n ** 3) / t.median / 1e6,
     });
   }
@@ -180,11 +181,7 @@ async function stepRecord(
       suite: "step",
       name: `step ${weighting}${["jvp", "pc", "hutch"].includes(weighting) ? ` k=${k}` : ""}`,
       config: { sizes, n: t.counts, weighting, k },
-      median_ms: timing.median,
-      min_ms: timing.min,
-      max_ms: timing.max,
-      repeats: timing.repeats,
-      gpu_ms: timing.gpu,
+      ...timingFields(timing),
       gflops: flops / timing.median / 1e6,
       points_per_s: points / (timing.median / 1000),
     };
@@ -270,11 +267,7 @@ async function suiteTaylor(
         suite: "taylor",
         name,
         config: { sizes, n: t.counts, channels: p.batch.groups.map((g) => g.channels) },
-        median_ms: r.median,
-        min_ms: r.min,
-        max_ms: r.max,
-        repeats: r.repeats,
-        gpu_ms: r.gpu,
+        ...timingFields(r),
         gflops: flops / r.median / 1e6,
         points_per_s: points / (r.median / 1000),
       });
@@ -308,11 +301,7 @@ async function suiteNtk(
         suite: "ntk",
         name: `traces ${c.method} k=${c.k}`,
         config: { sizes, n: t.counts, method: c.method, k: c.k },
-        median_ms: timing.median,
-        min_ms: timing.min,
-        max_ms: timing.max,
-        repeats: timing.repeats,
-        gpu_ms: timing.gpu,
+        ...timingFields(timing),
         ratio: timing.median / base.median_ms,
         note: "ratio = time / fixed-weight step; includes one readback of the traces",
       });
