@@ -411,13 +411,12 @@ export class Trainer {
       this.#grid.setPoints({ grid: this.#gridPoints });
     }
     const g = this.#grid;
-    this.engine.submit("grid.pack", [], g.pack);
-    // The grid plan reads parameters from the training plan's buffer.
+    // Copy the training plan's parameters, then pack and evaluate them on the grid.
     const enc = this.engine.device.createCommandEncoder({ label: "grid.params" });
     enc.copyBufferToBuffer(this.plan.b.params, 0, g.b.params, 0, this.plan.net.paramCount * 4);
     this.engine.device.queue.submit([enc.finish()]);
     this.engine.submit("grid.eval", g.pack, g.forward, g.residual);
-    return (await g.perGroup(await g.read(g.b.res))).grid;
+    return g.perGroup(await g.read(g.b.res)).grid;
   }
 
   /** Relative L2 error ‖u_θ − u_exact‖ / ‖u_exact‖ on the evaluation grid. */
