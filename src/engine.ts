@@ -17,8 +17,6 @@ import {
 import { UserError } from "./errors.ts";
 import { DEFAULT_TUNING, loadTuning, type Tuning } from "./tuning.ts";
 
-const label = (name: string) => `${name}.P`;
-
 /** Values of a uniform struct's fields: numbers, or flat lists for array fields. */
 export type UniformValues = Record<string, number | number[]>;
 
@@ -188,7 +186,7 @@ export class Engine {
     }
     const view = makeStructuredView(defs.uniforms.P);
     for (const k of Object.keys(values)) {
-      if (!(k in view.views)) throw new Error(`uniform ${label(name)} has no field ${k}`);
+      if (!(k in view.views)) throw new Error(`uniform ${name}.P has no field ${k}`);
     }
     view.set(values);
     return view.arrayBuffer;
