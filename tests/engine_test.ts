@@ -8,7 +8,6 @@
  * Needs a WebGPU adapter: `Engine.create()` throws (and every test fails) without one.
  */
 import assert from "node:assert/strict";
-import { Engine } from "../src/engine.ts";
 import { Plan } from "../src/plan.ts";
 import { estimateTraces } from "../src/ntk.ts";
 import type { Activation } from "../src/model.ts";
@@ -25,13 +24,14 @@ import {
   flatten,
   gaussianVector,
   infNorm,
+  moduleEngine,
   testParams,
 } from "./gpu_helpers.ts";
 
 /** Acceptance tolerances (relative in the ∞-norm, see assertRelInf). */
 const TOL = { residual: 1e-4, loss: 1e-4, gradient: 1e-3, norms: 1e-3, jvp: 1e-4, adjoint: 1e-4 };
 
-const engine = await Engine.create();
+const engine = await moduleEngine();
 
 const test = (name: string, fn: () => void | Promise<void>) =>
   Deno.test({ name, sanitizeResources: false, sanitizeOps: false, fn });

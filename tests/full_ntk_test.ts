@@ -1,6 +1,5 @@
 /** The full NTK from the GPU (per-point gradients + the engine's product kernel) vs float64. */
 import assert from "node:assert/strict";
-import { Engine } from "../src/engine.ts";
 import { Plan } from "../src/plan.ts";
 import { getProblem } from "../src/problems/mod.ts";
 import { xavierInit } from "../src/model.ts";
@@ -8,8 +7,9 @@ import { samplePoints } from "../src/points.ts";
 import { fullNtk } from "../src/reference/mlp64.ts";
 import { symmetricEigenvalues } from "../src/linalg.ts";
 import { assertAllClose } from "./assert_close.ts";
+import { moduleEngine } from "./gpu_helpers.ts";
 
-const engine = await Engine.create();
+const engine = await moduleEngine();
 
 Deno.test({
   name: "fullNtk: K on the GPU matches the float64 reference, with its block spectra",

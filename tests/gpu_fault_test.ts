@@ -12,7 +12,7 @@ Deno.test({
   sanitizeResources: false,
   sanitizeOps: false,
   fn: async () => {
-    const engine = await Engine.create();
+    using engine = await Engine.create();
     const wave = getProblem("wave");
     const counts = { r: 16, u: 16, ut: 16 };
     const plan = await Plan.create(engine, {
@@ -34,6 +34,5 @@ Deno.test({
       (e: unknown) =>
         e instanceof UserError && e.input === "GPU" && /GPU reported an error/.test(e.message),
     );
-    engine.dispose();
   },
 });

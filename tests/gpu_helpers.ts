@@ -10,6 +10,8 @@ import type { Problem } from "../src/problems/problem.ts";
 import { paramLayout, xavierInit } from "../src/model.ts";
 import { gaussianAt } from "../src/random.ts";
 import { assertAllClose } from "./assert_close.ts";
+import { Engine } from "../src/engine.ts";
+import type { Tuning } from "../src/tuning.ts";
 
 /**
  * d = 3 test problem. "r" reads all seven channels (u, three first and three pure
@@ -108,4 +110,15 @@ export function assertRelInf(
 /** The groups' values of a per-group record concatenated in `names` order. */
 export function flatten(rec: Record<string, ArrayLike<number>>, names: string[]): Float64Array {
   return Float64Array.from(names.flatMap((n) => Array.from(rec[n])));
+}
+
+/**
+ * The engine a test module shares. Its device is destroyed when the module
+ * unloads, so no device outlives the module that made it and none is left for
+ * the process's exit to tear down.
+ */
+export async function moduleEngine(tuning?: Tuning): Promise<Engine> {
+  const engine = await Engine.create(undefined, tuning);
+  globalThis.addEventListener("unload", () => engine.dispose());
+  return engine;
 }

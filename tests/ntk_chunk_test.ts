@@ -12,7 +12,7 @@ Deno.test({
   sanitizeResources: false,
   sanitizeOps: false,
   fn: async () => {
-    const engine = await Engine.create();
+    using engine = await Engine.create();
     const wave = getProblem("wave");
     const sizes = [2, 64, 1];
     const counts = { r: 64, u: 16, ut: 16 };
@@ -33,6 +33,5 @@ Deno.test({
     const t = await estimateTraces(plan, { method: "jvp", k: plan.directions + 3, seed: 2 });
     assert.ok(Object.values(t).every((v) => Number.isFinite(v) && v > 0), JSON.stringify(t));
     await plan.dispose();
-    engine.dispose();
   },
 });

@@ -9,7 +9,6 @@
  * Needs a WebGPU adapter: `Engine.create()` throws (and every test fails) without one.
  */
 import assert from "node:assert/strict";
-import { Engine } from "../src/engine.ts";
 import { Plan } from "../src/plan.ts";
 import { estimateTraces, type NtkOptions, ntkWeights, weightsFromTraces } from "../src/ntk.ts";
 import { samplePoints } from "../src/points.ts";
@@ -17,9 +16,9 @@ import { wave } from "../src/problems/wave.ts";
 import { rademacherAt, Stream } from "../src/random.ts";
 import * as ref from "../src/reference/mlp64.ts";
 import { assertAllClose, assertClose } from "./assert_close.ts";
-import { assertRelInf, testParams } from "./gpu_helpers.ts";
+import { assertRelInf, moduleEngine, testParams } from "./gpu_helpers.ts";
 
-const engine = await Engine.create();
+const engine = await moduleEngine();
 
 const test = (name: string, fn: () => void | Promise<void>) =>
   Deno.test({ name, sanitizeResources: false, sanitizeOps: false, fn });

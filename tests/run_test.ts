@@ -1,12 +1,12 @@
 /** Training runs: the convergence diagnostics of the seed paper in log.jsonl and the report. */
 import assert from "node:assert/strict";
-import { Engine } from "../src/engine.ts";
 import { runTraining } from "../src/run.ts";
 import { DEFAULT_CONFIG } from "../src/trainer.ts";
 import type { LogRecord } from "../src/trainer.ts";
 import { assertClose } from "./assert_close.ts";
+import { moduleEngine } from "./gpu_helpers.ts";
 
-const engine = await Engine.create();
+const engine = await moduleEngine();
 
 Deno.test({
   name: "run: gradient descent with exact weights logs running averages of ‖R‖² and ‖∇L‖²",

@@ -3,14 +3,14 @@
  * step, optimizer updates against the float64 reference, shared predictor buffers.
  */
 import assert from "node:assert/strict";
-import { Engine } from "../src/engine.ts";
 import { DEFAULT_CONFIG, type TrainConfig, Trainer, type Weighting } from "../src/trainer.ts";
 import { xavierInit } from "../src/model.ts";
 import { getProblem } from "../src/problems/mod.ts";
 import { lossAndGradient } from "../src/reference/mlp64.ts";
 import { assertAllClose } from "./assert_close.ts";
+import { moduleEngine } from "./gpu_helpers.ts";
 
-const engine = await Engine.create();
+const engine = await moduleEngine();
 
 const small = (weighting: Weighting, extra: Partial<TrainConfig> = {}): TrainConfig => ({
   ...DEFAULT_CONFIG,

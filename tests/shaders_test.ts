@@ -1,9 +1,9 @@
 /** Every shader file compiles on its own with its default constants (the WebGPU compiler is the judge). */
 import assert from "node:assert/strict";
-import { Engine } from "../src/engine.ts";
 import { type KernelName, KERNELS, kernelSource } from "../src/kernels.ts";
+import { moduleEngine } from "./gpu_helpers.ts";
 
-const engine = await Engine.create();
+const engine = await moduleEngine();
 
 Deno.test({
   name: "shaders: every kernel's unspecialised source compiles and has its entry point",

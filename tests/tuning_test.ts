@@ -1,6 +1,5 @@
 /** Every tuning candidate computes the same numbers (against the float64 reference). */
 import assert from "node:assert/strict";
-import { Engine } from "../src/engine.ts";
 import { Plan } from "../src/plan.ts";
 import { candidates, DEFAULT_TUNING, validTuning } from "../src/tuning.ts";
 import { getProblem } from "../src/problems/mod.ts";
@@ -8,8 +7,9 @@ import { xavierInit } from "../src/model.ts";
 import { samplePoints } from "../src/points.ts";
 import { lossAndGradient, perPointGradNorms, residuals } from "../src/reference/mlp64.ts";
 import { assertAllClose } from "./assert_close.ts";
+import { moduleEngine } from "./gpu_helpers.ts";
 
-const engine = await Engine.create(undefined, DEFAULT_TUNING);
+const engine = await moduleEngine(DEFAULT_TUNING);
 const wave = getProblem("wave");
 const sizes = [2, 21, 19, 1];
 const counts = { r: 37, u: 13, ut: 9 };
