@@ -197,7 +197,7 @@ export {
   resolveProblem,
   validateProblem,
 } from "./src/problems/mod.ts";
-export type { GroupDef, Problem } from "./src/problems/problem.ts";
+export type { GroupDef, Problem, TrainDefaults } from "./src/problems/problem.ts";
 export { evaluationGrid, groupChannels } from "./src/problems/problem.ts";
 export { channelsOf, E } from "./src/problems/expr.ts";
 export type { ChannelRef, ChannelSet, Expr, ExprLike } from "./src/problems/expr.ts";

@@ -41,7 +41,9 @@ Run \`<command> --help\` for its flags. Problems: ${
       [--n r=1024,u=256,ut=256] [--resample 1] [--sampler sobol|uniform] [--weighting none|fixed|exact|jvp|pc|hutch|gradnorm]
       [--weights r=1,u=10] [--k 1] [--dt 1e-2] [--central] [--beta 0.9] [--every 1] [--seed 0]
       [--log-every 100] [--checkpoint-every 500] [--on-nan stop|rollback]
-      [--out runs/<problem>-<weighting>] [--config FILE] [--resume DIR] [--json] [--quiet]`,
+      [--out runs/<problem>-<weighting>] [--config FILE] [--resume DIR] [--json] [--quiet]
+A problem may recommend its own --steps, --lr, --decay-steps and --n (wave: 16000 steps on
+r=256,u=64,ut=64); flags and --config override them.`,
   eval: `eval --model M.json --points P.json [--weights r=1,u=10] [--json]`,
   ntk:
     `ntk --model M.json --points P.json [--method exact|jvp|pc|hutch] [--k K] [--dt D] [--central]
@@ -335,6 +337,17 @@ async function cmdTrain(args: string[]): Promise<number> {
   }
   const problem = await resolveProblem(config.problem);
   if (!applied.has("sizes") && !resume) config.sizes = [...problem.sizes];
+  if (!resume) {
+    for (
+      const [flag, key] of [["steps", "steps"], ["lr", "lr"], [
+        "decay-steps",
+        "decaySteps",
+      ]] as const
+    ) {
+      const v = problem.train?.[key];
+      if (v !== undefined && !applied.has(flag)) config[key] = v;
+    }
+  }
   validateSizes(config.sizes, problem.inputs.length);
   resolveCounts(problem, config.n);
   checkWeightGroups(problem, problem.groups.map((g) => g.name), config.weights);

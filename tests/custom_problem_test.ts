@@ -115,6 +115,10 @@ Deno.test("validateProblem: every missing or malformed field is named", () => {
     ["sample", group({ sample: undefined }), /lacks "sample"/],
     ["sample shape", group({ sample: () => [0, 0] }), /must return a point of 1 finite/],
     ["target", group({ target: () => "x" }), /"target" returns x/],
+    ["train", { ...good(), train: 3 }, /"train" must be an object/],
+    ["train key", { ...good(), train: { epochs: 3 } }, /"train" has unknown key "epochs"/],
+    ["train steps", { ...good(), train: { steps: 2.5 } }, /"train.steps" must be a positive whole/],
+    ["train lr", { ...good(), train: { lr: -1 } }, /"train.lr" must be a positive number/],
   ];
   const dup = good();
   dup.groups = [(dup.groups as object[])[0], (dup.groups as object[])[0]];

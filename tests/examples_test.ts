@@ -127,6 +127,37 @@ Deno.test("CLI: train --problem ./examples/my_pde.ts, then --resume", async () =
   assert.equal(JSON.parse(resumed.stdout).steps, 6);
 });
 
+Deno.test("CLI: a problem's training defaults apply unless a flag overrides them", async () => {
+  const module = `${dir}/with_defaults.ts`;
+  await Deno.writeTextFile(
+    module,
+    `import base from "${new URL("../examples/my_pde.ts", import.meta.url).href}";\n` +
+      `export default { ...base, train: { steps: 3, lr: 0.02, decaySteps: 7 } };\n`,
+  );
+  const run = async (out: string, ...extra: string[]) => {
+    const r = await ok(
+      "cli/main.ts",
+      "train",
+      "--problem",
+      module,
+      ...SMALL,
+      "--out",
+      out,
+      "--json",
+      "--quiet",
+      ...extra,
+    );
+    const config = JSON.parse(await Deno.readTextFile(`${out}/config.json`));
+    return { steps: JSON.parse(r.stdout).steps, lr: config.lr, decaySteps: config.decaySteps };
+  };
+  assert.deepEqual(await run(`${dir}/defaults`), { steps: 3, lr: 0.02, decaySteps: 7 });
+  assert.deepEqual(await run(`${dir}/flags`, "--steps", "2", "--lr", "0.01"), {
+    steps: 2,
+    lr: 0.01,
+    decaySteps: 7,
+  });
+});
+
 Deno.test("CLI: init, points, eval and ntk with a problem module path", async () => {
   const m = `${dir}/pde_model.json`, p = `${dir}/pde_points.json`;
   await ok(

@@ -28,6 +28,19 @@ export interface GroupDef {
   doc: string;
 }
 
+/**
+ * Training settings a problem recommends in place of the global defaults (the
+ * `train` command applies them; its flags and config files override them).
+ */
+export interface TrainDefaults {
+  /** Optimizer steps. */
+  steps?: number;
+  /** Learning rate. */
+  lr?: number;
+  /** Steps between learning-rate decays. */
+  decaySteps?: number;
+}
+
 /** A PDE problem on a box domain with a known solution. */
 export interface Problem {
   /** Name used in flags, files and reports. */
@@ -44,6 +57,8 @@ export interface Problem {
   grid: number[];
   /** Default network sizes. */
   sizes: number[];
+  /** Training defaults of this problem, where they differ from the global ones. */
+  train?: TrainDefaults;
   /** One line for documentation and reports. */
   doc: string;
 }
