@@ -173,7 +173,7 @@ export {
   weightsFromTraces,
 } from "./src/ntk.ts";
 export type { NtkMethod, NtkOptions, NtkTraces } from "./src/ntk.ts";
-export { DEFAULT_CONFIG, Trainer, WEIGHTINGS } from "./src/trainer.ts";
+export { DEFAULT_CONFIG, emaBeta, Trainer, WEIGHTINGS } from "./src/trainer.ts";
 export type { LogRecord, TrainConfig, TrainState, Weighting } from "./src/trainer.ts";
 export { loadRun, runTraining } from "./src/run.ts";
 export type { Metrics, Progress, RunOptions, RunResult } from "./src/run.ts";

@@ -39,7 +39,7 @@ Run \`<command> --help\` for its flags. Problems: ${
   train: `train [--problem wave|./my_pde.ts] [--sizes 2,128,128,128,1] [--activation tanh|sin]
       [--optimizer adam|gd] [--lr 3e-3] [--decay 0.9] [--decay-steps 1000] [--steps 4000]
       [--n r=1024,u=256,ut=256] [--resample 1] [--sampler sobol|uniform] [--weighting none|fixed|exact|jvp|pc|hutch|gradnorm]
-      [--weights r=1,u=10] [--k 1] [--dt 1e-2] [--central] [--beta 0.9] [--every 1] [--seed 0]
+      [--weights r=1,u=10] [--k 1] [--dt 1e-2] [--central] [--beta 0.99 (exact: 0.9)] [--every 1] [--seed 0]
       [--log-every 100] [--checkpoint-every 500] [--on-nan stop|rollback]
       [--out runs/<problem>-<weighting>] [--config FILE] [--resume DIR] [--json] [--quiet]
 A problem may recommend its own --steps, --lr, --decay-steps and --n (wave: 16000 steps on

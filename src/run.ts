@@ -6,7 +6,7 @@
  * @module
  */
 import type { Engine } from "./engine.ts";
-import { type LogRecord, type TrainConfig, Trainer, type TrainState } from "./trainer.ts";
+import { emaBeta, type LogRecord, type TrainConfig, Trainer, type TrainState } from "./trainer.ts";
 import { loadModel, type Model, modelToJson } from "./model.ts";
 import { writeFileAtomic } from "./fsutil.ts";
 import { UserError } from "./errors.ts";
@@ -421,7 +421,7 @@ async function writeReport(
     } (${c.activation}), optimizer ${c.optimizer}, lr ${c.lr} ×${c.decay} every ${c.decaySteps} steps`,
     `- weighting: ${c.weighting}${
       ["jvp", "pc", "hutch"].includes(c.weighting)
-        ? ` (k = ${c.k}, Δt = ${c.dt ?? "default"}, β = ${c.beta})`
+        ? ` (k = ${c.k}, Δt = ${c.dt ?? "default"}, β = ${emaBeta(c)})`
         : ""
     }, updated every ${c.every} step(s)`,
     `- points: ${

@@ -16,6 +16,7 @@ import assert from "node:assert/strict";
 import {
   DEFAULT_CONFIG,
   E,
+  emaBeta,
   Engine,
   getProblem,
   Plan,
@@ -224,4 +225,18 @@ Deno.test({
     assert.equal(b.name, "custom-wave");
     assertRelInf(b.params, a.params, TOL.gradient, "parameters after 3 steps");
   },
+});
+
+Deno.test("emaBeta: 0.99 for one-draw sketches, 0.9 for exact and gradnorm, --beta wins", () => {
+  const b = (weighting: TrainConfig["weighting"], beta?: number) =>
+    emaBeta({ ...DEFAULT_CONFIG, weighting, beta });
+  assert.deepEqual(["pc", "jvp", "hutch"].map((w) => b(w as TrainConfig["weighting"])), [
+    0.99,
+    0.99,
+    0.99,
+  ]);
+  assert.equal(b("exact"), 0.9);
+  assert.equal(b("gradnorm"), 0.9);
+  assert.equal(b("pc", 0.5), 0.5);
+  assert.equal(b("exact", 0), 0);
 });
