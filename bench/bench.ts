@@ -14,7 +14,13 @@ import { Engine } from "../src/engine.ts";
 import { adapterLine, type AdapterReport } from "../src/device.ts";
 import { UserError } from "../src/errors.ts";
 import { choiceFlag, intFlag, listFlag, mapFlag, parseFlags } from "../cli/args.ts";
-import { DEFAULT_CONFIG, type TrainConfig, Trainer, type Weighting } from "../src/trainer.ts";
+import {
+  DEFAULT_CONFIG,
+  isSketch,
+  type TrainConfig,
+  Trainer,
+  type Weighting,
+} from "../src/trainer.ts";
 import { estimateTraces } from "../src/ntk.ts";
 import { writeFileAtomic } from "../src/fsutil.ts";
 import { lineChartPng } from "../src/plot.ts";
@@ -179,7 +185,7 @@ async function stepRecord(
     const points = Object.values(t.counts).reduce((a, b) => a + b, 0);
     return {
       suite: "step",
-      name: `step ${weighting}${["jvp", "pc", "hutch"].includes(weighting) ? ` k=${k}` : ""}`,
+      name: `step ${weighting}${isSketch(weighting) ? ` k=${k}` : ""}`,
       config: { sizes, n: t.counts, weighting, k },
       ...timingFields(timing),
       gflops: flops / timing.median / 1e6,

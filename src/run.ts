@@ -6,7 +6,14 @@
  * @module
  */
 import type { Engine } from "./engine.ts";
-import { emaBeta, type LogRecord, type TrainConfig, Trainer, type TrainState } from "./trainer.ts";
+import {
+  emaBeta,
+  isSketch,
+  type LogRecord,
+  type TrainConfig,
+  Trainer,
+  type TrainState,
+} from "./trainer.ts";
 import { loadModel, type Model, modelToJson } from "./model.ts";
 import { writeFileAtomic } from "./fsutil.ts";
 import { UserError } from "./errors.ts";
@@ -420,9 +427,7 @@ async function writeReport(
       c.sizes.join(", ")
     } (${c.activation}), optimizer ${c.optimizer}, lr ${c.lr} ×${c.decay} every ${c.decaySteps} steps`,
     `- weighting: ${c.weighting}${
-      ["jvp", "pc", "hutch"].includes(c.weighting)
-        ? ` (k = ${c.k}, Δt = ${c.dt ?? "default"}, β = ${emaBeta(c)})`
-        : ""
+      isSketch(c.weighting) ? ` (k = ${c.k}, Δt = ${c.dt ?? "default"}, β = ${emaBeta(c)})` : ""
     }, updated every ${c.every} step(s)`,
     `- points: ${
       Object.entries(trainer.counts).map(([g, n]) => `${g} = ${n}`).join(", ")

@@ -112,8 +112,11 @@ export const DEFAULT_CONFIG: TrainConfig = {
  * λ_ut 1.8× above exact's and β = 0.99 matched it; exact traces need no long average.
  */
 export function emaBeta(c: Pick<TrainConfig, "beta" | "weighting">): number {
-  return c.beta ?? (["pc", "jvp", "hutch"].includes(c.weighting) ? 0.99 : 0.9);
+  return c.beta ?? (isSketch(c.weighting) ? 0.99 : 0.9);
 }
+
+/** Whether a weighting estimates the traces from random directions (jvp, pc, hutch). */
+export const isSketch = (w: Weighting): boolean => w === "jvp" || w === "pc" || w === "hutch";
 
 /** The state a checkpoint carries besides the parameters. */
 export interface TrainState {

@@ -206,14 +206,18 @@ export function validateProblem(value: unknown, source: string, input = "--probl
   if (p.train !== undefined) {
     const t = p.train as Record<string, unknown>;
     if (typeof t !== "object" || t === null) fail(`"train" must be an object of training defaults`);
+    const positive: Record<string, (v: unknown) => boolean> = {
+      steps: (v) => isInt(v, 1),
+      decaySteps: (v) => isInt(v, 1),
+      lr: (v) => isNum(v) && v > 0,
+    };
     for (const [k, v] of Object.entries(t)) {
-      const ok = k === "lr"
-        ? isNum(v) && (v as number) > 0
-        : (k === "steps" || k === "decaySteps")
-        ? isInt(v, 1)
-        : null;
-      if (ok === null) fail(`"train" has unknown key "${k}" (steps, lr and decaySteps are known)`);
-      if (!ok) fail(`"train.${k}" must be a positive ${k === "lr" ? "number" : "whole number"}`);
+      if (!Object.hasOwn(positive, k)) {
+        fail(`"train" has unknown key "${k}" (steps, lr and decaySteps are known)`);
+      }
+      if (!positive[k](v)) {
+        fail(`"train.${k}" must be a positive ${k === "lr" ? "number" : "whole number"}`);
+      }
     }
   }
   if (!isFn(p.exact)) fail(`"exact" must be a function of a point returning u (for the error)`);
