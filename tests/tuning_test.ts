@@ -1,7 +1,14 @@
 /** Every tuning candidate computes the same numbers (against the float64 reference). */
 import assert from "node:assert/strict";
 import { Plan } from "../src/plan.ts";
-import { candidates, DEFAULT_TUNING, validTuning } from "../src/tuning.ts";
+import {
+  candidates,
+  DEFAULT_TUNING,
+  loadTuning,
+  saveTuning,
+  TUNING_VERSION,
+  validTuning,
+} from "../src/tuning.ts";
 import { getProblem } from "../src/problems/mod.ts";
 import { xavierInit } from "../src/model.ts";
 import { samplePoints } from "../src/points.ts";
@@ -59,3 +66,30 @@ for (const cand of candidates()) {
     },
   });
 }
+
+Deno.test("tuning: the cache keeps entries of this kernel version only", async () => {
+  const dir = await Deno.makeTempDir();
+  const path = `${dir}/tuning.json`;
+  const before = Deno.env.get("SKETCHPINN_CACHE");
+  Deno.env.set("SKETCHPINN_CACHE", path);
+  try {
+    const a = engine.adapter;
+    const mine = { ...DEFAULT_TUNING, slice: 32 };
+    assert.equal(await saveTuning(a, mine, []), path);
+    assert.deepEqual(await loadTuning(a), mine);
+    const all = JSON.parse(await Deno.readTextFile(path));
+    const key = Object.keys(all)[0];
+    assert.equal(all[key].version, TUNING_VERSION);
+    // An entry measured with older kernels (no or another version) is ignored.
+    delete all[key].version;
+    await Deno.writeTextFile(path, JSON.stringify(all));
+    assert.equal(await loadTuning(a), null);
+    all[key].version = TUNING_VERSION - 1;
+    await Deno.writeTextFile(path, JSON.stringify(all));
+    assert.equal(await loadTuning(a), null);
+  } finally {
+    if (before === undefined) Deno.env.delete("SKETCHPINN_CACHE");
+    else Deno.env.set("SKETCHPINN_CACHE", before);
+    await Deno.remove(dir, { recursive: true });
+  }
+});
