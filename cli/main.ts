@@ -99,6 +99,13 @@ const TRAIN_FLAGS = {
   help: "boolean",
 } as const;
 
+/** The flags whose defaults a problem may recommend (`Problem.train`), with their config keys. */
+const PROBLEM_TRAIN_FLAGS = [
+  ["steps", "steps"],
+  ["lr", "lr"],
+  ["decay-steps", "decaySteps"],
+] as const;
+
 /** Config-file keys (flag names) that set training options. */
 const CONFIG_KEYS = Object.keys(TRAIN_FLAGS).filter((k) =>
   !["config", "resume", "json", "help", "quiet"].includes(k)
@@ -336,14 +343,10 @@ async function cmdTrain(args: string[]): Promise<number> {
     }
   }
   const problem = await resolveProblem(config.problem);
-  if (!applied.has("sizes") && !resume) config.sizes = [...problem.sizes];
   if (!resume) {
-    for (
-      const [flag, key] of [["steps", "steps"], ["lr", "lr"], [
-        "decay-steps",
-        "decaySteps",
-      ]] as const
-    ) {
+    // A new run takes the problem's recommended settings where no flag or config key set them.
+    if (!applied.has("sizes")) config.sizes = [...problem.sizes];
+    for (const [flag, key] of PROBLEM_TRAIN_FLAGS) {
       const v = problem.train?.[key];
       if (v !== undefined && !applied.has(flag)) config[key] = v;
     }
