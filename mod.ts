@@ -161,8 +161,8 @@ export type { Dispatch } from "./src/engine.ts";
 export type { Tuning } from "./src/tuning.ts";
 export { acquireGpu, adapterLine, describeAdapter } from "./src/device.ts";
 export type { AdapterReport, Gpu } from "./src/device.ts";
-export { Plan, residualWgsl } from "./src/plan.ts";
-export type { Evaluation, PlanOptions } from "./src/plan.ts";
+export { MAX_CAUSAL_CHUNKS, Plan, residualWgsl } from "./src/plan.ts";
+export type { CausalOptions, Evaluation, PlanOptions } from "./src/plan.ts";
 export type { BatchLayout, GroupLayout, NetLayout, PackedLayer } from "./src/layout.ts";
 export {
   DEFAULT_DT,
@@ -173,11 +173,19 @@ export {
   weightsFromTraces,
 } from "./src/ntk.ts";
 export type { NtkMethod, NtkOptions, NtkTraces } from "./src/ntk.ts";
-export { DEFAULT_CONFIG, emaBeta, Trainer, WEIGHTINGS } from "./src/trainer.ts";
+export {
+  causalSettings,
+  DEFAULT_CHUNKS,
+  DEFAULT_CONFIG,
+  emaBeta,
+  Trainer,
+  WEIGHTINGS,
+} from "./src/trainer.ts";
 export type { LogRecord, TrainConfig, TrainState, Weighting } from "./src/trainer.ts";
 export { loadRun, runTraining } from "./src/run.ts";
 export type { Metrics, Progress, RunOptions, RunResult } from "./src/run.ts";
 export {
+  INITS,
   loadModel,
   MODEL_FORMAT,
   modelFromJson,
@@ -187,7 +195,7 @@ export {
   validateSizes,
   xavierInit,
 } from "./src/model.ts";
-export type { Activation, LayerLayout, Model } from "./src/model.ts";
+export type { Activation, Init, LayerLayout, Model } from "./src/model.ts";
 export { loadPoints, resolveCounts, samplePoints, validatePoints } from "./src/points.ts";
 export type { Counts, Points, Sampler } from "./src/points.ts";
 export {

@@ -12,7 +12,14 @@ import { Engine } from "../src/engine.ts";
 import { adapterLine } from "../src/device.ts";
 import { getProblem, isProblemPath, problems, resolveProblem } from "../src/problems/mod.ts";
 import type { Problem } from "../src/problems/problem.ts";
-import { loadModel, type Model, saveModel, validateSizes, xavierInit } from "../src/model.ts";
+import {
+  INITS,
+  loadModel,
+  type Model,
+  saveModel,
+  validateSizes,
+  xavierInit,
+} from "../src/model.ts";
 import { loadPoints, resolveCounts, samplePoints } from "../src/points.ts";
 import { writeFileAtomic } from "../src/fsutil.ts";
 import { symmetricEigenvalues } from "../src/linalg.ts";
@@ -37,20 +44,25 @@ Run \`<command> --help\` for its flags. Problems: ${
     Object.keys(problems).join(", ")
   }, or the path of a module exporting one (--problem ./my_pde.ts).`,
   train: `train [--problem wave|./my_pde.ts] [--sizes 2,128,128,128,1] [--activation tanh|sin]
+      [--init xavier|centered]
       [--optimizer adam|gd] [--lr 3e-3] [--decay 0.9] [--decay-steps 1000] [--steps 4000]
       [--n r=1024,u=256,ut=256] [--resample 1] [--sampler sobol|uniform] [--weighting none|fixed|exact|jvp|pc|hutch|gradnorm]
-      [--weights r=1,u=10] [--k 1] [--dt 1e-2] [--central] [--beta 0.99 (exact: 0.9)] [--every 1] [--seed 0]
+      [--weights r=1,u=10] [--k 1] [--dt 1e-2] [--central] [--beta 0.99 (exact: 0.9)] [--every 1]
+      [--causal 0 (ε; 0 = off)] [--chunks 32] [--seed 0]
       [--log-every 100] [--checkpoint-every 500] [--on-nan stop|rollback]
       [--out runs/<problem>-<weighting>] [--config FILE] [--resume DIR] [--json] [--quiet]
-A problem may recommend its own --steps, --lr, --decay-steps and --n (wave: 16000 steps on
-r=256,u=64,ut=64); flags and --config override them.`,
+A problem may recommend its own --steps, --lr, --decay-steps, --init and --n (wave: 16000 steps
+on r=256,u=64,ut=64); flags and --config override them.`,
   eval: `eval --model M.json --points P.json [--weights r=1,u=10] [--json]`,
   ntk:
     `ntk --model M.json --points P.json [--method exact|jvp|pc|hutch] [--k K] [--dt D] [--central]
     [--kind gaussian|rademacher] [--seed S] [--repeat R] [--full SPECTRA.json] [--json]
     --full: the full NTK (≤ 4096 rows) and its eigenvalues per block, written to the file`,
   init:
-    `init [--problem wave|./my_pde.ts] [--sizes 2,64,64,64,1] [--activation tanh|sin] [--seed 0] --out M.json`,
+    `init [--problem wave|./my_pde.ts] [--sizes 2,64,64,64,1] [--activation tanh|sin] [--init xavier|centered]
+      [--seed 0] --out M.json
+--init centered: Xavier-normal for inputs mapped to [-1, 1] over the domain, folded into the
+first layer (its hyperplanes pass through the domain's centre); xavier: zero biases.`,
   points: `points [--problem wave|./my_pde.ts] [--n r=1024,u=256,ut=256] [--seed 0] --out P.json`,
   bench:
     `bench [--suite all|matmul|taylor|step|ntk|scaling] [--quick] [--sizes ..] [--n r=..,u=..,ut=..]
@@ -72,6 +84,7 @@ const TRAIN_FLAGS = {
   problem: "string",
   sizes: "string",
   activation: "string",
+  init: "string",
   optimizer: "string",
   lr: "string",
   decay: "string",
@@ -87,6 +100,8 @@ const TRAIN_FLAGS = {
   central: "boolean",
   beta: "string",
   every: "string",
+  causal: "string",
+  chunks: "string",
   seed: "string",
   "log-every": "string",
   "checkpoint-every": "string",
@@ -104,6 +119,7 @@ const PROBLEM_TRAIN_FLAGS = [
   ["steps", "steps"],
   ["lr", "lr"],
   ["decay-steps", "decaySteps"],
+  ["init", "init"],
 ] as const;
 
 /** Config-file keys (flag names) that set training options. */
@@ -153,6 +169,9 @@ function applySetting(c: TrainConfig, run: RunSettings, key: string, raw: unknow
       break;
     case "activation":
       c.activation = choiceFlag(key, v, ["tanh", "sin"] as const);
+      break;
+    case "init":
+      c.init = choiceFlag(key, v, INITS);
       break;
     case "optimizer":
       c.optimizer = choiceFlag(key, v, ["adam", "gd"] as const);
@@ -204,6 +223,12 @@ function applySetting(c: TrainConfig, run: RunSettings, key: string, raw: unknow
       break;
     case "every":
       c.every = intFlag(key, v, 1);
+      break;
+    case "causal":
+      c.causal = numFlag(key, v, { lo: 0, hi: 1000 });
+      break;
+    case "chunks":
+      c.chunks = intFlag(key, v, 1);
       break;
     case "seed":
       c.seed = intFlag(key, v, 0);
@@ -348,7 +373,7 @@ async function cmdTrain(args: string[]): Promise<number> {
     if (!applied.has("sizes")) config.sizes = [...problem.sizes];
     for (const [flag, key] of PROBLEM_TRAIN_FLAGS) {
       const v = problem.train?.[key];
-      if (v !== undefined && !applied.has(flag)) config[key] = v;
+      if (v !== undefined && !applied.has(flag)) Object.assign(config, { [key]: v });
     }
   }
   validateSizes(config.sizes, problem.inputs.length);
@@ -596,6 +621,7 @@ async function cmdInit(args: string[]): Promise<number> {
     problem: "string",
     sizes: "string",
     activation: "string",
+    init: "string",
     seed: "string",
     out: "string",
     json: "boolean",
@@ -615,7 +641,8 @@ async function cmdInit(args: string[]): Promise<number> {
   if (typeof f.out !== "string") {
     throw new UserError("--out", "Give the model file to write with --out M.json.");
   }
-  const params = xavierInit(sizes, seed);
+  const init = choiceFlag("init", (f.init as string) ?? "xavier", INITS);
+  const params = xavierInit(sizes, seed, init === "centered" ? problem.domain : undefined);
   const path = f.out;
   // A module path is stored as given, so `eval` and `ntk` can import it again.
   const stored = isProblemPath(problemName) ? problemName : problem.name;

@@ -15,6 +15,7 @@ import residualSrc from "../shaders/residual.wgsl" with { type: "text" };
 import ntkSrc from "../shaders/ntk.wgsl" with { type: "text" };
 import optimSrc from "../shaders/optim.wgsl" with { type: "text" };
 import randomSrc from "../shaders/random.wgsl" with { type: "text" };
+import causalSrc from "../shaders/causal.wgsl" with { type: "text" };
 import { type Consts, type Instances, specialize } from "./specialize.ts";
 
 /** How a kernel uses a binding. */
@@ -53,7 +54,8 @@ export type KernelName =
   | "packWeights"
   | "perturb"
   | "directions"
-  | "residualNoise";
+  | "residualNoise"
+  | "causalWeights";
 
 /** Every kernel of the engine. */
 export const KERNELS: Record<KernelName, KernelDef> = {
@@ -71,6 +73,12 @@ export const KERNELS: Record<KernelName, KernelDef> = {
     entry: "residual",
     common: false,
     bindings: { 0: "uniform", 1: "read", 2: "read", 3: "rw", 4: "rw", 5: "rw" },
+  },
+  causalWeights: {
+    source: causalSrc,
+    entry: "causalWeights",
+    common: false,
+    bindings: { 0: "uniform", 1: "read", 2: "read", 3: "rw", 4: "rw" },
   },
   gramNorms: {
     source: ntkSrc,

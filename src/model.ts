@@ -78,14 +78,52 @@ export function validateSizes(sizes: readonly number[], inputDim: number, input 
   );
 }
 
-/** Xavier-normal weights (std √(2/(in+out))) and zero biases, from a seed. */
-export function xavierInit(sizes: readonly number[], seed: number): Float32Array {
+/**
+ * Initialisation schemes: `xavier` (Xavier-normal weights, zero biases) and
+ * `centered` (the same for inputs mapped to [−1, 1] over the problem's domain,
+ * folded into the first layer; see {@linkcode xavierInit}).
+ */
+export const INITS = ["xavier", "centered"] as const;
+/** An initialisation scheme. */
+export type Init = typeof INITS[number];
+
+/**
+ * Xavier-normal weights (std √(2/(in+out))) and zero biases, from a seed.
+ *
+ * With `domain` (one [lo, hi] per input) the first layer is drawn for the inputs
+ * ξ = 2(x − lo)/(hi − lo) − 1 and folded back onto x: W ξ(x) = (W diag(2/(hi − lo))) x
+ * + W ξ(0) gives the first layer's weights and biases. Its hyperplanes Wξ = 0 pass
+ * through the centre of the domain instead of through x = 0 (a corner of [0, 1]ᵈ).
+ * The network is the same function class and the parameter layout is unchanged;
+ * only the start differs.
+ */
+export function xavierInit(
+  sizes: readonly number[],
+  seed: number,
+  domain?: readonly (readonly [number, number])[],
+): Float32Array {
   const { layers, count } = paramLayout(sizes);
   const p = new Float32Array(count);
   for (const lay of layers) {
     const std = Math.sqrt(2 / (lay.in + lay.out));
     for (let i = 0; i < lay.in * lay.out; i++) {
       p[lay.w + i] = std * gaussianAt(seed, Stream.init, 0, 0, lay.w + i);
+    }
+  }
+  if (domain) {
+    const lay = layers[0];
+    if (domain.length !== lay.in) {
+      throw new Error(`xavierInit: ${domain.length} domain intervals for ${lay.in} inputs`);
+    }
+    for (let o = 0; o < lay.out; o++) {
+      let b = 0;
+      for (let a = 0; a < lay.in; a++) {
+        const [lo, hi] = domain[a], scale = 2 / (hi - lo);
+        const w = p[lay.w + o * lay.in + a];
+        p[lay.w + o * lay.in + a] = w * scale;
+        b -= w * (lo * scale + 1);
+      }
+      p[lay.b + o] = b;
     }
   }
   return p;

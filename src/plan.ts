@@ -9,6 +9,7 @@
  *   DZ[l]  (s_l, cols)      Z̄ seeded per point with ∂F/∂channel (DZ[L] = seeds)
  *   alpha  (cols)           per-column loss scale (2/N_j) r_i
  *   res    (pts)            residuals r_i;  resP (k rows) predictor residuals
+ *   causal (2·chunks)       causal chunk losses L_k and weights w_k (when planned)
  *   partial(slices, P)      per-slice weight gradients (weight_grad.wgsl)
  *   params (P), moments (2P), packF/packB (packed layouts), packP (predictor weights)
  *
@@ -51,6 +52,21 @@ export interface PlanOptions {
   /** Column slice of the weight gradients, in vec4 (default 128). */
   sliceVec4?: number;
 }
+
+/** Options of {@linkcode Plan.causalSeq}. */
+export interface CausalOptions {
+  /** The group whose points are weighted. */
+  group: string;
+  /** Index of the time input. */
+  timeIndex: number;
+  /** Chunks of the time interval (1..64). */
+  chunks: number;
+  /** Causality tolerance ε. */
+  eps: number;
+}
+
+/** Most chunks {@linkcode Plan.causalSeq} supports (shaders/causal.wgsl). */
+export const MAX_CAUSAL_CHUNKS = 64;
 
 const ACT_CODE: Record<Activation, number> = { tanh: 0, sin: 1 };
 const ceilDiv = (a: number, b: number) => Math.ceil(a / b);
@@ -210,6 +226,7 @@ export class Plan {
   traceSums!: Dispatch[];
   #owned: GPUBuffer[] = [];
   #uniforms: GPUBuffer[] = [];
+  #causalChunks = 0;
 
   private constructor(engine: Engine, o: PlanOptions) {
     this.engine = engine;
@@ -405,6 +422,54 @@ export class Plan {
       );
     }
     return seq;
+  }
+
+  /**
+   * Causal weights of one group after the step's residual pass (shaders/causal.wgsl):
+   * its points are binned into `chunks` chunks of the time input, and the loss scale
+   * α of a point in chunk k is multiplied by w_k = exp(−ε Σ_{j<k} L_j), L_j being
+   * chunk j's mean squared residual. The chunk losses and weights stay in
+   * `b.causal` ({@linkcode Plan.readCausal}).
+   */
+  async causalSeq(o: CausalOptions): Promise<Dispatch[]> {
+    const gi = this.batch.groups.findIndex((g) => g.name === o.group);
+    if (gi < 0) throw new Error(`causalSeq: no group ${o.group}`);
+    if (!Number.isInteger(o.chunks) || o.chunks < 1 || o.chunks > MAX_CAUSAL_CHUNKS) {
+      throw new UserError("--chunks", `--chunks must be an integer in 1..${MAX_CAUSAL_CHUNKS}.`);
+    }
+    const g = this.batch.groups[gi];
+    const [t0, t1] = this.problem.domain[o.timeIndex];
+    this.b.causal ??= this.#buf("causal", 2 * MAX_CAUSAL_CHUNKS);
+    this.#causalChunks = o.chunks;
+    const u = this.#uniform("causalWeights", {
+      n: g.n,
+      np: g.np,
+      col: g.col,
+      pointOff: g.pointOff,
+      channels: g.channels,
+      chunks: o.chunks,
+      timeIndex: o.timeIndex,
+      t0,
+      invSpan: 1 / (t1 - t0),
+      eps: o.eps,
+    }, `causal.${g.name}`);
+    return [
+      await this.engine.dispatch(
+        "causalWeights",
+        {},
+        { 0: u, 1: this.b.pts, 2: this.b.res, 3: this.b.alpha, 4: this.b.causal },
+        [1],
+        `causal.${g.name}`,
+      ),
+    ];
+  }
+
+  /** The last causal pass's chunk losses L_k and weights w_k (after {@linkcode Plan.causalSeq}). */
+  async readCausal(): Promise<{ losses: Float32Array; weights: Float32Array }> {
+    const m = this.#causalChunks;
+    if (!this.b.causal || m === 0) throw new Error("readCausal: no causal pass planned");
+    const v = await this.read(this.b.causal, 0, 2 * m);
+    return { losses: v.slice(0, m), weights: v.slice(m, 2 * m) };
   }
 
   /** Group sums (of squares when `square`) of `rows` rows of a per-point array. */

@@ -251,6 +251,7 @@ async function train(trainer: Trainer, o: RunOptions): Promise<RunResult> {
       const rel = await trainer.relL2();
       const residualSq = Object.values(l.loss).reduce((a, b) => a + b, 0);
       const gradSq = await trainer.gradNormSq();
+      const causal = await trainer.causalWeights();
       const n = history.length + 1, prev = history.at(-1);
       const rec: LogRecord = {
         step: s,
@@ -263,6 +264,7 @@ async function train(trainer: Trainer, o: RunOptions): Promise<RunResult> {
         grad_norm_sq: gradSq,
         avg_residual_sq: ((prev?.avg_residual_sq ?? 0) * (n - 1) + residualSq) / n,
         avg_grad_norm_sq: ((prev?.avg_grad_norm_sq ?? 0) * (n - 1) + gradSq) / n,
+        ...(causal ? { causal_weights: Array.from(causal.weights) } : {}),
       };
       history.push(rec);
       await logFile.write(new TextEncoder().encode(JSON.stringify(rec) + "\n"));

@@ -5,8 +5,8 @@
  * @module
  */
 import type { Engine } from "./engine.ts";
-import { Plan } from "./plan.ts";
-import { type Activation, type Model, paramLayout, xavierInit } from "./model.ts";
+import { MAX_CAUSAL_CHUNKS, Plan } from "./plan.ts";
+import { type Activation, type Init, type Model, paramLayout, xavierInit } from "./model.ts";
 import { type Counts, type Points, resolveCounts, samplePoints, type Sampler } from "./points.ts";
 import { resolveProblem } from "./problems/mod.ts";
 import type { Problem } from "./problems/problem.ts";
@@ -34,6 +34,8 @@ export interface TrainConfig {
   sizes: number[];
   /** Hidden-layer activation. */
   activation: Activation;
+  /** Initialisation of a new network (absent: "xavier"; see {@linkcode xavierInit}). */
+  init?: Init;
   /** Optimizer. */
   optimizer: "adam" | "gd";
   /** Learning rate. */
@@ -77,6 +79,46 @@ export interface TrainConfig {
   beta2: number;
   /** Adam's ε. */
   eps: number;
+  /**
+   * Causality tolerance ε of the causal residual weights (Wang, Sankaran &
+   * Perdikaris 2022); 0 or absent: off. Weights the problem's first group (its
+   * PDE residual) by time chunk, w_k = exp(−ε Σ_{j<k} L_j); needs an input "t".
+   */
+  causal?: number;
+  /** Time chunks of the causal weights (1..64; default 32). */
+  chunks?: number;
+}
+
+/** Time chunks of the causal weights when a config sets none. */
+export const DEFAULT_CHUNKS = 32;
+
+/** The causal weighting a config asks for: the group, time input and chunks, or null. */
+export function causalSettings(
+  c: Pick<TrainConfig, "causal" | "chunks">,
+  problem: Problem,
+): { group: string; timeIndex: number; chunks: number; eps: number } | null {
+  const eps = c.causal ?? 0;
+  if (!Number.isFinite(eps) || eps < 0) {
+    throw new UserError("--causal", `--causal must be a number ≥ 0 (0 = off), not ${eps}.`);
+  }
+  const chunks = c.chunks ?? DEFAULT_CHUNKS;
+  if (!Number.isInteger(chunks) || chunks < 1 || chunks > MAX_CAUSAL_CHUNKS) {
+    throw new UserError(
+      "--chunks",
+      `--chunks must be an integer in 1..${MAX_CAUSAL_CHUNKS}, not ${chunks}.`,
+    );
+  }
+  if (eps === 0) return null;
+  const timeIndex = problem.inputs.indexOf("t");
+  if (timeIndex < 0) {
+    throw new UserError(
+      "--causal",
+      `Causal weights need a time input named "t"; problem ${problem.name} has inputs ${
+        problem.inputs.join(", ")
+      }. Drop --causal.`,
+    );
+  }
+  return { group: problem.groups[0].name, timeIndex, chunks, eps };
 }
 
 /** Defaults: the wave problem with predictor–corrector NTK weights. */
@@ -154,6 +196,8 @@ export interface LogRecord {
   avg_residual_sq?: number;
   /** Running average of `grad_norm_sq`. */
   avg_grad_norm_sq?: number;
+  /** Causal weights w_k per time chunk at the last step (when `causal` is on). */
+  causal_weights?: number[];
 }
 
 /** Directions the plan holds per chunk for a weighting. */
@@ -198,8 +242,15 @@ export class Trainer {
   #gridPoints: number[][];
   #gridExact: Float64Array;
   #round = 0;
+  #causal: ReturnType<typeof causalSettings>;
 
-  private constructor(engine: Engine, config: TrainConfig, plan: Plan, counts: Counts) {
+  private constructor(
+    engine: Engine,
+    config: TrainConfig,
+    plan: Plan,
+    counts: Counts,
+    causal: ReturnType<typeof causalSettings>,
+  ) {
     this.engine = engine;
     this.config = config;
     this.problem = plan.problem;
@@ -207,6 +258,12 @@ export class Trainer {
     this.counts = counts;
     this.#gridPoints = evaluationGrid(this.problem);
     this.#gridExact = Float64Array.from(this.#gridPoints, (x) => this.problem.exact(x));
+    this.#causal = causal;
+  }
+
+  /** The last step's causal chunk losses and weights (null when causal weights are off). */
+  async causalWeights(): Promise<{ losses: Float32Array; weights: Float32Array } | null> {
+    return this.#causal ? await this.plan.readCausal() : null;
   }
 
   /**
@@ -223,6 +280,7 @@ export class Trainer {
   ): Promise<Trainer> {
     problem ??= await resolveProblem(config.problem);
     const counts = resolveCounts(problem, config.n);
+    const causal = causalSettings(config, problem);
     const plan = await Plan.create(engine, {
       problem,
       sizes: config.sizes,
@@ -240,8 +298,13 @@ export class Trainer {
         `--k ${config.k} needs more JVP tangent memory than one GPU binding holds here; use --k ${plan.directions} or fewer points.`,
       );
     }
-    const t = new Trainer(engine, config, plan, counts);
-    const params = model?.params ?? xavierInit(config.sizes, config.seed);
+    const t = new Trainer(engine, config, plan, counts, causal);
+    const params = model?.params ??
+      xavierInit(
+        config.sizes,
+        config.seed,
+        config.init === "centered" ? problem.domain : undefined,
+      );
     if (params.length !== paramLayout(config.sizes).count) {
       throw new UserError("model", "The model's parameter count does not match --sizes.");
     }
@@ -309,6 +372,7 @@ export class Trainer {
       );
     }
     main.push(p.forward, p.residual, p.lossSums);
+    if (this.#causal) main.push(await p.causalSeq(this.#causal));
     if (adaptive && c.weighting === "pc") {
       main.push(
         await p.correctorTangentSeq(k, dt, c.central),

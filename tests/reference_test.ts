@@ -514,3 +514,26 @@ Deno.test("wave residuals vanish on the exact solution and not on a wrong one", 
     `wrong-speed solution should not satisfy the wave equation (${wrong})`,
   );
 });
+
+Deno.test("centered init: the first layer is Xavier's on inputs mapped to [-1, 1], folded", () => {
+  const sizes = [2, 9, 5, 1];
+  const domain: [number, number][] = [[0, 1], [-2, 6]];
+  const plain = xavierInit(sizes, 4), centered = xavierInit(sizes, 4, domain);
+  const [first] = paramLayout(sizes).layers;
+  // Layers after the first are untouched.
+  assert.deepEqual(centered.slice(first.b + first.out), plain.slice(first.b + first.out));
+  for (const x of [[0, -2], [1, 6], [0.5, 2], [0.25, -1]]) {
+    const xi = x.map((v, a) => 2 * (v - domain[a][0]) / (domain[a][1] - domain[a][0]) - 1);
+    for (let o = 0; o < first.out; o++) {
+      let zc = centered[first.b + o], zp = 0;
+      for (let a = 0; a < 2; a++) {
+        zc += centered[first.w + o * 2 + a] * x[a];
+        zp += plain[first.w + o * 2 + a] * xi[a];
+      }
+      assertClose(zc, zp, { rtol: 1e-5, atol: 1e-6 });
+    }
+  }
+  // The fold moved the biases off zero (at the centre, (0.5, 2), every z is 0).
+  assert.ok(centered.slice(first.b, first.b + first.out).some((b) => Math.abs(b) > 1e-3));
+  assert.throws(() => xavierInit(sizes, 4, [[0, 1]]), /2 inputs/);
+});

@@ -9,6 +9,7 @@
  * @module
  */
 import { type ChannelSet, channelsOf, E, type Expr } from "./expr.ts";
+import type { Init } from "../model.ts";
 
 /** One residual group j with its point set X_j. */
 export interface GroupDef {
@@ -39,6 +40,8 @@ export interface TrainDefaults {
   lr?: number;
   /** Steps between learning-rate decays. */
   decaySteps?: number;
+  /** Initialisation of a new network. */
+  init?: Init;
 }
 
 /** A PDE problem on a box domain with a known solution. */
