@@ -48,7 +48,7 @@ Run \`<command> --help\` for its flags. Problems: ${
       [--optimizer adam|gd] [--lr 3e-3] [--decay 0.9] [--decay-steps 1000] [--steps 4000]
       [--n r=1024,u=256,ut=256] [--resample 1] [--sampler sobol|uniform] [--weighting none|fixed|exact|jvp|pc|hutch|gradnorm]
       [--weights r=1,u=10] [--k 1] [--dt 1e-2] [--central] [--beta 0.99 (exact: 0.9)] [--every 1]
-      [--causal 0 (ε; 0 = off)] [--chunks 32] [--seed 0]
+      [--causal 0 (ε; 0 = off)] [--chunks 32] [--average 0 (β of a parameter EMA; 0 = off)] [--seed 0]
       [--log-every 100] [--checkpoint-every 500] [--on-nan stop|rollback]
       [--out runs/<problem>-<weighting>] [--config FILE] [--resume DIR] [--json] [--quiet]
 A problem may recommend its own --steps, --lr, --decay-steps, --init and --n (wave: 16000 steps
@@ -102,6 +102,7 @@ const TRAIN_FLAGS = {
   every: "string",
   causal: "string",
   chunks: "string",
+  average: "string",
   seed: "string",
   "log-every": "string",
   "checkpoint-every": "string",
@@ -229,6 +230,9 @@ function applySetting(c: TrainConfig, run: RunSettings, key: string, raw: unknow
       break;
     case "chunks":
       c.chunks = intFlag(key, v, 1);
+      break;
+    case "average":
+      c.average = numFlag(key, v, { lo: 0, hi: 0.99999 });
       break;
     case "seed":
       c.seed = intFlag(key, v, 0);

@@ -18,6 +18,9 @@
 //   0 uniform P; 1 read layers; 10 read paramsIn; 7 rw packF; 8 rw packB
 // perturb: packDst = packSrc + scale · dirs[dirOff…] over the packed forward layout.
 //   0 uniform P; 11 read packSrc; 12 read dirsIn; 13 rw packDst
+// averageParams: avg = scale · avg + (1 − scale) · θ, an exponential moving
+//   average of the parameters (flat layout), after the update.
+//   0 uniform P; 10 read paramsIn; 14 rw avg
 
 const MODE: u32 = 0u;
 override WG: u32 = 64u;
@@ -51,6 +54,7 @@ struct Params {
 @group(0) @binding(11) var<storage, read> packSrc: array<vec4<f32>>;
 @group(0) @binding(12) var<storage, read> dirsIn: array<vec4<f32>>;
 @group(0) @binding(13) var<storage, read_write> packDst: array<vec4<f32>>;
+@group(0) @binding(14) var<storage, read_write> avg: array<f32>;
 
 // Where flat parameter p lives: (layer, row, column) with column = in for a bias.
 fn locate(p: u32) -> vec3<u32> {
@@ -134,4 +138,14 @@ fn perturb(@builtin(global_invocation_id) gid: vec3<u32>) {
     return;
   }
   packDst[gid.x] = fma(vec4<f32>(P.scale), dirsIn[P.dirOff + gid.x], packSrc[gid.x]);
+}
+
+@compute @workgroup_size(WG)
+fn averageParams(@builtin(global_invocation_id) gid: vec3<u32>) {
+  let p = gid.x;
+  if (p >= P.count) {
+    return;
+  }
+  let th = paramsIn[p];
+  avg[p] = fma(P.scale, avg[p] - th, th);
 }

@@ -55,7 +55,8 @@ export type KernelName =
   | "perturb"
   | "directions"
   | "residualNoise"
-  | "causalWeights";
+  | "causalWeights"
+  | "averageParams";
 
 /** Every kernel of the engine. */
 export const KERNELS: Record<KernelName, KernelDef> = {
@@ -137,6 +138,12 @@ export const KERNELS: Record<KernelName, KernelDef> = {
     entry: "packWeights",
     common: false,
     bindings: { 0: "uniform", 1: "read", 10: "read", 7: "rw", 8: "rw" },
+  },
+  averageParams: {
+    source: optimSrc,
+    entry: "averageParams",
+    common: false,
+    bindings: { 0: "uniform", 10: "read", 14: "rw" },
   },
   perturb: {
     source: optimSrc,

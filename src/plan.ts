@@ -912,6 +912,44 @@ export class Plan {
     });
   }
 
+  /**
+   * The exponential moving average of the parameters, updated after each step's
+   * update: avg ← β avg + (1 − β) θ in `b.average` ({@linkcode Plan.resetAverage}
+   * starts it at the current parameters).
+   */
+  averageSeq(beta: number): Promise<Dispatch[]> {
+    return this.#cached(`average:${beta}`, async () => {
+      this.b.average ??= this.#buf("average", this.net.paramCount);
+      const u = this.#uniform("averageParams", {
+        count: this.net.paramCount,
+        scale: beta,
+      }, "average");
+      return [
+        await this.engine.dispatch(
+          "averageParams",
+          { overrides: { WG: 64 } },
+          { 0: u, 10: this.b.params, 14: this.b.average },
+          [ceilDiv(this.net.paramCount, 64)],
+          "average",
+        ),
+      ];
+    });
+  }
+
+  /** Sets the parameter average (`values`, else the current parameters). */
+  resetAverage(values?: Float32Array): void {
+    const P = this.net.paramCount;
+    this.b.average ??= this.#buf("average", P);
+    if (values) {
+      if (values.length !== P) throw new Error(`resetAverage: ${values.length} values for ${P}`);
+      this.engine.write(this.b.average, 0, values);
+      return;
+    }
+    const enc = this.engine.device.createCommandEncoder({ label: "average.reset" });
+    enc.copyBufferToBuffer(this.b.params, 0, this.b.average, 0, P * 4);
+    this.engine.device.queue.submit([enc.finish()]);
+  }
+
   /** Optimizer settings of the next update; `t` counts updates from 1 (Adam's bias correction). */
   setOptimizer(o: { lr: number; beta1: number; beta2: number; eps: number; t: number }): void {
     this.#optU ??= this.#uniform("adam", {}, "optimizer");

@@ -208,7 +208,10 @@ async function train(trainer: Trainer, o: RunOptions): Promise<RunResult> {
   const wallOffset = history.at(-1)?.wall_s ?? 0;
   const t0 = performance.now();
   const wall = () => wallOffset + (performance.now() - t0) / 1000;
-  let snapshot: Snapshot = { params: await trainer.params(), state: await trainer.state() };
+  let snapshot: Snapshot = {
+    params: await trainer.modelParams(),
+    state: await trainer.state(),
+  };
   let rollbacks = 0, interrupted = false;
   let lastLog = { step: trainer.step, time: performance.now() };
   const startStep = trainer.step;
@@ -268,7 +271,7 @@ async function train(trainer: Trainer, o: RunOptions): Promise<RunResult> {
       };
       history.push(rec);
       await logFile.write(new TextEncoder().encode(JSON.stringify(rec) + "\n"));
-      snapshot = { params: await trainer.params(), state: await trainer.state() };
+      snapshot = { params: await trainer.modelParams(), state: await trainer.state() };
       const now = performance.now();
       const rate = (s - lastLog.step) / ((now - lastLog.time) / 1000);
       lastLog = { step: s, time: now };
@@ -302,7 +305,7 @@ async function train(trainer: Trainer, o: RunOptions): Promise<RunResult> {
     out,
     c,
     snapshot.state.step === trainer.step || !interrupted ? snapshot : {
-      params: await trainer.params(),
+      params: await trainer.modelParams(),
       state: await trainer.state(),
     },
   );

@@ -87,6 +87,12 @@ export interface TrainConfig {
   causal?: number;
   /** Time chunks of the causal weights (1..64; default 32). */
   chunks?: number;
+  /**
+   * β of an exponential moving average of the parameters (0 or absent: off). The
+   * average is the run's model: it is evaluated, logged and saved; the optimizer
+   * steps the raw parameters (carried in the checkpoint's state).
+   */
+  average?: number;
 }
 
 /** Time chunks of the causal weights when a config sets none. */
@@ -172,6 +178,8 @@ export interface TrainState {
   ntkState: number[];
   /** Learning-rate scale (halved by rollbacks). */
   lrScale: number;
+  /** The optimizer's raw parameters when the model's are their average (`average`). */
+  raw?: number[];
 }
 
 /** One log record (log.jsonl). */
@@ -243,6 +251,10 @@ export class Trainer {
   #gridExact: Float64Array;
   #round = 0;
   #causal: ReturnType<typeof causalSettings>;
+  /** Whether the model is the parameter average (`config.average` > 0). */
+  get #averaging(): boolean {
+    return (this.config.average ?? 0) > 0;
+  }
 
   private constructor(
     engine: Engine,
@@ -309,6 +321,7 @@ export class Trainer {
       throw new UserError("model", "The model's parameter count does not match --sizes.");
     }
     plan.setParams(params);
+    if ((config.average ?? 0) > 0) plan.resetAverage();
     plan.setLambda(config.weighting === "fixed" ? config.weights : {});
     t.#resample(true);
     if (config.weighting === "fixed") {
@@ -394,7 +407,8 @@ export class Trainer {
     }
     main.push(p.weightGrad);
     const opt = await p.optimizerSeq(c.optimizer);
-    return { pre, main, opt };
+    if (!this.#averaging) return { pre, main, opt };
+    return { pre, main, opt: [...opt, ...await p.averageSeq(c.average!)] };
   }
 
   /** Learning rate at the current step. */
@@ -493,7 +507,8 @@ export class Trainer {
     const g = this.#grid;
     // Copy the training plan's parameters, then pack and evaluate them on the grid.
     const enc = this.engine.device.createCommandEncoder({ label: "grid.params" });
-    enc.copyBufferToBuffer(this.plan.b.params, 0, g.b.params, 0, this.plan.net.paramCount * 4);
+    const src = this.#averaging ? this.plan.b.average : this.plan.b.params;
+    enc.copyBufferToBuffer(src, 0, g.b.params, 0, this.plan.net.paramCount * 4);
     this.engine.device.queue.submit([enc.finish()]);
     this.engine.submit("grid.eval", g.pack, g.forward, g.residual);
     return g.perGroup(await g.read(g.b.res)).grid;
@@ -515,9 +530,15 @@ export class Trainer {
     return this.#gridExact;
   }
 
-  /** Current parameters (flat layout). */
+  /** Current parameters (flat layout), as the optimizer steps them. */
   async params(): Promise<Float32Array> {
     return await this.plan.read(this.plan.b.params, 0, this.plan.net.paramCount);
+  }
+
+  /** The model's parameters: their average when `config.average` is set, else {@linkcode Trainer.params}. */
+  async modelParams(): Promise<Float32Array> {
+    if (!this.#averaging) return await this.params();
+    return await this.plan.read(this.plan.b.average, 0, this.plan.net.paramCount);
   }
 
   /** Everything needed to continue this trajectory exactly. */
@@ -529,15 +550,20 @@ export class Trainer {
       lambda: Array.from(await p.read(p.b.lambda, 0, p.G)),
       ntkState: Array.from(await p.read(p.b.ntkState, 0, 2 * p.G + 1)),
       lrScale: this.lrScale,
+      ...(this.#averaging ? { raw: Array.from(await this.params()) } : {}),
     };
   }
 
-  /** Restores a state written by {@linkcode Trainer.state} (parameters set separately). */
+  /**
+   * Restores a state written by {@linkcode Trainer.state}. Set the model's
+   * parameters first ({@linkcode Trainer.setParams}); with `config.average` they
+   * become the average, and the state's `raw` parameters the optimizer's.
+   */
   restore(s: TrainState): void {
     const p = this.plan;
     if (
       s.moments.length !== 2 * p.net.paramCount || s.lambda.length !== p.G ||
-      s.ntkState.length !== 2 * p.G + 1
+      s.ntkState.length !== 2 * p.G + 1 || (s.raw && s.raw.length !== p.net.paramCount)
     ) {
       throw new UserError(
         "--resume",
@@ -547,6 +573,10 @@ export class Trainer {
     this.engine.write(p.b.moments, 0, Float32Array.from(s.moments));
     this.engine.write(p.b.lambda, 0, Float32Array.from(s.lambda));
     this.engine.write(p.b.ntkState, 0, Float32Array.from(s.ntkState));
+    if (this.#averaging) {
+      p.resetAverage();
+      if (s.raw) p.setParams(Float32Array.from(s.raw));
+    }
     this.step = s.step;
     this.lrScale = s.lrScale;
     this.#resample(true);

@@ -119,6 +119,11 @@ Deno.test("validateProblem: every missing or malformed field is named", () => {
     ["train key", { ...good(), train: { epochs: 3 } }, /"train" has unknown key "epochs"/],
     ["train steps", { ...good(), train: { steps: 2.5 } }, /"train.steps" must be a positive whole/],
     ["train lr", { ...good(), train: { lr: -1 } }, /"train.lr" must be a positive number/],
+    [
+      "train init",
+      { ...good(), train: { init: "he" } },
+      /"train.init" must be "xavier" or "centered"/,
+    ],
   ];
   const dup = good();
   dup.groups = [(dup.groups as object[])[0], (dup.groups as object[])[0]];

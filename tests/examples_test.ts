@@ -132,7 +132,7 @@ Deno.test("CLI: a problem's training defaults apply unless a flag overrides them
   await Deno.writeTextFile(
     module,
     `import base from "${new URL("../examples/my_pde.ts", import.meta.url).href}";\n` +
-      `export default { ...base, train: { steps: 3, lr: 0.02, decaySteps: 7 } };\n`,
+      `export default { ...base, train: { steps: 3, lr: 0.02, decaySteps: 7, init: "centered" } };\n`,
   );
   const run = async (out: string, ...extra: string[]) => {
     const r = await ok(
@@ -148,14 +148,23 @@ Deno.test("CLI: a problem's training defaults apply unless a flag overrides them
       ...extra,
     );
     const config = JSON.parse(await Deno.readTextFile(`${out}/config.json`));
-    return { steps: JSON.parse(r.stdout).steps, lr: config.lr, decaySteps: config.decaySteps };
+    return {
+      steps: JSON.parse(r.stdout).steps,
+      lr: config.lr,
+      decaySteps: config.decaySteps,
+      init: config.init,
+    };
   };
-  assert.deepEqual(await run(`${dir}/defaults`), { steps: 3, lr: 0.02, decaySteps: 7 });
-  assert.deepEqual(await run(`${dir}/flags`, "--steps", "2", "--lr", "0.01"), {
-    steps: 2,
-    lr: 0.01,
+  assert.deepEqual(await run(`${dir}/defaults`), {
+    steps: 3,
+    lr: 0.02,
     decaySteps: 7,
+    init: "centered",
   });
+  assert.deepEqual(
+    await run(`${dir}/flags`, "--steps", "2", "--lr", "0.01", "--init", "xavier"),
+    { steps: 2, lr: 0.01, decaySteps: 7, init: "xavier" },
+  );
 });
 
 Deno.test("CLI: init, points, eval and ntk with a problem module path", async () => {

@@ -374,19 +374,22 @@ Deno.test("divergence with --on-nan rollback halves the rate a bounded number of
   }
 });
 
-for (const weighting of ["pc", "exact"]) {
-  Deno.test(`N steps then --resume to 2N equals 2N steps, bitwise (--weighting ${weighting})`, async () => {
+for (const [weighting, ...extra] of [["pc"], ["exact"], ["pc", "--average", "0.8"]]) {
+  const tag = [weighting, ...extra].join(" ");
+  Deno.test(`N steps then --resume to 2N equals 2N steps, bitwise (--weighting ${tag})`, async () => {
     const N = 6;
     const flags = [
       ...SMALL,
       "--weighting",
       weighting,
+      ...extra,
       "--log-every",
       "3",
       "--checkpoint-every",
       "3",
     ];
-    const whole = `${dir}/whole_${weighting}`, split = `${dir}/split_${weighting}`;
+    const name = [weighting, ...extra].join("_").replaceAll("-", "");
+    const whole = `${dir}/whole_${name}`, split = `${dir}/split_${name}`;
     await ok("train", ...flags, "--steps", String(2 * N), "--out", whole);
     await ok("train", ...flags, "--steps", String(N), "--out", split);
     await ok("train", "--resume", split, "--steps", String(2 * N), "--quiet");
@@ -395,6 +398,11 @@ for (const weighting of ["pc", "exact"]) {
     assert.equal(b.state.step, 2 * N);
     assert.deepEqual(b.params, a.params, "parameters");
     assert.deepEqual(b.state, a.state, "optimizer moments, weights and estimator state");
+    if (extra.length) {
+      // The model is the average; the state carries the optimizer's own parameters.
+      assert.equal(b.state.raw.length, b.params.length);
+      assert.notDeepEqual(b.state.raw, b.params);
+    }
     const steps = (await Deno.readTextFile(`${split}/log.jsonl`)).trim().split("\n").map((l) =>
       JSON.parse(l).step
     );

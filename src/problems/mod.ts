@@ -15,7 +15,7 @@
  */
 import { pathToFileURL } from "node:url";
 import { UserError } from "../errors.ts";
-import { MAX_INPUT_DIM, validateSizes } from "../model.ts";
+import { INITS, MAX_INPUT_DIM, validateSizes } from "../model.ts";
 import type { Problem } from "./problem.ts";
 import { heat1d } from "./heat1d.ts";
 import { helmholtz2d } from "./helmholtz2d.ts";
@@ -206,18 +206,20 @@ export function validateProblem(value: unknown, source: string, input = "--probl
   if (p.train !== undefined) {
     const t = p.train as Record<string, unknown>;
     if (typeof t !== "object" || t === null) fail(`"train" must be an object of training defaults`);
-    const positive: Record<string, (v: unknown) => boolean> = {
-      steps: (v) => isInt(v, 1),
-      decaySteps: (v) => isInt(v, 1),
-      lr: (v) => isNum(v) && v > 0,
+    const checks: Record<string, [(v: unknown) => boolean, string]> = {
+      steps: [(v) => isInt(v, 1), "a positive whole number"],
+      decaySteps: [(v) => isInt(v, 1), "a positive whole number"],
+      lr: [(v) => isNum(v) && v > 0, "a positive number"],
+      init: [
+        (v) => (INITS as readonly unknown[]).includes(v),
+        INITS.map((i) => `"${i}"`).join(" or "),
+      ],
     };
     for (const [k, v] of Object.entries(t)) {
-      if (!Object.hasOwn(positive, k)) {
-        fail(`"train" has unknown key "${k}" (steps, lr and decaySteps are known)`);
+      if (!Object.hasOwn(checks, k)) {
+        fail(`"train" has unknown key "${k}" (steps, lr, decaySteps and init are known)`);
       }
-      if (!positive[k](v)) {
-        fail(`"train.${k}" must be a positive ${k === "lr" ? "number" : "whole number"}`);
-      }
+      if (!checks[k][0](v)) fail(`"train.${k}" must be ${checks[k][1]}`);
     }
   }
   if (!isFn(p.exact)) fail(`"exact" must be a function of a point returning u (for the error)`);
