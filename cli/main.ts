@@ -51,8 +51,8 @@ Run \`<command> --help\` for its flags. Problems: ${
       [--causal 0 (ε; 0 = off)] [--chunks 32] [--average 0 (β of a parameter EMA; 0 = off)] [--seed 0]
       [--log-every 100] [--checkpoint-every 500] [--on-nan stop|rollback]
       [--out runs/<problem>-<weighting>] [--config FILE] [--resume DIR] [--json] [--quiet]
-A problem may recommend its own --steps, --lr, --decay-steps, --init and --n (wave: 16000 steps
-on r=256,u=64,ut=64); flags and --config override them.`,
+A problem may recommend its own --steps, --lr, --decay-steps, --init, --average and --n (wave:
+18000 steps on r=256,u=64,ut=64, --init centered, --average 0.995); flags and --config override them.`,
   eval: `eval --model M.json --points P.json [--weights r=1,u=10] [--json]`,
   ntk:
     `ntk --model M.json --points P.json [--method exact|jvp|pc|hutch] [--k K] [--dt D] [--central]
@@ -121,6 +121,7 @@ const PROBLEM_TRAIN_FLAGS = [
   ["lr", "lr"],
   ["decay-steps", "decaySteps"],
   ["init", "init"],
+  ["average", "average"],
 ] as const;
 
 /** Config-file keys (flag names) that set training options. */

@@ -132,7 +132,7 @@ Deno.test("CLI: a problem's training defaults apply unless a flag overrides them
   await Deno.writeTextFile(
     module,
     `import base from "${new URL("../examples/my_pde.ts", import.meta.url).href}";\n` +
-      `export default { ...base, train: { steps: 3, lr: 0.02, decaySteps: 7, init: "centered" } };\n`,
+      `export default { ...base, train: { steps: 3, lr: 0.02, decaySteps: 7, init: "centered", average: 0.5 } };\n`,
   );
   const run = async (out: string, ...extra: string[]) => {
     const r = await ok(
@@ -153,6 +153,7 @@ Deno.test("CLI: a problem's training defaults apply unless a flag overrides them
       lr: config.lr,
       decaySteps: config.decaySteps,
       init: config.init,
+      average: config.average,
     };
   };
   assert.deepEqual(await run(`${dir}/defaults`), {
@@ -160,10 +161,11 @@ Deno.test("CLI: a problem's training defaults apply unless a flag overrides them
     lr: 0.02,
     decaySteps: 7,
     init: "centered",
+    average: 0.5,
   });
   assert.deepEqual(
-    await run(`${dir}/flags`, "--steps", "2", "--lr", "0.01", "--init", "xavier"),
-    { steps: 2, lr: 0.01, decaySteps: 7, init: "xavier" },
+    await run(`${dir}/flags`, "--steps", "2", "--lr", "0.01", "--init", "xavier", "--average", "0"),
+    { steps: 2, lr: 0.01, decaySteps: 7, init: "xavier", average: 0 },
   );
 });
 

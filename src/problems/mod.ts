@@ -214,10 +214,11 @@ export function validateProblem(value: unknown, source: string, input = "--probl
         (v) => (INITS as readonly unknown[]).includes(v),
         INITS.map((i) => `"${i}"`).join(" or "),
       ],
+      average: [(v) => isNum(v) && v >= 0 && v < 1, "a number in [0, 1)"],
     };
     for (const [k, v] of Object.entries(t)) {
       if (!Object.hasOwn(checks, k)) {
-        fail(`"train" has unknown key "${k}" (steps, lr, decaySteps and init are known)`);
+        fail(`"train" has unknown key "${k}" (steps, lr, decaySteps, init and average are known)`);
       }
       if (!checks[k][0](v)) fail(`"train.${k}" must be ${checks[k][1]}`);
     }

@@ -42,6 +42,8 @@ export interface TrainDefaults {
   decaySteps?: number;
   /** Initialisation of a new network. */
   init?: Init;
+  /** β of the parameter average (the run's model is the average). */
+  average?: number;
 }
 
 /** A PDE problem on a box domain with a known solution. */
