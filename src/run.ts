@@ -7,6 +7,7 @@
  */
 import type { Engine } from "./engine.ts";
 import {
+  DEFAULT_CHUNKS,
   emaBeta,
   isSketch,
   type LogRecord,
@@ -428,12 +429,18 @@ async function writeReport(
     `${p.doc}`,
     "",
     `- adapter: ${m.adapter}`,
-    `- network: ${
-      c.sizes.join(", ")
-    } (${c.activation}), optimizer ${c.optimizer}, lr ${c.lr} ×${c.decay} every ${c.decaySteps} steps`,
+    `- network: ${c.sizes.join(", ")} (${c.activation}, ${
+      c.init ?? "xavier"
+    } init), optimizer ${c.optimizer}, lr ${c.lr} ×${c.decay} every ${c.decaySteps} steps${
+      (c.average ?? 0) > 0 ? `; the model is the parameter average (β = ${c.average})` : ""
+    }`,
     `- weighting: ${c.weighting}${
       isSketch(c.weighting) ? ` (k = ${c.k}, Δt = ${c.dt ?? "default"}, β = ${emaBeta(c)})` : ""
-    }, updated every ${c.every} step(s)`,
+    }, updated every ${c.every} step(s)${
+      (c.causal ?? 0) > 0
+        ? `; causal weights ε = ${c.causal} over ${c.chunks ?? DEFAULT_CHUNKS} time chunks`
+        : ""
+    }`,
     `- points: ${
       Object.entries(trainer.counts).map(([g, n]) => `${g} = ${n}`).join(", ")
     }, resampled every ${c.resample || "never"} step(s)`,
