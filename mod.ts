@@ -185,6 +185,7 @@ export type { LogRecord, TrainConfig, TrainState, Weighting } from "./src/traine
 export { loadRun, runTraining } from "./src/run.ts";
 export type { Metrics, Progress, RunOptions, RunResult } from "./src/run.ts";
 export {
+  initParams,
   INITS,
   loadModel,
   MODEL_FORMAT,

@@ -13,12 +13,12 @@ import { adapterLine } from "../src/device.ts";
 import { getProblem, isProblemPath, problems, resolveProblem } from "../src/problems/mod.ts";
 import type { Problem } from "../src/problems/problem.ts";
 import {
+  initParams,
   INITS,
   loadModel,
   type Model,
   saveModel,
   validateSizes,
-  xavierInit,
 } from "../src/model.ts";
 import { loadPoints, resolveCounts, samplePoints } from "../src/points.ts";
 import { writeFileAtomic } from "../src/fsutil.ts";
@@ -647,7 +647,7 @@ async function cmdInit(args: string[]): Promise<number> {
     throw new UserError("--out", "Give the model file to write with --out M.json.");
   }
   const init = choiceFlag("init", (f.init as string) ?? "xavier", INITS);
-  const params = xavierInit(sizes, seed, init === "centered" ? problem.domain : undefined);
+  const params = initParams(sizes, seed, init, problem.domain);
   const path = f.out;
   // A module path is stored as given, so `eval` and `ntk` can import it again.
   const stored = isProblemPath(problemName) ? problemName : problem.name;

@@ -129,6 +129,16 @@ export function xavierInit(
   return p;
 }
 
+/** Parameters of a new network by scheme `init` (only `centered` reads the problem's domain). */
+export function initParams(
+  sizes: readonly number[],
+  seed: number,
+  init: Init | undefined,
+  domain: readonly (readonly [number, number])[],
+): Float32Array {
+  return xavierInit(sizes, seed, init === "centered" ? domain : undefined);
+}
+
 /** A model: problem, architecture and parameters (flat layout). */
 export interface Model {
   /** Problem name, or the path of a module exporting the problem. */

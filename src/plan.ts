@@ -68,6 +68,16 @@ export interface CausalOptions {
 /** Most chunks {@linkcode Plan.causalSeq} supports (shaders/causal.wgsl). */
 export const MAX_CAUSAL_CHUNKS = 64;
 
+/** Throws unless `chunks` is a whole number in 1..{@linkcode MAX_CAUSAL_CHUNKS}. */
+export function checkCausalChunks(chunks: number): void {
+  if (!Number.isInteger(chunks) || chunks < 1 || chunks > MAX_CAUSAL_CHUNKS) {
+    throw new UserError(
+      "--chunks",
+      `--chunks must be an integer in 1..${MAX_CAUSAL_CHUNKS}, not ${chunks}.`,
+    );
+  }
+}
+
 const ACT_CODE: Record<Activation, number> = { tanh: 0, sin: 1 };
 const ceilDiv = (a: number, b: number) => Math.ceil(a / b);
 /** Row stride of per-point arrays with several rows: 64 floats keep row offsets 256-byte aligned. */
@@ -431,37 +441,37 @@ export class Plan {
    * chunk j's mean squared residual. The chunk losses and weights stay in
    * `b.causal` ({@linkcode Plan.readCausal}).
    */
-  async causalSeq(o: CausalOptions): Promise<Dispatch[]> {
+  causalSeq(o: CausalOptions): Promise<Dispatch[]> {
     const gi = this.batch.groups.findIndex((g) => g.name === o.group);
     if (gi < 0) throw new Error(`causalSeq: no group ${o.group}`);
-    if (!Number.isInteger(o.chunks) || o.chunks < 1 || o.chunks > MAX_CAUSAL_CHUNKS) {
-      throw new UserError("--chunks", `--chunks must be an integer in 1..${MAX_CAUSAL_CHUNKS}.`);
-    }
-    const g = this.batch.groups[gi];
-    const [t0, t1] = this.problem.domain[o.timeIndex];
-    this.b.causal ??= this.#buf("causal", 2 * MAX_CAUSAL_CHUNKS);
+    checkCausalChunks(o.chunks);
     this.#causalChunks = o.chunks;
-    const u = this.#uniform("causalWeights", {
-      n: g.n,
-      np: g.np,
-      col: g.col,
-      pointOff: g.pointOff,
-      channels: g.channels,
-      chunks: o.chunks,
-      timeIndex: o.timeIndex,
-      t0,
-      invSpan: 1 / (t1 - t0),
-      eps: o.eps,
-    }, `causal.${g.name}`);
-    return [
-      await this.engine.dispatch(
-        "causalWeights",
-        {},
-        { 0: u, 1: this.b.pts, 2: this.b.res, 3: this.b.alpha, 4: this.b.causal },
-        [1],
-        `causal.${g.name}`,
-      ),
-    ];
+    return this.#cached(`causal:${gi}:${o.timeIndex}:${o.chunks}:${o.eps}`, async () => {
+      const g = this.batch.groups[gi];
+      const [t0, t1] = this.problem.domain[o.timeIndex];
+      this.b.causal ??= this.#buf("causal", 2 * MAX_CAUSAL_CHUNKS);
+      const u = this.#uniform("causalWeights", {
+        n: g.n,
+        np: g.np,
+        col: g.col,
+        pointOff: g.pointOff,
+        channels: g.channels,
+        chunks: o.chunks,
+        timeIndex: o.timeIndex,
+        t0,
+        invSpan: 1 / (t1 - t0),
+        eps: o.eps,
+      }, `causal.${g.name}`);
+      return [
+        await this.engine.dispatch(
+          "causalWeights",
+          {},
+          { 0: u, 1: this.b.pts, 2: this.b.res, 3: this.b.alpha, 4: this.b.causal },
+          [1],
+          `causal.${g.name}`,
+        ),
+      ];
+    });
   }
 
   /** The last causal pass's chunk losses L_k and weights w_k (after {@linkcode Plan.causalSeq}). */
@@ -936,15 +946,10 @@ export class Plan {
     });
   }
 
-  /** Sets the parameter average (`values`, else the current parameters). */
-  resetAverage(values?: Float32Array): void {
+  /** Starts the parameter average at the current parameters. */
+  resetAverage(): void {
     const P = this.net.paramCount;
     this.b.average ??= this.#buf("average", P);
-    if (values) {
-      if (values.length !== P) throw new Error(`resetAverage: ${values.length} values for ${P}`);
-      this.engine.write(this.b.average, 0, values);
-      return;
-    }
     const enc = this.engine.device.createCommandEncoder({ label: "average.reset" });
     enc.copyBufferToBuffer(this.b.params, 0, this.b.average, 0, P * 4);
     this.engine.device.queue.submit([enc.finish()]);

@@ -5,8 +5,8 @@
  * @module
  */
 import type { Engine } from "./engine.ts";
-import { MAX_CAUSAL_CHUNKS, Plan } from "./plan.ts";
-import { type Activation, type Init, type Model, paramLayout, xavierInit } from "./model.ts";
+import { checkCausalChunks, Plan } from "./plan.ts";
+import { type Activation, type Init, initParams, type Model, paramLayout } from "./model.ts";
 import { type Counts, type Points, resolveCounts, samplePoints, type Sampler } from "./points.ts";
 import { resolveProblem } from "./problems/mod.ts";
 import type { Problem } from "./problems/problem.ts";
@@ -34,7 +34,7 @@ export interface TrainConfig {
   sizes: number[];
   /** Hidden-layer activation. */
   activation: Activation;
-  /** Initialisation of a new network (absent: "xavier"; see {@linkcode xavierInit}). */
+  /** Initialisation of a new network (absent: "xavier"; see {@linkcode initParams}). */
   init?: Init;
   /** Optimizer. */
   optimizer: "adam" | "gd";
@@ -108,12 +108,7 @@ export function causalSettings(
     throw new UserError("--causal", `--causal must be a number ≥ 0 (0 = off), not ${eps}.`);
   }
   const chunks = c.chunks ?? DEFAULT_CHUNKS;
-  if (!Number.isInteger(chunks) || chunks < 1 || chunks > MAX_CAUSAL_CHUNKS) {
-    throw new UserError(
-      "--chunks",
-      `--chunks must be an integer in 1..${MAX_CAUSAL_CHUNKS}, not ${chunks}.`,
-    );
-  }
+  checkCausalChunks(chunks);
   if (eps === 0) return null;
   const timeIndex = problem.inputs.indexOf("t");
   if (timeIndex < 0) {
@@ -312,16 +307,12 @@ export class Trainer {
     }
     const t = new Trainer(engine, config, plan, counts, causal);
     const params = model?.params ??
-      xavierInit(
-        config.sizes,
-        config.seed,
-        config.init === "centered" ? problem.domain : undefined,
-      );
+      initParams(config.sizes, config.seed, config.init, problem.domain);
     if (params.length !== paramLayout(config.sizes).count) {
       throw new UserError("model", "The model's parameter count does not match --sizes.");
     }
     plan.setParams(params);
-    if ((config.average ?? 0) > 0) plan.resetAverage();
+    if (t.#averaging) plan.resetAverage();
     plan.setLambda(config.weighting === "fixed" ? config.weights : {});
     t.#resample(true);
     if (config.weighting === "fixed") {

@@ -25,12 +25,20 @@ const small = (weighting: Weighting, extra: Partial<TrainConfig> = {}): TrainCon
 
 const opts = { sanitizeResources: false, sanitizeOps: false };
 
-for (const w of ["fixed", "exact", "pc", "jvp", "hutch"] as const) {
+const stepCases: [Weighting, Partial<TrainConfig>][] = [
+  ...(["fixed", "exact", "pc", "jvp", "hutch"] as const).map((
+    w,
+  ): [Weighting, Partial<TrainConfig>] => [w, {}]),
+  ["pc", { causal: 1, chunks: 8, average: 0.9 }],
+];
+
+for (const [w, extra] of stepCases) {
+  const tag = Object.keys(extra).length ? ` ${JSON.stringify(extra)}` : "";
   Deno.test({
-    name: `scheduler: ${w} steps 2–50 allocate nothing and submit once each`,
+    name: `scheduler: ${w}${tag} steps 2–50 allocate nothing and submit once each`,
     ...opts,
     fn: async () => {
-      const t = await Trainer.create(engine, small(w, { resample: 7 }));
+      const t = await Trainer.create(engine, small(w, { resample: 7, ...extra }));
       await t.advance();
       await engine.device.queue.onSubmittedWorkDone();
       const pool0 = { ...engine.pool.stats }, c0 = { ...engine.counters };
