@@ -7,6 +7,7 @@
  */
 import type { AdapterReport } from "./device.ts";
 import { writeFileAtomic } from "./fsutil.ts";
+import { cachePath } from "./cache.ts";
 
 /** The shapes the planner reads. */
 export interface Tuning {
@@ -60,19 +61,6 @@ export function validTuning(t: unknown): t is Tuning {
     pos(x.slice);
 }
 
-/** Where tunings are cached: $SKETCHPINN_CACHE, else $XDG_CACHE_HOME or ~/.cache. */
-export function cachePath(): string | null {
-  try {
-    const explicit = Deno.env.get("SKETCHPINN_CACHE");
-    if (explicit) return explicit;
-    const base = Deno.env.get("XDG_CACHE_HOME") ??
-      (Deno.env.get("HOME") ? `${Deno.env.get("HOME")}/.cache` : null);
-    return base ? `${base}/sketchpinn/tuning.json` : null;
-  } catch {
-    return null;
-  }
-}
-
 /**
  * The version of the kernels a cached tuning was measured with: entries of an
  * older version are ignored (their shapes may mean something else now).
@@ -85,7 +73,7 @@ export const adapterKey = (a: AdapterReport): string =>
 
 /** Reads the cached tuning of an adapter, if any (no permission or no file: none). */
 export async function loadTuning(a: AdapterReport): Promise<Tuning | null> {
-  const path = cachePath();
+  const path = cachePath("tuning.json");
   if (!path) return null;
   try {
     const all = JSON.parse(await Deno.readTextFile(path));
@@ -102,7 +90,7 @@ export async function saveTuning(
   tuning: Tuning,
   timings: unknown,
 ): Promise<string | null> {
-  const path = cachePath();
+  const path = cachePath("tuning.json");
   if (!path) return null;
   let all: Record<string, unknown> = {};
   try {

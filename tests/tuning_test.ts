@@ -71,7 +71,7 @@ Deno.test("tuning: the cache keeps entries of this kernel version only", async (
   const dir = await Deno.makeTempDir();
   const path = `${dir}/tuning.json`;
   const before = Deno.env.get("SKETCHPINN_CACHE");
-  Deno.env.set("SKETCHPINN_CACHE", path);
+  Deno.env.set("SKETCHPINN_CACHE", dir);
   try {
     const a = engine.adapter;
     const mine = { ...DEFAULT_TUNING, slice: 32 };

@@ -1,0 +1,99 @@
+/**
+ * Helpers shared by the CLI's commands: output, `--problem` resolution, the
+ * model-and-points pair of `eval`/`ntk`, and file writes that fail as one sentence.
+ *
+ * @module
+ */
+import { UserError } from "../src/errors.ts";
+import { choiceFlag } from "./args.ts";
+import { getProblem, isProblemPath, problems, resolveProblem } from "../src/problems/mod.ts";
+import type { Problem } from "../src/problems/problem.ts";
+import { loadModel, type Model, validateSizes } from "../src/model.ts";
+import { loadPoints } from "../src/points.ts";
+
+/** Writes one line to stderr. */
+export function info(msg: string): void {
+  console.error(msg);
+}
+
+/** Prints `obj` as JSON with `--json`, else `text`, on stdout. */
+export function out(json: boolean, obj: unknown, text: string): void {
+  console.log(json ? JSON.stringify(obj) : text);
+}
+
+/** Prints a command's help text; returns exit code 0. */
+export function help(text: string): number {
+  console.log(text);
+  return 0;
+}
+
+/** The problem named by `--problem`, or one sentence naming the flag and the choices. */
+export function problemFlag(v: string) {
+  return getProblem(choiceFlag("problem", v, Object.keys(problems)));
+}
+
+/** `--problem`: a built-in name (with a suggestion when misspelt) or a module path. */
+export async function problemArg(v: string): Promise<Problem> {
+  return isProblemPath(v) ? await resolveProblem(v) : problemFlag(v);
+}
+
+/** Throws unless every group named by `--weights` is one of the problem's. */
+export function checkWeightGroups(
+  problem: { name: string },
+  groups: string[],
+  weights: object,
+): void {
+  for (const g of Object.keys(weights)) {
+    if (!groups.includes(g)) {
+      throw new UserError(
+        "--weights",
+        `--weights names group "${g}", which problem ${problem.name} lacks; its groups are ${
+          groups.join(", ")
+        }.`,
+      );
+    }
+  }
+}
+
+/** The `--model` file, its problem and the `--points` file, validated against each other. */
+export async function modelAndPoints(f: Record<string, string | boolean | undefined>) {
+  if (typeof f.model !== "string") {
+    throw new UserError("--model", "Give the model file with --model M.json (`init` writes one).");
+  }
+  if (typeof f.points !== "string") {
+    throw new UserError(
+      "--points",
+      "Give the points file with --points P.json (`points` writes one).",
+    );
+  }
+  const model: Model = await loadModel(f.model);
+  if (!isProblemPath(model.problem) && !Object.hasOwn(problems, model.problem)) {
+    throw new UserError(
+      f.model,
+      `Model file ${f.model} names unknown problem "${model.problem}"; choose one of ${
+        Object.keys(problems).join(", ")
+      }.`,
+    );
+  }
+  const problem = await resolveProblem(model.problem, f.model);
+  validateSizes(model.sizes, problem.inputs.length, f.model);
+  const points = await loadPoints(problem, f.points);
+  return { model, problem, points };
+}
+
+/** Runs `write`, turning a file-system failure into one sentence naming `--out`. */
+export async function writing(path: string, write: () => Promise<void>): Promise<void> {
+  try {
+    await write();
+  } catch (e) {
+    // Any file-system refusal (missing folder, permissions, a folder in the way,
+    // a device or pipe that cannot be renamed over) is the user's path to fix.
+    if (!(e instanceof Error) || !("code" in e || e.name in Deno.errors)) throw e;
+    throw new UserError(
+      "--out",
+      `Cannot write ${path} (${
+        e.message.split(":")[0]
+      }); give a regular file in a folder that exists and is writable.`,
+    );
+  }
+}

@@ -1,0 +1,65 @@
+/**
+ * `eval`: residuals per group, the loss and the flat gradient of a model on a points file.
+ *
+ * @module
+ */
+import { mapFlag, parseFlags } from "./args.ts";
+import { Engine } from "../src/engine.ts";
+import { Plan } from "../src/plan.ts";
+import { checkWeightGroups, help, modelAndPoints, out } from "./common.ts";
+
+/** `eval --help`. */
+export const HELP: string = `eval --model M.json --points P.json [--weights r=1,u=10] [--json]`;
+
+/** Runs `eval`; returns the exit code. */
+export async function cmdEval(args: string[]): Promise<number> {
+  const f = parseFlags("eval", args, {
+    model: "string",
+    points: "string",
+    weights: "string",
+    json: "boolean",
+    help: "boolean",
+  });
+  if (f.help) return help(HELP);
+  const { model, problem, points } = await modelAndPoints(f);
+  const weights = typeof f.weights === "string" ? mapFlag("weights", f.weights, false) : {};
+  checkWeightGroups(problem, Object.keys(points), weights);
+  const engine = await Engine.create();
+  try {
+    const counts = Object.fromEntries(Object.entries(points).map(([g, p]) => [g, p.length]));
+    const plan = await Plan.create(engine, {
+      problem,
+      sizes: model.sizes,
+      activation: model.activation,
+      counts,
+    });
+    plan.setParams(model.params);
+    plan.setPoints(points);
+    plan.setLambda(weights);
+    const ev = await plan.evaluate(true);
+    const result = {
+      residuals: Object.fromEntries(
+        Object.entries(ev.residuals).map(([g, r]) => [g, Array.from(r)]),
+      ),
+      loss: ev.loss,
+      lossPerGroup: ev.lossPerGroup,
+      gradient: Array.from(ev.gradient!),
+    };
+    const gnorm = Math.sqrt(ev.gradient!.reduce((a, v) => a + v * v, 0));
+    out(
+      Boolean(f.json),
+      result,
+      [
+        `loss ${ev.loss.toExponential(6)}`,
+        ...Object.entries(ev.lossPerGroup).map(([g, v]) =>
+          `  ${g}: mean r² = ${v.toExponential(6)} (${points[g].length} points)`
+        ),
+        `gradient: ${ev.gradient!.length} parameters, ‖g‖ = ${gnorm.toExponential(6)}`,
+      ].join("\n"),
+    );
+    await plan.dispose();
+    return 0;
+  } finally {
+    engine.dispose();
+  }
+}

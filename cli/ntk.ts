@@ -1,0 +1,133 @@
+/**
+ * `ntk`: NTK block traces and weights of a model (exact, jvp, pc, hutch), and with
+ * `--full` the full NTK's spectrum per block.
+ *
+ * @module
+ */
+import { choiceFlag, intFlag, numFlag, parseFlags } from "./args.ts";
+import { Engine } from "../src/engine.ts";
+import { writeFileAtomic } from "../src/fsutil.ts";
+import { symmetricEigenvalues } from "../src/linalg.ts";
+import { Plan } from "../src/plan.ts";
+import { defaultK, ntkWeights } from "../src/ntk.ts";
+import { help, info, modelAndPoints, out } from "./common.ts";
+
+/** `ntk --help`. */
+export const HELP: string =
+  `ntk --model M.json --points P.json [--method exact|jvp|pc|hutch] [--k K] [--dt D] [--central]
+    [--kind gaussian|rademacher] [--seed S] [--repeat R] [--full SPECTRA.json] [--json]
+    --full: the full NTK (≤ 4096 rows) and its eigenvalues per block, written to the file`;
+
+/** Runs `ntk`; returns the exit code. */
+export async function cmdNtk(args: string[]): Promise<number> {
+  const f = parseFlags("ntk", args, {
+    model: "string",
+    points: "string",
+    method: "string",
+    k: "string",
+    dt: "string",
+    central: "boolean",
+    kind: "string",
+    seed: "string",
+    repeat: "string",
+    full: "string",
+    json: "boolean",
+    help: "boolean",
+  });
+  if (f.help) return help(HELP);
+  const method = choiceFlag(
+    "method",
+    (f.method as string) ?? "exact",
+    ["exact", "jvp", "pc", "hutch"] as const,
+  );
+  const k = f.k !== undefined ? intFlag("k", f.k as string, 1) : defaultK(method);
+  const dt = f.dt !== undefined ? numFlag("dt", f.dt as string, { positive: true }) : undefined;
+  const seed = f.seed !== undefined ? intFlag("seed", f.seed as string, 0) : 0;
+  const repeat = f.repeat !== undefined ? intFlag("repeat", f.repeat as string, 1) : 1;
+  const kind = choiceFlag(
+    "kind",
+    (f.kind as string) ?? "gaussian",
+    ["gaussian", "rademacher"] as const,
+  );
+  const { model, problem, points } = await modelAndPoints(f);
+  const engine = await Engine.create();
+  try {
+    const counts = Object.fromEntries(Object.entries(points).map(([g, p]) => [g, p.length]));
+    const directions = method === "jvp" || method === "pc"
+      ? Math.min(k, 16)
+      : method === "hutch"
+      ? 1
+      : 0;
+    const plan = await Plan.create(engine, {
+      problem,
+      sizes: model.sizes,
+      activation: model.activation,
+      counts,
+      directions,
+      tangents: method === "jvp",
+    });
+    plan.setParams(model.params);
+    plan.setPoints(points);
+    const r = await ntkWeights(
+      plan,
+      { method, k, dt, seed, kind, central: Boolean(f.central) },
+      repeat,
+    );
+    const result: Record<string, unknown> = { method, ...r };
+    if (typeof f.full === "string") {
+      const spectra = await fullSpectra(plan);
+      await writeFileAtomic(f.full, JSON.stringify(spectra));
+      result.spectra = Object.fromEntries(
+        Object.entries(spectra.blocks).map((
+          [g, b],
+        ) => [g, { trace: b.trace, top: b.eigenvalues.slice(0, 5) }]),
+      );
+      info(`full NTK (${spectra.rows} rows): spectra per block written to ${f.full}`);
+      for (const [g, b] of Object.entries(spectra.blocks)) {
+        info(
+          `  ${g}: trace ${b.trace.toExponential(4)}, largest eigenvalues ${
+            b.eigenvalues.slice(0, 3).map((v) => v.toExponential(3)).join(", ")
+          }, smallest ${b.eigenvalues.at(-1)!.toExponential(3)}`,
+        );
+      }
+    }
+    out(
+      Boolean(f.json),
+      result,
+      [
+        `NTK traces (${method}${method === "exact" ? "" : `, k = ${k}`}${
+          repeat > 1 ? `, ${repeat} repeats` : ""
+        }):`,
+        ...Object.keys(r.traces).map((g) =>
+          `  ${g}: Tr K = ${r.traces[g].toExponential(5)}${
+            r.stderr ? ` ± ${r.stderr[g].toExponential(2)}` : ""
+          }, mean ${r.means[g].toExponential(5)}, λ = ${r.weights[g].toPrecision(6)}`
+        ),
+      ].join("\n"),
+    );
+    await plan.dispose();
+    return 0;
+  } finally {
+    engine.dispose();
+  }
+}
+
+/** The full NTK's eigenvalues per diagonal block (descending), and K itself when small. */
+async function fullSpectra(plan: Plan) {
+  const { order, K } = await plan.fullNtk();
+  const n = order.length;
+  const blocks: Record<string, { n: number; trace: number; eigenvalues: number[] }> = {};
+  for (const g of plan.batch.groups) {
+    const idx = order.flatMap((o, i) => (o.group === g.name ? [i] : []));
+    const m = idx.length, sub = new Float64Array(m * m);
+    idx.forEach((i, a) => idx.forEach((j, b) => (sub[a * m + b] = K[i * n + j])));
+    let trace = 0;
+    for (let a = 0; a < m; a++) trace += sub[a * m + a];
+    blocks[g.name] = {
+      n: m,
+      trace,
+      eigenvalues: Array.from(symmetricEigenvalues(sub, m)).reverse(),
+    };
+  }
+  return { rows: n, blocks, order, ...(n <= 1024 ? { K: Array.from(K) } : {}) };
+}
