@@ -157,11 +157,11 @@
  * @module
  */
 export { Engine } from "./src/engine.ts";
-export type { Dispatch } from "./src/engine.ts";
+export type { Dispatch, UniformValues } from "./src/engine.ts";
 export type { Tuning } from "./src/tuning.ts";
 export { acquireGpu, adapterLine, describeAdapter } from "./src/device.ts";
 export type { AdapterReport, Gpu } from "./src/device.ts";
-export { MAX_CAUSAL_CHUNKS, Plan, residualWgsl } from "./src/plan.ts";
+export { MAX_CAUSAL_CHUNKS, Plan, PlanCore, PlanNtk, PlanOptim, residualWgsl } from "./src/plan.ts";
 export type { CausalOptions, Evaluation, PlanOptions } from "./src/plan.ts";
 export type { BatchLayout, GroupLayout, NetLayout, PackedLayer } from "./src/layout.ts";
 export {
