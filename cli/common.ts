@@ -7,7 +7,7 @@
 import { UserError } from "../src/errors.ts";
 import { choiceFlag } from "./args.ts";
 import { getProblem, isProblemPath, problems, resolveProblem } from "../src/problems/mod.ts";
-import type { Problem } from "../src/problems/problem.ts";
+import { type Problem, problemOutputs } from "../src/problems/problem.ts";
 import { loadModel, type Model, validateSizes } from "../src/model.ts";
 import { loadPoints } from "../src/points.ts";
 
@@ -76,7 +76,7 @@ export async function modelAndPoints(f: Record<string, string | boolean | undefi
     );
   }
   const problem = await resolveProblem(model.problem, f.model);
-  validateSizes(model.sizes, problem.inputs.length, f.model);
+  validateSizes(model.sizes, problem.inputs.length, f.model, problemOutputs(problem).length);
   const points = await loadPoints(problem, f.points);
   return { model, problem, points };
 }

@@ -6,6 +6,7 @@
 import { UserError } from "../src/errors.ts";
 import { choiceFlag, intFlag, listFlag, parseFlags } from "./args.ts";
 import { isProblemPath } from "../src/problems/mod.ts";
+import { problemOutputs } from "../src/problems/problem.ts";
 import { initParams, INITS, saveModel, validateSizes } from "../src/model.ts";
 import { help, out, problemArg, writing } from "./common.ts";
 
@@ -32,7 +33,7 @@ export async function cmdInit(args: string[]): Promise<number> {
   const problemName = (f.problem as string) ?? "wave";
   const problem = await problemArg(problemName);
   const sizes = typeof f.sizes === "string" ? listFlag("sizes", f.sizes) : [...problem.sizes];
-  validateSizes(sizes, problem.inputs.length);
+  validateSizes(sizes, problem.inputs.length, "--sizes", problemOutputs(problem).length);
   const activation = choiceFlag(
     "activation",
     (f.activation as string) ?? "tanh",

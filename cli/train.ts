@@ -9,6 +9,7 @@ import { choiceFlag, intFlag, listFlag, mapFlag, nearest, numFlag, parseFlags } 
 import { Engine } from "../src/engine.ts";
 import { adapterLine } from "../src/device.ts";
 import { isProblemPath, resolveProblem } from "../src/problems/mod.ts";
+import { problemOutputs } from "../src/problems/problem.ts";
 import { INITS, validateSizes } from "../src/model.ts";
 import { resolveCounts } from "../src/points.ts";
 import { DEFAULT_CONFIG, type TrainConfig, WEIGHTINGS } from "../src/trainer.ts";
@@ -236,7 +237,7 @@ function formatProgress(p: Progress): string {
     ? `${Math.floor(p.etaSeconds / 60)}m${Math.round(p.etaSeconds % 60)}s`
     : "?";
   return `step ${p.step}/${p.steps} [${bar}] loss ${loss} | λ ${lam} | err ${
-    p.rel_l2?.toExponential(2)
+    p.rel_l2?.toExponential(2) ?? "n/a"
   } | ${p.stepsPerSecond.toFixed(1)} it/s | ETA ${eta}`;
 }
 
@@ -307,7 +308,7 @@ export async function cmdTrain(args: string[]): Promise<number> {
       if (v !== undefined && !applied.has(flag)) Object.assign(config, { [key]: v });
     }
   }
-  validateSizes(config.sizes, problem.inputs.length);
+  validateSizes(config.sizes, problem.inputs.length, "--sizes", problemOutputs(problem).length);
   resolveCounts(problem, config.n);
   checkWeightGroups(problem, problem.groups.map((g) => g.name), config.weights);
   if (config.weighting === "fixed" && Object.keys(config.weights).length === 0) {
@@ -346,8 +347,17 @@ export async function cmdTrain(args: string[]): Promise<number> {
     out(
       json,
       metrics,
-      `done: ${metrics.steps} steps in ${metrics.wall_s.toFixed(1)} s, relative L2 error ${
-        metrics.rel_l2.toExponential(3)
+      `done: ${metrics.steps} steps in ${metrics.wall_s.toFixed(1)} s, ${
+        metrics.rel_l2 === null
+          ? "no error (the problem has no exact nor reference solution)"
+          : `relative L2 error ${metrics.rel_l2.toExponential(3)}${
+            metrics.rel_l2_outputs && Object.keys(metrics.rel_l2_outputs).length > 1
+              ? ` (${
+                Object.entries(metrics.rel_l2_outputs).map(([k, v]) => `${k} ${v.toExponential(2)}`)
+                  .join(", ")
+              })`
+              : ""
+          }`
       }; report in ${run.out}/report.md`,
     );
     return 0;

@@ -6,8 +6,8 @@
  */
 import type { Variant } from "./kernels.ts";
 import { type GroupLayout, tileVectors } from "./layout.ts";
-import type { Problem } from "./problems/problem.ts";
-import { type ChannelRef, diffChannel, toWgsl } from "./problems/expr.ts";
+import { type Problem, problemOutputs } from "./problems/problem.ts";
+import { channelRefs, type ChannelSet, diffChannel, toWgsl } from "./problems/expr.ts";
 import { UserError } from "./errors.ts";
 
 const ceilDiv = (a: number, b: number) => Math.ceil(a / b);
@@ -34,12 +34,26 @@ export function taylorLaunch(
   if (groups.length > 8) {
     throw new UserError("problem", "A problem may have at most 8 residual groups.");
   }
-  const keyOf = (g: (typeof groups)[number]) =>
-    `${tileVectors(g.channels)}/${g.set.first.length}/${g.set.numSecond}`;
+  // Mixed channel m reads first-derivative channels MA and MB, 4 bits each at bit 4m.
+  const keyOf = (g: (typeof groups)[number]) => {
+    const mixed = (g.set.mixed ?? []).map((
+      [a, b],
+    ) => [g.set.first.indexOf(a), g.set.first.indexOf(b)]);
+    const bits = (k: 0 | 1) => mixed.reduce((s, p, m) => s + p[k] * 16 ** m, 0);
+    return [
+      tileVectors(g.channels),
+      g.set.first.length,
+      g.set.numSecond,
+      mixed.length,
+      bits(0),
+      bits(1),
+    ]
+      .join("/");
+  };
   const keys = [...new Set(groups.map(keyOf))];
   const values = keys.map((k) => {
-    const [TV, NF, NS] = k.split("/").map(Number);
-    return { TV, NF, NS };
+    const [TV, NF, NS, NM, MA, MB] = k.split("/").map(Number);
+    return { TV, NF, NS, NM, MA, MB };
   });
   const inst = groups.map((g) => keys.indexOf(keyOf(g)));
   const call = (fn: string, extra: string) =>
@@ -73,28 +87,23 @@ export function taylorLaunch(
   };
 }
 
-/** Residual function and channel derivatives of one group, as WGSL. */
-export function residualWgsl(
-  problem: Problem,
-  group: number,
-  set: { first: number[]; numSecond: number },
-): string {
+/**
+ * Residual function and its derivatives with respect to every channel of every
+ * output of one group, as WGSL over `x: array<f32, 4>` and `ch: array<f32, m·C>`
+ * (C channels per output, output-major; m = the problem's outputs).
+ */
+export function residualWgsl(problem: Problem, group: number, set: ChannelSet): string {
   const g = problem.groups[group];
-  const refs: ChannelRef[] = [
-    { order: 0, dir: 0 },
-    ...set.first.map((dir) => ({ order: 1 as const, dir })),
-    ...set.first.slice(0, set.numSecond).map((dir) => ({ order: 2 as const, dir })),
-  ];
-  const seeds = Array.from(
-    { length: 7 },
-    (_, c) => c < refs.length ? toWgsl(diffChannel(g.residual, refs[c]), set) : "0.0",
-  );
+  const m = problemOutputs(problem).length;
+  const refs = Array.from({ length: m }, (_, k) => channelRefs(set, k)).flat();
+  const seeds = refs.map((r) => toWgsl(diffChannel(g.residual, r), set));
+  const n = refs.length;
   return [
-    `fn pdeResidual(x: array<f32, 3>, ch: array<f32, 7>) -> f32 {`,
+    `fn pdeResidual(x: array<f32, 4>, ch: array<f32, ${n}>) -> f32 {`,
     `  return ${toWgsl(g.residual, set)};`,
     `}`,
-    `fn pdeSeeds(x: array<f32, 3>, ch: array<f32, 7>) -> array<f32, 7> {`,
-    `  return array<f32, 7>(${seeds.join(", ")});`,
+    `fn pdeSeeds(x: array<f32, 4>, ch: array<f32, ${n}>) -> array<f32, ${n}> {`,
+    `  return array<f32, ${n}>(${seeds.join(", ")});`,
     `}`,
   ].join("\n");
 }

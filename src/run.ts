@@ -18,9 +18,9 @@ import {
 import { loadModel, type Model, modelToJson } from "./model.ts";
 import { writeFileAtomic } from "./fsutil.ts";
 import { UserError } from "./errors.ts";
-import { heatmapsPng, lineChartPng } from "./plot.ts";
+import { type HeatmapPanel, heatmapsPng, lineChartPng } from "./plot.ts";
 import { adapterLine } from "./device.ts";
-import type { Problem } from "./problems/problem.ts";
+import { type Problem, problemOutputs } from "./problems/problem.ts";
 
 /** What a run reports at the end (metrics.json, design §5). */
 export interface Metrics {
@@ -30,8 +30,17 @@ export interface Metrics {
   steps: number;
   /** Wall-clock seconds of training (resumed runs add up). */
   wall_s: number;
-  /** ‖u_θ − u_exact‖₂ / ‖u_exact‖₂ on the evaluation grid. */
-  rel_l2: number;
+  /**
+   * ‖u_θ − u‖₂ / ‖u‖₂ on the evaluation grid over all outputs stacked, u being the
+   * exact or reference solution; null when the problem has neither.
+   */
+  rel_l2: number | null;
+  /** The same per output (by name); null when the problem has no solution to compare with. */
+  rel_l2_outputs: Record<string, number> | null;
+  /** Root mean square residual per group at the end: what the run can report without a solution. */
+  residual_rms: Record<string, number>;
+  /** Present when no error can be computed: says why. */
+  note?: string;
   /** Mean r² per group at the end. */
   loss: Record<string, number>;
   /** Loss weights λ per group at the end. */
@@ -263,7 +272,7 @@ async function train(trainer: Trainer, o: RunOptions): Promise<RunResult> {
         loss: l.loss,
         total: l.total,
         weights: l.weights,
-        rel_l2: rel,
+        ...(rel === null ? {} : { rel_l2: rel }),
         residual_sq: residualSq,
         grad_norm_sq: gradSq,
         avg_residual_sq: ((prev?.avg_residual_sq ?? 0) * (n - 1) + residualSq) / n,
@@ -311,11 +320,15 @@ async function train(trainer: Trainer, o: RunOptions): Promise<RunResult> {
     },
   );
   const l = await trainer.losses();
+  const errors = await trainer.errors();
   const metrics: Metrics = {
     problem: c.problem,
     steps: trainer.step,
     wall_s: wall(),
-    rel_l2: await trainer.relL2(),
+    rel_l2: errors?.stacked ?? null,
+    rel_l2_outputs: errors?.outputs ?? null,
+    residual_rms: Object.fromEntries(Object.entries(l.loss).map(([g, v]) => [g, Math.sqrt(v)])),
+    ...(errors ? {} : { note: NO_SOLUTION }),
     loss: l.loss,
     weights: l.weights,
     adapter: adapterLine(engine.adapter),
@@ -340,7 +353,11 @@ async function writeSnapshot(out: string, c: TrainConfig, s: Snapshot): Promise<
   );
 }
 
-const fmt = (v: number) => Number.isFinite(v) ? v.toExponential(3) : String(v);
+const fmt = (v: number | null) => v !== null && Number.isFinite(v) ? v.toExponential(3) : String(v);
+
+/** What metrics.json and report.md say when a problem has no exact solution nor reference. */
+export const NO_SOLUTION =
+  "The problem has no exact solution nor reference solution, so no error can be computed; the residual norms (residual_rms, loss) are what the run reports.";
 
 async function writeReport(
   trainer: Trainer,
@@ -350,43 +367,53 @@ async function writeReport(
 ): Promise<void> {
   const p = trainer.problem, c = trainer.config;
   const pngs: string[] = [];
-  if (p.grid.length === 2) {
-    const [rows, cols] = p.grid;
-    const u = await trainer.predictGrid();
-    const ex = trainer.gridExact;
-    const err = Float64Array.from(u, (v, i) => Math.abs(v - ex[i]));
-    const lo = Math.min(...ex), hi = Math.max(...ex);
-    await Deno.writeFile(
-      `${out}/solution.png`,
-      heatmapsPng(
-        [
+  const names = problemOutputs(p);
+  const pred = await trainer.predictOutputs();
+  const ref = await trainer.gridSolution();
+  for (const [k, name] of names.entries()) {
+    // One output keeps the file name solution.png; several get one picture each.
+    const file = names.length === 1 ? "solution.png" : `solution_${name}.png`;
+    const u = pred[k], ex = ref?.[k];
+    if (p.grid.length === 2) {
+      const [rows, cols] = p.grid;
+      const scale = ex ?? u;
+      let lo = Infinity, hi = -Infinity;
+      for (const v of scale) lo = Math.min(lo, v), hi = Math.max(hi, v);
+      const axes = { yLabel: p.inputs[0], xLabel: p.inputs[1] };
+      const panels: HeatmapPanel[] = [
+        { title: `${name} predicted`, values: u, min: lo, max: hi, ...axes },
+      ];
+      if (ex) {
+        const err = Float64Array.from(u, (v, i) => Math.abs(v - ex[i]));
+        panels.push(
           {
-            title: "prediction",
-            values: u,
+            title: `${name} ${p.exact ? "exact" : "reference"}`,
+            values: ex,
             min: lo,
             max: hi,
-            yLabel: p.inputs[0],
-            xLabel: p.inputs[1],
+            ...axes,
           },
-          { title: "exact", values: ex, min: lo, max: hi, xLabel: p.inputs[1] },
-          { title: "abs error", values: err, colormap: "magma", xLabel: p.inputs[1] },
-        ],
-        rows,
-        cols,
-      ),
-    );
-    pngs.push("solution.png");
-  } else if (p.grid.length === 1) {
-    const u = await trainer.predictGrid();
-    const xs = Array.from({ length: p.grid[0] }, (_, i) => i);
-    await Deno.writeFile(
-      `${out}/solution.png`,
-      lineChartPng([
-        { name: "prediction", x: xs, y: u },
-        { name: "exact", x: xs, y: trainer.gridExact },
-      ], { title: "u on the evaluation grid", xLabel: "grid index" }),
-    );
-    pngs.push("solution.png");
+          {
+            title: `${name} abs error`,
+            values: err,
+            colormap: "magma",
+            ...axes,
+          },
+        );
+      }
+      await Deno.writeFile(`${out}/${file}`, heatmapsPng(panels, rows, cols));
+      pngs.push(file);
+    } else if (p.grid.length === 1) {
+      const xs = Array.from({ length: p.grid[0] }, (_, i) => i);
+      await Deno.writeFile(
+        `${out}/${file}`,
+        lineChartPng([
+          { name: "prediction", x: xs, y: u },
+          ...(ex ? [{ name: p.exact ? "exact" : "reference", x: xs, y: ex }] : []),
+        ], { title: `${name} on the evaluation grid`, xLabel: "grid index" }),
+      );
+      pngs.push(file);
+    }
   }
   if (log.length > 0) {
     const steps = log.map((r) => r.step);
@@ -446,9 +473,14 @@ async function writeReport(
     }, resampled every ${c.resample || "never"} step(s)`,
     `- steps: ${m.steps} in ${m.wall_s.toFixed(1)} s (${m.steps_per_s.toFixed(2)} steps/s)`,
     "",
+    ...(m.note ? [m.note, ""] : []),
     "| metric | value |",
     "| --- | --- |",
-    `| relative L2 error | ${fmt(m.rel_l2)} |`,
+    `| relative L2 error${names.length > 1 ? " (outputs stacked)" : ""} | ${fmt(m.rel_l2)} |`,
+    ...(names.length > 1 && m.rel_l2_outputs
+      ? Object.entries(m.rel_l2_outputs).map(([k, v]) => `| relative L2 error ${k} | ${fmt(v)} |`)
+      : []),
+    ...Object.entries(m.residual_rms).map(([g, v]) => `| rms residual ${g} | ${fmt(v)} |`),
     ...Object.entries(m.loss).map(([g, v]) => `| loss ${g} | ${fmt(v)} |`),
     ...Object.entries(m.weights).map(([g, v]) => `| λ ${g} | ${fmt(v)} |`),
     "",

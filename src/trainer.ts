@@ -9,7 +9,6 @@ import { checkCausalChunks, Plan } from "./plan.ts";
 import { type Activation, type Init, initParams, type Model, paramLayout } from "./model.ts";
 import { type Counts, type Points, resolveCounts, samplePoints, type Sampler } from "./points.ts";
 import { resolveProblem } from "./problems/mod.ts";
-import type { Problem } from "./problems/problem.ts";
 import {
   DEFAULT_DT,
   DEFAULT_HUTCH_DT,
@@ -19,7 +18,7 @@ import {
 } from "./ntk.ts";
 import { UserError } from "./errors.ts";
 import { E } from "./problems/expr.ts";
-import { evaluationGrid } from "./problems/problem.ts";
+import { evaluationGrid, gridSolution, type Problem, problemOutputs } from "./problems/problem.ts";
 
 /** Loss weighting policies. */
 export const WEIGHTINGS = ["none", "fixed", "exact", "jvp", "pc", "hutch", "gradnorm"] as const;
@@ -210,7 +209,7 @@ function planDirections(c: TrainConfig): number {
   return 0;
 }
 
-/** A problem whose single group evaluates u on the evaluation grid (residual = u). */
+/** A problem whose single group evaluates the outputs on the evaluation grid (residual = u_0). */
 function gridProblem(p: Problem): Problem {
   return {
     ...p,
@@ -220,7 +219,7 @@ function gridProblem(p: Problem): Problem {
       sampleDim: 0,
       sample: () => [],
       defaultN: 0,
-      doc: "u on the evaluation grid",
+      doc: "the outputs on the evaluation grid",
     }],
   };
 }
@@ -243,7 +242,7 @@ export class Trainer {
   lrScale = 1;
   #grid?: Plan;
   #gridPoints: number[][];
-  #gridExact: Float64Array;
+  #solution?: Float64Array[] | null;
   #round = 0;
   #causal: ReturnType<typeof causalSettings>;
   /** Whether the model is the parameter average (`config.average` > 0). */
@@ -264,7 +263,6 @@ export class Trainer {
     this.plan = plan;
     this.counts = counts;
     this.#gridPoints = evaluationGrid(this.problem);
-    this.#gridExact = Float64Array.from(this.#gridPoints, (x) => this.problem.exact(x));
     this.#causal = causal;
   }
 
@@ -484,8 +482,8 @@ export class Trainer {
     return s;
   }
 
-  /** The network's prediction on the problem's evaluation grid. */
-  async predictGrid(): Promise<Float32Array> {
+  /** The network's outputs on the problem's evaluation grid, one array per output. */
+  async predictOutputs(): Promise<Float32Array[]> {
     if (!this.#grid) {
       this.#grid = await Plan.create(this.engine, {
         problem: gridProblem(this.problem),
@@ -501,24 +499,55 @@ export class Trainer {
     const src = this.#averaging ? this.plan.b.average : this.plan.b.params;
     enc.copyBufferToBuffer(src, 0, g.b.params, 0, this.plan.net.paramCount * 4);
     this.engine.device.queue.submit([enc.finish()]);
-    this.engine.submit("grid.eval", g.pack, g.forward, g.residual);
-    return g.perGroup(await g.read(g.b.res)).grid;
+    this.engine.submit("grid.eval", g.pack, g.forward);
+    return (await g.readOutputs()).grid;
   }
 
-  /** Relative L2 error ‖u_θ − u_exact‖ / ‖u_exact‖ on the evaluation grid. */
-  async relL2(): Promise<number> {
-    const u = await this.predictGrid();
-    let num = 0, den = 0;
-    for (let i = 0; i < u.length; i++) {
-      num += (u[i] - this.#gridExact[i]) ** 2;
-      den += this.#gridExact[i] ** 2;
+  /** The network's first output on the problem's evaluation grid. */
+  async predictGrid(): Promise<Float32Array> {
+    return (await this.predictOutputs())[0];
+  }
+
+  /**
+   * The solution on the evaluation grid, one array per output (from the problem's
+   * `exact` or `reference`, computed once); null when the problem has neither.
+   */
+  async gridSolution(): Promise<Float64Array[] | null> {
+    if (this.#solution === undefined) {
+      this.#solution = await gridSolution(this.problem, this.#gridPoints);
     }
-    return Math.sqrt(num / den);
+    return this.#solution;
   }
 
-  /** The exact solution on the evaluation grid. */
-  get gridExact(): Float64Array {
-    return this.#gridExact;
+  /**
+   * Relative L2 errors on the evaluation grid: over all outputs stacked, and per
+   * output (by name); null when the problem has no solution to compare with.
+   */
+  async errors(): Promise<{ stacked: number; outputs: Record<string, number> } | null> {
+    const ref = await this.gridSolution();
+    if (!ref) return null;
+    const u = await this.predictOutputs();
+    let num = 0, den = 0;
+    const outputs: Record<string, number> = {};
+    problemOutputs(this.problem).forEach((name, k) => {
+      let nk = 0, dk = 0;
+      for (let i = 0; i < u[k].length; i++) {
+        nk += (u[k][i] - ref[k][i]) ** 2;
+        dk += ref[k][i] ** 2;
+      }
+      outputs[name] = Math.sqrt(nk / dk);
+      num += nk;
+      den += dk;
+    });
+    return { stacked: Math.sqrt(num / den), outputs };
+  }
+
+  /**
+   * Relative L2 error ‖u_θ − u‖ / ‖u‖ on the evaluation grid over all outputs
+   * stacked; null when the problem has no exact solution nor reference.
+   */
+  async relL2(): Promise<number | null> {
+    return (await this.errors())?.stacked ?? null;
   }
 
   /** Current parameters (flat layout), as the optimizer steps them. */

@@ -22,7 +22,7 @@ import { readBuffer } from "../buffers.ts";
 import { type BatchLayout, batchLayout, type NetLayout, netLayout } from "../layout.ts";
 import type { Activation } from "../model.ts";
 import type { Counts, Points } from "../points.ts";
-import type { Problem } from "../problems/problem.ts";
+import { type Problem, problemOutputs } from "../problems/problem.ts";
 import { UserError } from "../errors.ts";
 import { residualWgsl, type TaylorLaunch, taylorLaunch } from "../launch.ts";
 
@@ -30,7 +30,7 @@ import { residualWgsl, type TaylorLaunch, taylorLaunch } from "../launch.ts";
 export interface PlanOptions {
   /** The problem whose residual groups the plan evaluates. */
   problem: Problem;
-  /** Layer widths [d, W, …, W, 1]. */
+  /** Layer widths [d, W, …, W, m] (m = the problem's outputs). */
   sizes: number[];
   /** Hidden-layer activation. */
   activation: Activation;
@@ -84,6 +84,8 @@ export class PlanCore {
   readonly slices: Uint32Array;
   /** Row stride of multi-row per-point arrays (floats). */
   readonly yStride: number;
+  /** Network outputs m (rows of the output channels Z[L]). */
+  readonly outputs: number;
 
   // Buffers, named as in the module documentation.
   /** Activations A[l] per layer (see the module documentation). */
@@ -133,6 +135,16 @@ export class PlanCore {
     this.L = this.net.layers.length;
     this.G = this.batch.groups.length;
     this.yStride = rowStride(this.batch.points);
+    this.outputs = o.sizes[o.sizes.length - 1];
+    const m = problemOutputs(o.problem).length;
+    if (this.outputs !== m) {
+      throw new UserError(
+        "--sizes",
+        `The network has ${this.outputs} outputs but problem ${o.problem.name} has ${m} (${
+          problemOutputs(o.problem).join(", ")
+        }); end --sizes in ${m}.`,
+      );
+    }
     const sliceLen = o.sliceVec4 ?? engine.tuning.slice;
     const sl: number[] = [];
     this.batch.groups.forEach((g, gi) => {
@@ -192,7 +204,7 @@ export class PlanCore {
     b.ntkState = this.buf("ntkState", 2 * this.G + 1);
     b.partial = this.buf("partial", nslices * P, "the weight-gradient slices");
     b.grad = this.buf("grad", P);
-    b.pts = this.buf("pts", 4 * batch.points);
+    b.pts = this.buf("pts", 8 * batch.points);
     b.alpha = this.buf("alpha", cols);
     b.res = this.buf("res", batch.points);
     b.norms = this.buf("norms", batch.points);
@@ -260,12 +272,18 @@ export class PlanCore {
         pointOff: g.pointOff,
         resOff: g.pointOff + row * this.yStride,
         scale: 2 / g.n,
+        ld: this.batch.cols,
       }, `residual${tag}.${g.name}`);
       seq.push(
         await this.engine.dispatch(
           "residual",
           {
-            consts: { C: g.channels, WRITE_SEEDS: seeds ? 1 : 0 },
+            consts: {
+              C: g.channels,
+              M: this.outputs,
+              NCH: this.outputs * g.channels,
+              WRITE_SEEDS: seeds ? 1 : 0,
+            },
             regions: { pde: residualWgsl(this.problem, gi, g.set) },
             overrides: { WG: 64 },
           },
@@ -428,7 +446,7 @@ export class PlanCore {
   setPoints(points: Points): void {
     const { batch, problem } = this;
     const d = problem.inputs.length;
-    const pts = new Float32Array(4 * batch.points);
+    const pts = new Float32Array(8 * batch.points);
     const cols = batch.cols;
     const a0 = new Float32Array((d + 1) * cols);
     batch.groups.forEach((g, gi) => {
@@ -442,8 +460,8 @@ export class PlanCore {
       const def = problem.groups[gi];
       for (let i = 0; i < g.np; i++) {
         const x = i < g.n ? list[i] : list[0];
-        for (let k = 0; k < d; k++) pts[4 * (g.pointOff + i) + k] = x[k];
-        pts[4 * (g.pointOff + i) + 3] = def.target ? def.target(x) : 0;
+        for (let k = 0; k < d; k++) pts[8 * (g.pointOff + i) + k] = x[k];
+        pts[8 * (g.pointOff + i) + 4] = def.target ? def.target(x) : 0;
         for (let k = 0; k < d; k++) a0[k * cols + g.col + i] = x[k];
         a0[d * cols + g.col + i] = 1;
         g.set.first.forEach((dir, f) => {
@@ -479,6 +497,24 @@ export class PlanCore {
       this.batch.groups.map((g) => [
         g.name,
         data.slice(row * this.yStride + g.pointOff, row * this.yStride + g.pointOff + g.n),
+      ]),
+    );
+  }
+
+  /**
+   * The network's outputs u_k (value channel) at the real points of every group,
+   * after a forward pass: one array per output, per group.
+   */
+  async readOutputs(): Promise<Record<string, Float32Array[]>> {
+    const cols = this.batch.cols;
+    const z = await this.read(this.Z[this.L], 0, this.outputs * cols);
+    return Object.fromEntries(
+      this.batch.groups.map((g) => [
+        g.name,
+        Array.from(
+          { length: this.outputs },
+          (_, k) => z.slice(k * cols + g.col, k * cols + g.col + g.n),
+        ),
       ]),
     );
   }

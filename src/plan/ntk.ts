@@ -109,6 +109,8 @@ export class PlanNtk extends PlanCore {
           col4: g.col / 4,
           pointOff4: g.pointOff / 4,
           rowStride: dirT4,
+          M: this.outputs,
+          ldU4: ld4,
         }, `tangentResidual.${g.name}`);
         seq.push(
           await this.engine.dispatch(
