@@ -162,10 +162,11 @@ export async function cmdSweep(args: string[]): Promise<number> {
       `Give the sweep file: \`sweep ${sub} FILE\` (see \`sweep --help\`).`,
     );
   }
+  const jobsFlag = f.jobs !== undefined ? intFlag("jobs", f.jobs as string, 1) : undefined;
   const { plan, dir } = await planned(positional, outDir);
   if (sub === "task") return await task(dir, plan, f.index as string | undefined);
   if (sub === "slurm") return await slurm(positional, dir, plan, f, json);
-  const jobs = f.jobs !== undefined ? intFlag("jobs", f.jobs as string, 1) : await defaultJobs();
+  const jobs = jobsFlag ?? await defaultJobs();
   const s = await withSignals((signal) =>
     runSweep(dir, plan, { jobs, signal, log: info, progressEvery: 10 })
   );

@@ -1,6 +1,7 @@
 /**
  * What a sweep's run folder says about its run, read from the files `train` writes
- * (metrics.json: finished; model.json with training state: interrupted, resumable),
+ * (metrics.json at the configured steps: finished; model.json with training state:
+ * interrupted, resumable),
  * plus two files of the sweep's own: `sweep.lock` (a trainer is at work: its pid and
  * host) and `sweep_error.json` (the last attempt failed, and why).
  *
@@ -56,18 +57,21 @@ async function readJson<T>(path: string): Promise<T | undefined> {
 
 /** Whether process `pid` on this machine still runs (a zombie counts as ended). */
 export async function processAlive(pid: number): Promise<boolean> {
-  try {
-    const stat = await Deno.readTextFile(`/proc/${pid}/stat`);
-    // Field 3, after the parenthesised command name, is the state; Z = zombie.
-    return stat.slice(stat.lastIndexOf(")") + 2)[0] !== "Z";
-  } catch (e) {
-    if (!(e instanceof Deno.errors.NotFound)) throw e;
-    // No /proc (macOS): ask kill(1), which sends no signal with -0.
-    if (await Deno.stat("/proc/self").then(() => true, () => false)) return false;
-    const { code } = await new Deno.Command("kill", { args: ["-0", String(pid)], stderr: "null" })
+  // Deno grants /proc reads only with --allow-all, so ask `cat` and the shell.
+  const out = async (args: string[]) => {
+    const r = await new Deno.Command(args[0], {
+      args: args.slice(1),
+      stdin: "null",
+      stderr: "null",
+    })
       .output();
-    return code === 0;
-  }
+    return r.code === 0 ? new TextDecoder().decode(r.stdout) : undefined;
+  };
+  const stat = await out(["cat", `/proc/${pid}/stat`]);
+  // Field 3, after the parenthesised command name, is the state; Z = zombie.
+  if (stat !== undefined) return stat.slice(stat.lastIndexOf(")") + 2)[0] !== "Z";
+  // No such entry, or no /proc (macOS): `kill -0` sends no signal, it only checks.
+  return await out(["sh", "-c", `kill -0 ${pid}`]) !== undefined;
 }
 
 /**
@@ -146,10 +150,17 @@ async function loggedStep(run: string): Promise<number | undefined> {
   }
 }
 
-/** Reads a run's metrics.json; undefined unless the run finished. */
+/**
+ * Reads a run's metrics.json; undefined unless the run finished. `train` writes
+ * metrics.json when interrupted too, so finished means: all of config.json's steps.
+ */
 export async function readMetrics(run: string): Promise<RunMetrics | undefined> {
   const m = await readJson<RunMetrics>(`${run}/metrics.json`);
-  return m && typeof m.steps === "number" ? m : undefined;
+  const config = await readJson<{ steps?: unknown }>(`${run}/config.json`);
+  const steps = config?.steps;
+  return m && typeof m.steps === "number" && typeof steps === "number" && m.steps >= steps
+    ? m
+    : undefined;
 }
 
 /** The state of one planned run. */
