@@ -162,8 +162,17 @@ export async function startCluster(
   await installSlurm(o.log);
   await stopCluster(dir);
   for (const d of ["munge", "state", "spool"]) await Deno.mkdir(`${dir}/${d}`, { recursive: true });
-  // munged refuses a socket folder that others cannot enter ("Socket is inaccessible").
+  // munged refuses a socket whose folders others cannot enter ("Socket is inaccessible").
+  await Deno.chmod(dir, 0o755);
   await Deno.chmod(`${dir}/munge`, 0o755);
+  const abs = await Deno.realPath(dir);
+  for (let p = abs.slice(0, abs.lastIndexOf("/")); p; p = p.slice(0, p.lastIndexOf("/"))) {
+    if (((await Deno.stat(p)).mode ?? 0o777) & 0o001) continue;
+    throw new UserError(
+      dir,
+      `munged needs every folder above its socket to be enterable by all, and ${p} is not; put the cluster folder elsewhere or chmod o+x ${p}.`,
+    );
+  }
   const key = crypto.getRandomValues(new Uint8Array(1024));
   await Deno.writeFile(`${dir}/munge/munge.key`, key, { mode: 0o600 });
   const node = (await run("hostname", ["-s"])).stdout || "localhost";
