@@ -145,8 +145,12 @@ Deno.test("sweep run: killed at any point, a rerun completes the plan without re
   // 2. The next sweep leaves seed 1 to its live trainer and starts seed 2; then the
   //    orphan is killed -9 and this sweep stopped with SIGTERM mid-run.
   const second = startSweep(file, out);
-  await until("seed 2's first checkpoint", () => exists(`${run(2)}/model.json`));
-  Deno.kill(orphan, "SIGKILL");
+  try {
+    await until("seed 2's first checkpoint", () => exists(`${run(2)}/model.json`));
+  } finally {
+    // Also when the wait fails: no frozen trainer may stay behind.
+    Deno.kill(orphan, "SIGKILL");
+  }
   Deno.kill(second.pid, "SIGTERM");
   const r2 = await second.output;
   assert.equal(r2.code, 130, r2.stderr);

@@ -45,18 +45,21 @@ async function run(cmd: string, args: string[], env?: Record<string, string>) {
   return { code: r.code, stdout: dec.decode(r.stdout).trim(), stderr: dec.decode(r.stderr).trim() };
 }
 
-async function onPath(program: string): Promise<boolean> {
+/** A program's path: on PATH, or in the sbin folders a user's PATH may lack. */
+async function which(program: string): Promise<string | undefined> {
   const dirs = [...(Deno.env.get("PATH") ?? "").split(":"), "/usr/sbin", "/sbin"];
   for (const d of dirs) {
-    if (d && await Deno.stat(`${d}/${program}`).then((s) => s.isFile, () => false)) return true;
+    if (d && await Deno.stat(`${d}/${program}`).then((s) => s.isFile, () => false)) {
+      return `${d}/${program}`;
+    }
   }
-  return false;
+  return undefined;
 }
 
 /** Installs the Slurm and munge packages with apt-get where a program is missing. */
 export async function installSlurm(log: (s: string) => void = () => {}): Promise<void> {
   const missing: string[] = [];
-  for (const [pkg, prog] of Object.entries(PACKAGES)) if (!await onPath(prog)) missing.push(pkg);
+  for (const [pkg, prog] of Object.entries(PACKAGES)) if (!await which(prog)) missing.push(pkg);
   if (missing.length === 0) return;
   const uid = (await run("id", ["-u"])).stdout;
   if (uid !== "0") {
@@ -180,7 +183,7 @@ export async function startCluster(
   const cpus = o.cpus ?? navigator.hardwareConcurrency;
   const conf = `${dir}/slurm.conf`;
   await Deno.writeTextFile(conf, slurmConf(dir, node, cpus, user, await freePorts()));
-  const munged = await run("munged", [
+  const munged = await run((await which("munged"))!, [
     `--socket=${dir}/munge/munge.socket`,
     `--pid-file=${dir}/munge/munged.pid`,
     `--log-file=${dir}/munge/munged.log`,
@@ -190,7 +193,7 @@ export async function startCluster(
   if (munged.code !== 0) throw new Error(`munged did not start: ${munged.stderr}`);
   // Without -D both daemons fork and return once their pid files are written.
   for (const daemon of ["slurmctld", "slurmd"]) {
-    const r = await run(daemon, ["-f", conf]);
+    const r = await run((await which(daemon))!, ["-f", conf]);
     if (r.code !== 0) {
       throw new Error(`${daemon} did not start: ${r.stderr}; see ${dir}/${daemon}.log.`);
     }
