@@ -43,7 +43,7 @@ const same = (a: SettingValue | undefined, b: SettingValue | undefined) =>
 
 /**
  * Relative L2 error against `axis`: one line per combination of the other axes (its
- * runs in the axis' order) and, where `seed` is another axis, the mean over seeds.
+ * runs in the axis' order) and, where `seed` is the only other axis, the mean over seeds.
  * Numeric axis values are used as x; other values are placed at 0, 1, ….
  */
 export function errorAgainstAxis(axes: string[], runs: RunRow[], axis: string): Chart {
@@ -62,15 +62,14 @@ export function errorAgainstAxis(axes: string[], runs: RunRow[], axis: string): 
     x: rows.map((r) => xOf(r.axes[axis])),
     y: rows.map((r) => r.rel_l2 ?? NaN),
   }));
-  if (axis !== "seed" && axes.includes("seed")) {
+  // With seed the only other axis, the lines are the seeds: add their mean.
+  if (others.length === 1 && others[0] === "seed") {
     const meanBy = values.map((v) => {
       const errs = runs.filter((r) => same(r.axes[axis], v) && r.rel_l2 !== null)
         .map((r) => r.rel_l2!);
       return errs.length ? errs.reduce((a, b) => a + b, 0) / errs.length : NaN;
     });
-    if (others.length === 1) {
-      series.push({ name: "mean over seeds", x: values.map(xOf), y: meanBy });
-    }
+    series.push({ name: "mean over seeds", x: values.map(xOf), y: meanBy });
   }
   const categories = numeric ? undefined : values.map(valueText);
   return {
