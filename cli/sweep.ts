@@ -19,7 +19,13 @@ import {
 } from "../src/sweep/plan.ts";
 import { planStates, runDir } from "../src/sweep/state.ts";
 import { runSweep, trainRun } from "../src/sweep/local.ts";
-import { arrayTaskStates, submit, submittedJobs, writeBatchScript } from "../src/sweep/slurm.ts";
+import {
+  arrayTaskStates,
+  type SlurmOptions,
+  submit,
+  submittedJobs,
+  writeBatchScript,
+} from "../src/sweep/slurm.ts";
 import {
   collect,
   collectJson,
@@ -162,10 +168,16 @@ export async function cmdSweep(args: string[]): Promise<number> {
       `Give the sweep file: \`sweep ${sub} FILE\` (see \`sweep --help\`).`,
     );
   }
+  // Flags are checked before the plan is written, so a mistake leaves no folder behind.
   const jobsFlag = f.jobs !== undefined ? intFlag("jobs", f.jobs as string, 1) : undefined;
+  const slurmOpts = sub === "slurm" ? { ...slurmFlags(f), submit: Boolean(f.submit) } : undefined;
+  if (sub === "task" && f.index === undefined) {
+    throw new UserError("--index", "`sweep task` needs --index I (the array index).");
+  }
+  const index = sub === "task" ? intFlag("index", f.index as string, 0) : 0;
   const { plan, dir } = await planned(positional, outDir);
-  if (sub === "task") return await task(dir, plan, f.index as string | undefined);
-  if (sub === "slurm") return await slurm(positional, dir, plan, f, json);
+  if (sub === "task") return await task(dir, plan, index);
+  if (slurmOpts) return await slurm(positional, dir, plan, slurmOpts, json);
   const jobs = jobsFlag ?? await defaultJobs();
   const s = await withSignals((signal) =>
     runSweep(dir, plan, { jobs, signal, log: info, progressEvery: 10 })
@@ -187,11 +199,7 @@ export async function cmdSweep(args: string[]): Promise<number> {
   return s.interrupted ? 130 : s.finished === total ? 0 : 1;
 }
 
-async function task(dir: string, plan: Plan, index: string | undefined): Promise<number> {
-  if (index === undefined) {
-    throw new UserError("--index", "`sweep task` needs --index I (the array index).");
-  }
-  const i = intFlag("index", index, 0);
+async function task(dir: string, plan: Plan, i: number): Promise<number> {
   const r = plan.runs[i];
   if (!r) {
     throw new UserError(
@@ -222,15 +230,10 @@ async function task(dir: string, plan: Plan, index: string | undefined): Promise
   return 1;
 }
 
-async function slurm(
-  file: string,
-  dir: string,
-  plan: Plan,
-  f: Record<string, string | boolean | undefined>,
-  json: boolean,
-): Promise<number> {
-  const states = await planStates(dir, plan);
-  const indices = plan.runs.filter((_, i) => states[i].kind !== "finished").map((r) => r.index);
+type SlurmFlags = Omit<SlurmOptions, "indices" | "name"> & { name?: string };
+
+/** `sweep slurm`'s flags, checked before anything is written. */
+function slurmFlags(f: Record<string, string | boolean | undefined>): SlurmFlags {
   const time = (f.time as string | undefined) ?? "01:00:00";
   if (!/^(\d+-)?\d+(:\d+){0,2}$/.test(time)) {
     throw new UserError(
@@ -238,6 +241,31 @@ async function slurm(
       `--time must be Slurm time such as 90, 01:30:00 or 1-00; got "${time}".`,
     );
   }
+  const partition = f.partition as string | undefined, name = f.name as string | undefined;
+  for (const [flag, v] of [["partition", partition], ["name", name]]) {
+    if (v !== undefined && !/^[\w.+-]+$/.test(v)) {
+      throw new UserError(`--${flag}`, `--${flag} must be a plain name such as gpu; got "${v}".`);
+    }
+  }
+  return {
+    time,
+    throttle: f.throttle !== undefined ? intFlag("throttle", f.throttle as string, 0) : 0,
+    cpus: f.cpus !== undefined ? intFlag("cpus", f.cpus as string, 1) : 1,
+    gpus: f.gpus !== undefined ? intFlag("gpus", f.gpus as string, 0) : 0,
+    partition,
+    name,
+  };
+}
+
+async function slurm(
+  file: string,
+  dir: string,
+  plan: Plan,
+  o: SlurmFlags & { submit: boolean },
+  json: boolean,
+): Promise<number> {
+  const states = await planStates(dir, plan);
+  const indices = plan.runs.filter((_, i) => states[i].kind !== "finished").map((r) => r.index);
   if (indices.length === 0) {
     out(
       json,
@@ -247,15 +275,11 @@ async function slurm(
     return 0;
   }
   const script = await writeBatchScript(file, dir, {
+    ...o,
     indices,
-    throttle: f.throttle !== undefined ? intFlag("throttle", f.throttle as string, 0) : 0,
-    time,
-    cpus: f.cpus !== undefined ? intFlag("cpus", f.cpus as string, 1) : 1,
-    gpus: f.gpus !== undefined ? intFlag("gpus", f.gpus as string, 0) : 0,
-    partition: f.partition as string | undefined,
-    name: (f.name as string | undefined) ?? `sketchpinn-${dir.split("/").filter(Boolean).pop()}`,
+    name: o.name ?? `sketchpinn-${dir.split("/").filter(Boolean).pop()}`,
   });
-  const job = f.submit ? await submit(dir, script) : null;
+  const job = o.submit ? await submit(dir, script) : null;
   out(
     json,
     { dir, script, job, indices },

@@ -195,6 +195,9 @@ Deno.test("sweep: bad input ends in exit code 2 and one sentence", async () => {
     [["slurm", badValue, "--out", `${dir}/bad`], /configuration 1, key "weighting"/],
     [["run", badKey, "--jobs", "0"], /--jobs must be a whole number ≥ 1/],
     [["run", badKey, "--throttle", "2"], /`sweep run` does not take --throttle/],
+    [["slurm", badKey, "--time", "soon"], /--time must be Slurm time such as 90/],
+    [["slurm", badKey, "--partition", "a;b"], /--partition must be a plain name/],
+    [["task", badKey, "--index", "x"], /--index must be a whole number/],
     [["collect", dir], /holds no readable plan\.json/],
     [["launch"], /Unknown sweep command "launch"/],
   ];
