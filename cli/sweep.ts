@@ -146,6 +146,12 @@ export async function cmdSweep(args: string[]): Promise<number> {
       } (see \`sweep --help\`).`,
     );
   }
+  if (sub !== "collect" && Deno.permissions.querySync({ name: "run" }).state !== "granted") {
+    throw new UserError(
+      "--allow-run",
+      `\`sweep ${sub}\` starts trainings and Slurm commands as processes; run it with --allow-run (\`deno task sweep\` does).`,
+    );
+  }
   const positional = rest[0] !== undefined && !rest[0].startsWith("--") ? rest[0] : undefined;
   const f = parseFlags(`sweep ${sub}`, positional ? rest.slice(1) : rest, FLAGS);
   if (f.help) return help(HELP);

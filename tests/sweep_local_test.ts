@@ -8,7 +8,7 @@
  * bad input as exit code 2 and one sentence.
  */
 import assert from "node:assert/strict";
-import { assertExitOk, denoCommand, ROOT, type Run, runDeno } from "./process.ts";
+import { assertExitOk, CLI, denoCommand, ROOT, type Run, runDeno } from "./process.ts";
 
 /** `deno` arguments for `sweep`, with the permissions of its task. */
 const SWEEP = [
@@ -17,7 +17,6 @@ const SWEEP = [
   "--allow-write",
   "--allow-env",
   "--allow-run",
-  "--allow-sys",
   "cli/main.ts",
   "sweep",
 ];
@@ -209,4 +208,7 @@ Deno.test("sweep: bad input ends in exit code 2 and one sentence", async () => {
     assert.match(lines[0], msg);
   }
   assert.ok(!await exists(`${ROOT}/sweeps/bad_key`), "a rejected sweep writes no folder");
+  const noRun = await runDeno([...CLI, "sweep", "run", badKey]);
+  assert.equal(noRun.code, 2, noRun.stderr);
+  assert.match(noRun.stderr.trim(), /^error: `sweep run` starts trainings .* with --allow-run/);
 });

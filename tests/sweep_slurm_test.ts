@@ -16,7 +16,6 @@ const SWEEP = [
   "--allow-write",
   "--allow-env",
   "--allow-run",
-  "--allow-sys",
   "cli/main.ts",
   "sweep",
 ];

@@ -35,7 +35,7 @@ export const CLI_MAIN: URL = new URL("../../cli/main.ts", import.meta.url);
  */
 export function cliArgs(args: string[], allowRun = false): string[] {
   const perms = ["--allow-read", "--allow-write", "--allow-env"];
-  if (allowRun) perms.push("--allow-run", "--allow-sys");
+  if (allowRun) perms.push("--allow-run");
   const config = CLI_MAIN.protocol === "file:"
     ? ["--config", new URL("../../deno.json", import.meta.url).pathname]
     : [];

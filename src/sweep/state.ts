@@ -40,8 +40,17 @@ export type RunState =
 export interface RunLock {
   /** The training process (or, for a moment, the sweep process starting it). */
   pid: number;
-  /** `Deno.hostname()` of the machine it runs on. */
+  /** The name of the machine it runs on (`hostname`). */
   host: string;
+}
+
+let host: Promise<string> | undefined;
+
+/** This machine's name, from `hostname` (`Deno.hostname()` would need --allow-sys too). */
+export function thisHost(): Promise<string> {
+  host ??= new Deno.Command("hostname", { stdin: "null", stderr: "null" }).output()
+    .then((r) => new TextDecoder().decode(r.stdout).trim() || "localhost", () => "localhost");
+  return host;
 }
 
 /** The folder of a planned run. */
@@ -82,7 +91,7 @@ export async function processAlive(pid: number): Promise<boolean> {
 export async function liveLock(run: string): Promise<RunLock | undefined> {
   const lock = await readJson<RunLock>(`${run}/sweep.lock`);
   if (!lock || typeof lock.pid !== "number") return undefined;
-  if (lock.host !== Deno.hostname()) return undefined;
+  if (lock.host !== await thisHost()) return undefined;
   return await processAlive(lock.pid) ? lock : undefined;
 }
 
@@ -94,7 +103,7 @@ export async function liveLock(run: string): Promise<RunLock | undefined> {
 export async function takeLock(run: string): Promise<boolean> {
   await Deno.mkdir(run, { recursive: true });
   const path = `${run}/sweep.lock`;
-  const text = JSON.stringify({ pid: Deno.pid, host: Deno.hostname() } satisfies RunLock);
+  const text = JSON.stringify({ pid: Deno.pid, host: await thisHost() } satisfies RunLock);
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
       await Deno.writeTextFile(path, text, { createNew: true });
@@ -112,7 +121,7 @@ export async function takeLock(run: string): Promise<boolean> {
 export async function setLockPid(run: string, pid: number): Promise<void> {
   await writeFileAtomic(
     `${run}/sweep.lock`,
-    JSON.stringify({ pid, host: Deno.hostname() } satisfies RunLock),
+    JSON.stringify({ pid, host: await thisHost() } satisfies RunLock),
   );
 }
 
