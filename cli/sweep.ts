@@ -322,7 +322,7 @@ async function status(dir: string, plan: Plan, json: boolean): Promise<number> {
       r.state + ("error" in r ? ` (${r.error})` : ""),
       r.step === null ? "" : String(r.step),
       r.rel_l2 === null ? "" : r.rel_l2.toExponential(3),
-      ...(slurmStates ? [r.slurm ?? ""] : []),
+      ...(slurmStates ? [r.slurm ?? "not queued"] : []),
     ]),
   ];
   const summary = Object.entries(counts).map(([k, n]) => `${n} ${k}`).join(", ");
