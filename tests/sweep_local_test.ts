@@ -166,6 +166,9 @@ Deno.test("sweep run: killed at any point, a rerun completes the plan without re
     "interrupted",
   ]);
 
+  // A trainer killed in the middle of a log line leaves it torn; the resume drops it.
+  await Deno.writeTextFile(`${run(1)}/log.jsonl`, '{"step": 19', { append: true });
+
   // 3. The rerun resumes seeds 1 and 2 from their checkpoints and leaves seed 0 alone.
   const r3 = await startSweep(file, out).output;
   assert.equal(r3.code, 0, r3.stderr);
