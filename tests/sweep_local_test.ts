@@ -92,6 +92,13 @@ Deno.test("sweep run: a 2 × 2 sweep two at a time; collect reads every run fold
     (await Deno.stat(`${out}/runs/${names[0]}/metrics.json`)).mtime?.getTime(),
     before.mtime?.getTime(),
   );
+  // A trainer killed after metrics.json but before report.md (the pictures come in
+  // between) left an unfinished run: it is resumed at its last step, which redraws them.
+  await Deno.remove(`${out}/runs/${names[3]}/report.md`);
+  const third = assertExitOk(await sweep("run", file, "--out", out), "sweep run a third time");
+  assert.match(third.stderr, /4 runs, 3 finished before, 1 to run/);
+  assert.match(third.stderr, /weighting-exact_seed-1: resuming from step 20\n/);
+  assert.ok(await exists(`${out}/runs/${names[3]}/report.md`));
   const st = JSON.parse(
     assertExitOk(await sweep("status", file, "--out", out, "--json"), "status").stdout,
   );

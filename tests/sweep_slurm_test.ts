@@ -40,8 +40,10 @@ async function waitForJob(job: string, seconds: number): Promise<void> {
 const finished = async (out: string, names: string[]) => {
   const done: string[] = [];
   for (const n of names) {
+    // As the sweep counts it: all steps in metrics.json, and report.md written after it.
     const m = await Deno.readTextFile(`${out}/runs/${n}/metrics.json`).catch(() => "");
-    if (m && JSON.parse(m).steps === 20) done.push(n);
+    const report = await Deno.stat(`${out}/runs/${n}/report.md`).then(() => true, () => false);
+    if (m && JSON.parse(m).steps === 20 && report) done.push(n);
   }
   return done;
 };

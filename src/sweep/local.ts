@@ -107,7 +107,9 @@ export async function trainRun(
     // 130: `train` caught the signal and checkpointed; a signal before its handler
     // was installed ends it without one, and the next attempt starts afresh.
     if (status.code === 130 || status.signal || o.signal?.aborted) return { kind: "interrupted" };
-    const error = lastLine.replace(/^error:\s*/, "") || `train exited with code ${status.code}`;
+    const error = status.code === 0
+      ? `train ended without the run's metrics.json or report.md; see ${run}/train.log`
+      : lastLine.replace(/^error:\s*/, "") || `train exited with code ${status.code}`;
     await recordFailure(run, error, status.code);
     return { kind: "failed", error, exit: status.code };
   } finally {

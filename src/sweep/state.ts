@@ -161,13 +161,17 @@ async function loggedStep(run: string): Promise<number | undefined> {
 
 /**
  * Reads a run's metrics.json; undefined unless the run finished. `train` writes
- * metrics.json when interrupted too, so finished means: all of config.json's steps.
+ * metrics.json when interrupted too, so finished means all of config.json's steps;
+ * and it writes the pictures and then report.md (atomically) after metrics.json, so
+ * a run killed while drawing them counts as unfinished and its resume redraws them.
  */
 export async function readMetrics(run: string): Promise<RunMetrics | undefined> {
   const m = await readJson<RunMetrics>(`${run}/metrics.json`);
   const config = await readJson<{ steps?: unknown }>(`${run}/config.json`);
   const steps = config?.steps;
-  return m && typeof m.steps === "number" && typeof steps === "number" && m.steps >= steps
+  const report = await Deno.stat(`${run}/report.md`).then(() => true, () => false);
+  return m && typeof m.steps === "number" && typeof steps === "number" && m.steps >= steps &&
+      report
     ? m
     : undefined;
 }
