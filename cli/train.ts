@@ -74,7 +74,7 @@ const PROBLEM_TRAIN_FLAGS = [
 ] as const;
 
 /** Config-file keys (flag names) that set training options. */
-export const CONFIG_KEYS: string[] = Object.keys(TRAIN_FLAGS).filter((k) =>
+const CONFIG_KEYS = Object.keys(TRAIN_FLAGS).filter((k) =>
   !["config", "resume", "json", "help", "quiet"].includes(k)
 );
 
@@ -192,11 +192,10 @@ interface RunSettings {
 export function checkConfigObject(
   where: string,
   obj: Record<string, unknown>,
-  keys: readonly string[] = CONFIG_KEYS,
 ): void {
   for (const [k, v] of Object.entries(obj)) {
-    if (!keys.includes(k)) {
-      const near = nearest(k, keys);
+    if (!CONFIG_KEYS.includes(k)) {
+      const near = nearest(k, CONFIG_KEYS);
       throw new UserError(
         "--config",
         `${where} has unknown key "${k}"${near ? `; did you mean "${near}"?` : "."}`,
