@@ -290,3 +290,18 @@ Deno.test("qtensor: qtensorReference and qtensorAt (T = 0.1, cached)", async () 
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("solvers: bad options are UserErrors naming the option", async () => {
+  const { UserError } = await import("../src/errors.ts");
+  assert.throws(() => solveCavity({ n: 100 }), (e) => e instanceof UserError && e.input === "n");
+  assert.throws(() => solveQTensor({ nx: 50 }), (e) => e instanceof UserError && e.input === "nx");
+  assert.throws(
+    () => solveQTensor({ nx: 40, steps: 15 }),
+    (e) => e instanceof UserError && e.input === "steps",
+  );
+  // Δt far beyond the stability limit h/(√2·√(ML/σ)) diverges and says so.
+  assert.throws(
+    () => solveQTensor({ nx: 40, steps: 10, params: { T: 20 } }),
+    (e) => e instanceof UserError && e.input === "steps",
+  );
+});

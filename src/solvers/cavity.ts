@@ -26,6 +26,7 @@ import { solveTridiagonal, TrigTransform } from "./fft.ts";
 import { CAVITY_PRESSURE_PIN, pressure } from "./cavity_pressure.ts";
 import { interpolateCubic } from "./interp.ts";
 import { cachedArrays } from "./store.ts";
+import { UserError } from "../errors.ts";
 
 export { CAVITY_PRESSURE_PIN };
 
@@ -205,7 +206,10 @@ function adiStep(
 function checkN(n: number): void {
   const k = Math.log2(n - 1);
   if (!Number.isInteger(n) || n < 9 || !Number.isInteger(k)) {
-    throw new RangeError(`cavity grid size n must be 2^k + 1 ≥ 9, got ${n}`);
+    throw new UserError(
+      "n",
+      `The cavity grid size n = ${n} is not 2^k + 1 ≥ 9; pass e.g. 129 or 257.`,
+    );
   }
 }
 
@@ -241,13 +245,17 @@ export function solveCavity(opts: CavityOptions = {}): CavitySolution {
     }
     change = maxDiff / (dt * maxAbs);
     if (!Number.isFinite(change)) {
-      throw new Error(`cavity solver diverged at step ${steps} (dt ${dt}); try a smaller dt`);
+      throw new UserError(
+        "dt",
+        `The cavity solver diverged at step ${steps} with dt = ${dt}; pass a smaller dt.`,
+      );
     }
     if (change <= tol) break;
   }
   if (change > tol) {
-    throw new Error(
-      `cavity solver did not reach tol ${tol} in ${maxSteps} steps (change ${change})`,
+    throw new UserError(
+      "maxSteps",
+      `The cavity solver did not reach tol ${tol} in ${maxSteps} steps (change ${change}); raise maxSteps or tol.`,
     );
   }
   const { u, v } = velocities(psi, n);

@@ -24,6 +24,7 @@
  */
 import { interpolateCubic } from "./interp.ts";
 import { cachedArrays } from "./store.ts";
+import { check } from "../errors.ts";
 
 /** Coefficients of the system (defaults: a = −0.2, b = 1, c = 1, M = 1, L = 0.1, σ = 1, T = 1). */
 export interface QTensorParams {
@@ -94,12 +95,27 @@ export function solveQTensor(opts: QTensorOptions = {}): QTensorSolution {
   const { a, c, M, L, sigma, T } = params;
   const nx = opts.nx ?? 160, samples = opts.samples ?? { nt: 11, nx: 41 };
   const steps = opts.steps ?? defaultSteps(nx, T, samples.nt);
-  if (!Number.isInteger(nx) || nx % (samples.nx - 1) !== 0) {
-    throw new RangeError(`qtensor: nx ${nx} must be a multiple of ${samples.nx - 1}`);
-  }
-  if (!Number.isInteger(steps) || steps % (samples.nt - 1) !== 0) {
-    throw new RangeError(`qtensor: steps ${steps} must be a multiple of ${samples.nt - 1}`);
-  }
+  check(T > 0 && Number.isFinite(T), "T", `The final time T = ${T} is not positive; pass e.g. 1.`);
+  check(
+    Number.isInteger(samples.nt) && samples.nt >= 2 && Number.isInteger(samples.nx) &&
+      samples.nx >= 2,
+    "samples",
+    `The output grid ${samples.nt} × ${samples.nx}² needs integers ≥ 2; pass e.g. { nt: 11, nx: 41 }.`,
+  );
+  check(
+    Number.isInteger(nx) && nx > 0 && nx % (samples.nx - 1) === 0,
+    "nx",
+    `The solver grid nx = ${nx} is not a multiple of ${
+      samples.nx - 1
+    } (the output grid's cells); pass e.g. ${4 * (samples.nx - 1)}.`,
+  );
+  check(
+    Number.isInteger(steps) && steps > 0 && steps % (samples.nt - 1) === 0,
+    "steps",
+    `The step count ${steps} is not a multiple of ${samples.nt - 1} (the output times); pass e.g. ${
+      10 * (samples.nt - 1)
+    }.`,
+  );
   const t0 = performance.now(), initial = opts.initial ?? qtensorInitial;
   const h = 2 / nx, dt = T / steps, n = nx + 1, N = n * n;
   const stride = nx / (samples.nx - 1), every = steps / (samples.nt - 1);
@@ -157,7 +173,11 @@ export function solveQTensor(opts: QTensorOptions = {}): QTensorSolution {
   }
   for (const o of out) {
     for (const v of o) {
-      if (!Number.isFinite(v)) throw new Error(`qtensor solver diverged (dt ${dt})`);
+      check(
+        Number.isFinite(v),
+        "steps",
+        `The Q-tensor solver diverged with Δt = ${dt}; pass more steps.`,
+      );
     }
   }
   const grid = [samples.nt, samples.nx, samples.nx];
