@@ -4,9 +4,14 @@
  * the cache of reference solutions.
  */
 import assert from "node:assert/strict";
-import { cavityReference, type CavitySolution, solveCavity } from "../src/solvers/cavity.ts";
+import {
+  cavityGrid,
+  cavityReference,
+  type CavitySolution,
+  solveCavity,
+} from "../src/solvers/cavity.ts";
 import { interpolateCubic } from "../src/solvers/interp.ts";
-import { clearMemo } from "../src/solvers/store.ts";
+import { clearMemo, decodeArrays } from "../src/solvers/store.ts";
 import {
   qtensorAt,
   qtensorInitial,
@@ -169,16 +174,24 @@ Deno.test("cavity: cavityReference interpolates the grid and uses the cache fold
     const again = cavityReference(pts, { n: 33 });
     assert.deepEqual(again, first);
     // A truncated or non-finite file is recomputed and rewritten.
+    const key = { solver: "cavity", version: 1, n: 33, re: 100, tol: 1e-8 };
+    const lengths = [33 * 33, 33 * 33, 33 * 33];
+    assert.ok(decodeArrays(bytes, key, lengths));
+    assert.equal(decodeArrays(bytes, { ...key, re: 200 }, lengths), null);
     await Deno.writeFile(file, bytes.subarray(0, bytes.length - 8));
     clearMemo();
     assert.deepEqual(cavityReference(pts, { n: 33 }), first);
-    assert.equal((await Deno.readFile(file)).length, bytes.length);
+    assert.ok(decodeArrays(await Deno.readFile(file), key, lengths));
     const bad = bytes.slice();
     new DataView(bad.buffer).setFloat64(bad.length - 8, NaN, true);
+    assert.equal(decodeArrays(bad, key, lengths), null);
     await Deno.writeFile(file, bad);
     clearMemo();
     assert.deepEqual(cavityReference(pts, { n: 33 }), first);
-    assert.deepEqual(await Deno.readFile(file), bytes);
+    assert.ok(decodeArrays(await Deno.readFile(file), key, lengths));
+    // The figures of the solve travel with the file.
+    const grid = cavityGrid({ n: 33 });
+    assert.ok(grid.steps > 0 && grid.wallMs > 0, `steps ${grid.steps}, wall ${grid.wallMs} ms`);
     // No writable cache folder: it still computes.
     Deno.env.set("SKETCHPINN_CACHE", `${file}/not-a-dir`);
     clearMemo();
@@ -274,6 +287,10 @@ Deno.test("qtensor: qtensorReference and qtensorAt (T = 0.1, cached)", async () 
     const direct = solveQTensor({ nx: 640, steps: 40, params: { T: 0.1 } });
     assert.deepEqual(ref.outputs, direct.outputs);
     assert.ok((await Deno.stat(`${dir}/qtensor-T0.1-11x41-v1.bin`)).isFile);
+    // Its figures: the solve's wall time and the difference to the 320² grid.
+    assert.ok(ref.wallMs > 0);
+    assert.equal(ref.coarser.nx, 320);
+    assert.ok(ref.coarser.max > 0 && ref.coarser.max < 1e-3, `coarser ${ref.coarser.max}`);
     // At evaluation-grid nodes the interpolant returns the reference; between them it is smooth.
     const pts = [[0.05, 0.5, 1.25], [0.1, 1, 1], [0, 0.3, 0.7]];
     const at = qtensorAt(pts, { params: { T: 0.1 } });

@@ -283,26 +283,37 @@ export const CAVITY_SOLVER_VERSION = 1;
 /** Grid of the reference solution: 257 × 257 nodes (h = 1/256). */
 export const CAVITY_REFERENCE_N = 257;
 
+/** The cavity reference on its grid, with the figures of the run that computed it. */
+export interface CavityGrid {
+  n: number;
+  re: number;
+  u: Float64Array;
+  v: Float64Array;
+  p: Float64Array;
+  /** Pseudo-time steps and wall time (ms) of the solve (an earlier process's when cached). */
+  steps: number;
+  wallMs: number;
+}
+
 /**
  * The reference solution's u, v and p on its n × n grid, computed once per machine
  * and kept in the cache folder (`cavity-re<Re>-n<n>-v<version>.bin`).
  */
-export function cavityGrid(
-  opts: { n?: number; re?: number } = {},
-): { n: number; u: Float64Array; v: Float64Array; p: Float64Array } {
+export function cavityGrid(opts: { n?: number; re?: number } = {}): CavityGrid {
   const n = opts.n ?? CAVITY_REFERENCE_N, re = opts.re ?? 100, tol = 1e-8;
   checkN(n);
   const key = { solver: "cavity", version: CAVITY_SOLVER_VERSION, n, re, tol };
-  const [u, v, p] = cachedArrays(
+  const { arrays: [u, v, p], meta } = cachedArrays(
     `cavity-re${re}-n${n}-v${CAVITY_SOLVER_VERSION}.bin`,
     key,
     [n * n, n * n, n * n],
     () => {
+      const t0 = performance.now();
       const s = solveCavity({ n, re, tol });
-      return [s.u, s.v, s.p];
+      return { arrays: [s.u, s.v, s.p], meta: { steps: s.steps, wallMs: performance.now() - t0 } };
     },
   );
-  return { n, u, v, p };
+  return { n, re, u, v, p, steps: Number(meta.steps), wallMs: Number(meta.wallMs) };
 }
 
 /**

@@ -3,7 +3,8 @@
  * binary file in the cache folder ({@linkcode cachePath}), named by the solver and
  * its parameters and checked against a key on load. File layout: the 8 bytes
  * "SKPREF01", a little-endian uint32 header length L, L bytes of JSON
- * `{"key": {...}, "lengths": [...]}`, zero padding to a multiple of 8, then the arrays'
+ * `{"key": {...}, "lengths": [...], "meta": {...}}` (meta: figures of the run that
+ * computed it, such as its wall time; not part of the key), zero padding to a multiple of 8, then the arrays'
  * float64 values (little-endian) one after the other.
  *
  * A missing, unreadable, mismatched or non-finite file is recomputed; where no cache
@@ -16,10 +17,20 @@ import { writeFileAtomicSync } from "../fsutil.ts";
 
 const MAGIC = "SKPREF01";
 
-/** Encodes arrays and their key in the cache file layout. */
-export function encodeArrays(key: Record<string, unknown>, arrays: Float64Array[]): Uint8Array {
+/** Arrays of a cached solution with the figures of the run that computed them. */
+export interface CachedArrays {
+  arrays: Float64Array[];
+  meta: Record<string, unknown>;
+}
+
+/** Encodes arrays, their key and meta in the cache file layout. */
+export function encodeArrays(
+  key: Record<string, unknown>,
+  arrays: Float64Array[],
+  meta: Record<string, unknown> = {},
+): Uint8Array {
   const header = new TextEncoder().encode(
-    JSON.stringify({ key, lengths: arrays.map((a) => a.length) }),
+    JSON.stringify({ key, lengths: arrays.map((a) => a.length), meta }),
   );
   const start = Math.ceil((12 + header.length) / 8) * 8;
   const total = arrays.reduce((s, a) => s + a.length, 0);
@@ -43,12 +54,12 @@ export function decodeArrays(
   bytes: Uint8Array,
   key: Record<string, unknown>,
   lengths: number[],
-): Float64Array[] | null {
+): CachedArrays | null {
   if (bytes.length < 12 || new TextDecoder().decode(bytes.subarray(0, 8)) !== MAGIC) return null;
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const hlen = view.getUint32(8, true);
   if (12 + hlen > bytes.length) return null;
-  let header: { key?: unknown; lengths?: unknown };
+  let header: { key?: unknown; lengths?: unknown; meta?: unknown };
   try {
     header = JSON.parse(new TextDecoder().decode(bytes.subarray(12, 12 + hlen)));
   } catch {
@@ -70,13 +81,14 @@ export function decodeArrays(
     }
     out.push(a);
   }
-  return out;
+  const meta = typeof header.meta === "object" && header.meta !== null ? header.meta : {};
+  return { arrays: out, meta: meta as Record<string, unknown> };
 }
 
-const memo = new Map<string, Float64Array[]>();
+const memo = new Map<string, CachedArrays>();
 
 /**
- * The arrays of a reference solution: from this process's memory, else from the
+ * The arrays (and meta) of a reference solution: from this process's memory, else from the
  * cache file `name` when it holds exactly `key`, else from `compute()` (then stored
  * atomically where the cache folder is writable).
  */
@@ -84,33 +96,33 @@ export function cachedArrays(
   name: string,
   key: Record<string, unknown>,
   lengths: number[],
-  compute: () => Float64Array[],
-): Float64Array[] {
+  compute: () => CachedArrays,
+): CachedArrays {
   const id = `${name}|${JSON.stringify(key)}`;
   const hit = memo.get(id);
   if (hit) return hit;
   const path = cachePath(name);
-  let arrays: Float64Array[] | null = null;
+  let found: CachedArrays | null = null;
   if (path) {
     try {
-      arrays = decodeArrays(Deno.readFileSync(path), key, lengths);
+      found = decodeArrays(Deno.readFileSync(path), key, lengths);
     } catch {
-      arrays = null; // missing or unreadable: compute
+      found = null; // missing or unreadable: compute
     }
   }
-  if (!arrays) {
-    arrays = compute();
+  if (!found) {
+    found = compute();
     if (path) {
       try {
         Deno.mkdirSync(path.slice(0, path.lastIndexOf("/")), { recursive: true });
-        writeFileAtomicSync(path, encodeArrays(key, arrays));
+        writeFileAtomicSync(path, encodeArrays(key, found.arrays, found.meta));
       } catch {
         // No writable cache folder (or no permission): the solution is just not stored.
       }
     }
   }
-  memo.set(id, arrays);
-  return arrays;
+  memo.set(id, found);
+  return found;
 }
 
 /** Forgets the in-memory copies (tests use it to exercise the file cache). */
