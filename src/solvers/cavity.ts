@@ -217,6 +217,9 @@ function checkN(n: number): void {
 export function solveCavity(opts: CavityOptions = {}): CavitySolution {
   const n = opts.n ?? 129, re = opts.re ?? 100, tol = opts.tol ?? 1e-8;
   checkN(n);
+  if (!(re > 0 && Number.isFinite(re))) {
+    throw new UserError("re", `The Reynolds number re = ${re} is not positive; pass e.g. 100.`);
+  }
   const dt = opts.dt ?? defaultDt(n), maxSteps = opts.maxSteps ?? 50000, nu = 1 / re;
   const alpha = opts.wallRelax ?? Math.min(1, (0.6 / (nu * dt)) / ((n - 1) * (n - 1)));
   const psi = new Float64Array(n * n), omega = new Float64Array(n * n);
