@@ -106,8 +106,8 @@ class StreamSolver {
     const n = this.#n, m = n - 2, w = this.#work, h2 = 1 / ((n - 1) * (n - 1));
     for (let j = 0; j < m; j++) {
       for (let i = 0; i < m; i++) w[j * m + i] = -omega[(j + 1) * n + i + 1];
-      this.#dst.apply(w, j * m, 1);
     }
+    this.#rows(w, m);
     for (let k = 0; k < m; k++) {
       // Mode k along x: ψ_{j+1} − 2ψ_j + ψ_{j−1} + h²λ_k ψ_j = h² f_j, all scaled by 1/h².
       this.#diag.fill(-2 / h2 + this.#lam[k]);
@@ -115,11 +115,16 @@ class StreamSolver {
       solveTridiagonal(this.#lower, this.#diag, this.#upper, this.#col, this.#scratch, m);
       for (let j = 0; j < m; j++) w[j * m + k] = this.#col[j];
     }
+    this.#rows(w, m);
     const scale = 2 / (m + 1);
     for (let j = 0; j < m; j++) {
-      this.#dst.apply(w, j * m, 1);
       for (let i = 0; i < m; i++) psi[(j + 1) * n + i + 1] = scale * w[j * m + i];
     }
+  }
+
+  /** Sine transform of every row of the m × m array w, two rows per FFT. */
+  #rows(w: Float64Array, m: number): void {
+    for (let j = 0; j < m; j += 2) this.#dst.applyPair(w, j * m, j + 1 < m ? (j + 1) * m : -1, 1);
   }
 }
 

@@ -73,8 +73,14 @@ export function pressure(
     }
   }
   const dct = new TrigTransform("cos", n);
-  for (let j = 0; j < n; j++) dct.apply(f, j * n, 1);
-  for (let i = 0; i < n; i++) dct.apply(f, i, n);
+  const rows = () => {
+    for (let j = 0; j < n; j += 2) dct.applyPair(f, j * n, j + 1 < n ? (j + 1) * n : -1, 1);
+  };
+  const cols = () => {
+    for (let i = 0; i < n; i += 2) dct.applyPair(f, i, i + 1 < n ? i + 1 : -1, n);
+  };
+  rows();
+  cols();
   const lam = new Float64Array(n);
   for (let k = 0; k < n; k++) lam[k] = (2 * Math.cos((Math.PI * k) / (n - 1)) - 2) / (h * h);
   // The constant mode is the null space (its coefficient of f is zero up to rounding).
@@ -83,8 +89,8 @@ export function pressure(
       f[l * n + k] = k + l === 0 ? 0 : f[l * n + k] / (lam[k] + lam[l]);
     }
   }
-  for (let i = 0; i < n; i++) dct.apply(f, i, n);
-  for (let j = 0; j < n; j++) dct.apply(f, j * n, 1);
+  cols();
+  rows();
   const scale = (2 / (n - 1)) ** 2;
   const pin = Math.round(CAVITY_PRESSURE_PIN[1] * (n - 1)) * n +
     Math.round(CAVITY_PRESSURE_PIN[0] * (n - 1));

@@ -90,25 +90,51 @@ export class TrigTransform {
    * Applying either twice gives the input times (m+1)/2 (sin) or (m−1)/2 (cos).
    */
   apply(data: Float64Array, offset: number, stride: number): void {
+    this.applyPair(data, offset, -1, stride);
+  }
+
+  /**
+   * {@linkcode TrigTransform.apply} on two sequences (at offsets a and b; b < 0: a
+   * alone) with one complex FFT: both extensions are real and odd (sin) or even (cos),
+   * so their FFTs are purely imaginary or real, and one in the real and one in the
+   * imaginary part of the input separate exactly.
+   */
+  applyPair(data: Float64Array, a: number, b: number, stride: number): void {
     const m = this.m, re = this.#re, im = this.#im, n = this.#fft.n;
-    im.fill(0);
     if (this.kind === "sin") {
       // Odd extension [0, x_1..x_m, 0, −x_m..−x_1]: its FFT is −2i times the DST.
-      re[0] = 0;
-      re[m + 1] = 0;
+      re[0] =
+        re[m + 1] =
+        im[0] =
+        im[m + 1] =
+          0;
       for (let j = 0; j < m; j++) {
-        const v = data[offset + j * stride];
-        re[j + 1] = v;
-        re[n - 1 - j] = -v;
+        const x = data[a + j * stride], y = b < 0 ? 0 : data[b + j * stride];
+        re[j + 1] = x;
+        re[n - 1 - j] = -x;
+        im[j + 1] = y;
+        im[n - 1 - j] = -y;
       }
       this.#fft.transform(re, im);
-      for (let k = 0; k < m; k++) data[offset + k * stride] = -0.5 * im[k + 1];
+      for (let k = 0; k < m; k++) {
+        data[a + k * stride] = -0.5 * im[k + 1];
+        if (b >= 0) data[b + k * stride] = 0.5 * re[k + 1];
+      }
     } else {
       // Even extension [x_0..x_{m−1}, x_{m−2}..x_1]: its FFT is twice the DCT-I.
-      for (let j = 0; j < m; j++) re[j] = data[offset + j * stride];
-      for (let j = 1; j < m - 1; j++) re[n - j] = re[j];
+      for (let j = 0; j < m; j++) {
+        re[j] = data[a + j * stride];
+        im[j] = b < 0 ? 0 : data[b + j * stride];
+      }
+      for (let j = 1; j < m - 1; j++) {
+        re[n - j] = re[j];
+        im[n - j] = im[j];
+      }
       this.#fft.transform(re, im);
-      for (let k = 0; k < m; k++) data[offset + k * stride] = 0.5 * re[k];
+      for (let k = 0; k < m; k++) {
+        data[a + k * stride] = 0.5 * re[k];
+        if (b >= 0) data[b + k * stride] = 0.5 * im[k];
+      }
     }
   }
 }
