@@ -11,6 +11,8 @@ import {
   solveCavity,
 } from "../src/solvers/cavity.ts";
 import { interpolateCubic } from "../src/solvers/interp.ts";
+import { TrigTransform } from "../src/solvers/fft.ts";
+import { assertAllClose } from "./assert_close.ts";
 import { clearMemo, decodeArrays } from "../src/solvers/store.ts";
 import {
   qtensorAt,
@@ -321,4 +323,30 @@ Deno.test("solvers: bad options are UserErrors naming the option", async () => {
     () => solveQTensor({ nx: 40, steps: 10, params: { T: 20 } }),
     (e) => e instanceof UserError && e.input === "steps",
   );
+});
+
+Deno.test("sine and cosine transforms match their sums, alone and in pairs", () => {
+  for (const [kind, m] of [["sin", 15], ["cos", 17]] as const) {
+    const x = Float64Array.from({ length: 2 * m }, (_, i) => Math.sin(3.7 * i) + 0.1 * i);
+    const direct = new Float64Array(2 * m);
+    for (let r = 0; r < 2; r++) {
+      for (let k = 0; k < m; k++) {
+        let sum = 0;
+        for (let j = 0; j < m; j++) {
+          const v = x[r * m + j];
+          sum += kind === "sin"
+            ? v * Math.sin((Math.PI * (j + 1) * (k + 1)) / (m + 1))
+            : v * Math.cos((Math.PI * j * k) / (m - 1)) * (j === 0 || j === m - 1 ? 0.5 : 1);
+        }
+        direct[r * m + k] = sum;
+      }
+    }
+    const t = new TrigTransform(kind, m);
+    const single = x.slice(), pair = x.slice();
+    t.apply(single, 0, 1);
+    t.apply(single, m, 1);
+    t.applyPair(pair, 0, m, 1);
+    assertAllClose(single, direct, { atol: 1e-12, name: `${kind} alone` });
+    assertAllClose(pair, direct, { atol: 1e-12, name: `${kind} in pairs` });
+  }
 });
