@@ -1,5 +1,5 @@
 /**
- * The sketchpinn command line: `train`, `eval`, `ntk`, `init`, `points`, `bench`.
+ * The sketchpinn command line: `train`, `eval`, `ntk`, `init`, `points`, `bench`, `sweep`.
  * One module per command under cli/; this file only dispatches.
  *
  * Human-readable output by default, `--json` for machines; progress and
@@ -16,6 +16,7 @@ import { cmdEval } from "./eval.ts";
 import { cmdNtk } from "./ntk.ts";
 import { cmdInit } from "./init.ts";
 import { cmdPoints } from "./points.ts";
+import { cmdSweep } from "./sweep.ts";
 import { help } from "./common.ts";
 
 const HELP: string = `sketchpinn — PINN training with NTK loss weights on WebGPU
@@ -27,6 +28,7 @@ Commands (each also a deno task):
   init    write an initialised model file
   points  write a points file for a problem
   bench   GPU benchmarks
+  sweep   a grid of trainings here or as a Slurm job array, and its tables and charts
 
 Run \`<command> --help\` for its flags. Problems: ${
   Object.keys(problems).join(", ")
@@ -39,6 +41,7 @@ const COMMANDS: Record<string, (args: string[]) => Promise<number>> = {
   init: cmdInit,
   points: cmdPoints,
   bench: runBench,
+  sweep: cmdSweep,
 };
 
 /** Runs the CLI on `args`; returns the exit code. */

@@ -185,6 +185,41 @@ interface RunSettings {
   onNan: "stop" | "rollback";
 }
 
+/**
+ * Checks an object of training settings keyed by flag name (a `--config` file, or one
+ * configuration of a sweep): every key known, every value of the right type and
+ * range. `where` starts each error sentence ("Config file c.json").
+ */
+export function checkConfigObject(
+  where: string,
+  obj: Record<string, unknown>,
+): void {
+  for (const [k, v] of Object.entries(obj)) {
+    if (!CONFIG_KEYS.includes(k)) {
+      const near = nearest(k, CONFIG_KEYS);
+      throw new UserError(
+        "--config",
+        `${where} has unknown key "${k}"${near ? `; did you mean "${near}"?` : "."}`,
+      );
+    }
+    const ok = typeof v === "string" || typeof v === "number" || typeof v === "boolean" ||
+      (Array.isArray(v) && v.every((x) => typeof x === "number")) ||
+      (typeof v === "object" && v !== null && Object.values(v).every((x) => typeof x === "number"));
+    if (!ok) {
+      throw new UserError(
+        "--config",
+        `${where}: key "${k}" has a value of the wrong type (${JSON.stringify(v)}).`,
+      );
+    }
+    try {
+      applySetting(structuredClone(DEFAULT_CONFIG), { checkpointEvery: 0, onNan: "stop" }, k, v);
+    } catch (e) {
+      if (!(e instanceof UserError)) throw e;
+      throw new UserError("--config", `${where}, key "${k}": ${e.message}`);
+    }
+  }
+}
+
 async function readConfigFile(path: string): Promise<Record<string, unknown>> {
   let text: string;
   try {
@@ -207,24 +242,7 @@ async function readConfigFile(path: string): Promise<Record<string, unknown>> {
       `Config file ${path} must hold a JSON object of flag names to values.`,
     );
   }
-  for (const [k, v] of Object.entries(obj)) {
-    if (!CONFIG_KEYS.includes(k)) {
-      const near = nearest(k, CONFIG_KEYS);
-      throw new UserError(
-        "--config",
-        `Config file ${path} has unknown key "${k}"${near ? `; did you mean "${near}"?` : "."}`,
-      );
-    }
-    const ok = typeof v === "string" || typeof v === "number" || typeof v === "boolean" ||
-      (Array.isArray(v) && v.every((x) => typeof x === "number")) ||
-      (typeof v === "object" && v !== null && Object.values(v).every((x) => typeof x === "number"));
-    if (!ok) {
-      throw new UserError(
-        "--config",
-        `Config file ${path}: key "${k}" has a value of the wrong type (${JSON.stringify(v)}).`,
-      );
-    }
-  }
+  checkConfigObject(`Config file ${path}`, obj as Record<string, unknown>);
   return obj as Record<string, unknown>;
 }
 

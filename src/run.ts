@@ -103,7 +103,14 @@ const finite = (r: Record<string, number>) => Object.values(r).every(Number.isFi
 async function readJsonl(path: string): Promise<LogRecord[]> {
   try {
     const text = await Deno.readTextFile(path);
-    return text.split("\n").filter((l) => l.trim()).map((l) => JSON.parse(l));
+    // A process killed mid-write leaves a torn last line: drop it, keep the rest.
+    return text.split("\n").filter((l) => l.trim()).flatMap((l) => {
+      try {
+        return [JSON.parse(l)];
+      } catch {
+        return [];
+      }
+    });
   } catch {
     return [];
   }
