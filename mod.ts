@@ -206,7 +206,15 @@ export {
   resolveProblem,
   validateProblem,
 } from "./src/problems/mod.ts";
-export type { GroupDef, Problem, TrainDefaults } from "./src/problems/problem.ts";
+export type {
+  GroupDef,
+  Problem,
+  ReferenceSolution,
+  TrainDefaults,
+} from "./src/problems/problem.ts";
+export { cavityProblem } from "./src/problems/cavity.ts";
+export { qtensorProblem } from "./src/problems/qtensor.ts";
+export type { QTensorParams } from "./src/solvers/qtensor.ts";
 export { evaluationGrid, groupChannels } from "./src/problems/problem.ts";
 export { channelsOf, E } from "./src/problems/expr.ts";
 export type { ChannelRef, ChannelSet, Expr, ExprLike } from "./src/problems/expr.ts";

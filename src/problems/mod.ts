@@ -1,6 +1,7 @@
 /**
- * The built-in problems: "wave", "poisson1d", "heat1d", "helmholtz2d" and
- * "klein-gordon1d". Each documents its input order, residual groups and exact
+ * The built-in problems: "wave", "poisson1d", "heat1d", "helmholtz2d",
+ * "klein-gordon1d", "cavity" (lid-driven cavity, outputs u, v, p) and "qtensor"
+ * (a nonlinear Q-tensor system, outputs Q1, Q2). Each documents its input order, residual groups and exact
  * solution in its `doc` string. Custom problems are TypeScript or JavaScript
  * modules whose default export (or export named `problem`) is a
  * {@linkcode Problem}; {@linkcode resolveProblem} imports and validates them.
@@ -17,10 +18,12 @@ import { pathToFileURL } from "node:url";
 import { UserError } from "../errors.ts";
 import { INITS, MAX_INPUT_DIM, validateSizes } from "../model.ts";
 import type { Problem } from "./problem.ts";
+import { cavity } from "./cavity.ts";
 import { heat1d } from "./heat1d.ts";
 import { helmholtz2d } from "./helmholtz2d.ts";
 import { kleinGordon1d } from "./klein_gordon1d.ts";
 import { poisson1d } from "./poisson1d.ts";
+import { qtensor } from "./qtensor.ts";
 import { wave } from "./wave.ts";
 
 /** Built-in problems by name. */
@@ -30,6 +33,8 @@ export const problems: Record<string, Problem> = {
   heat1d,
   helmholtz2d,
   "klein-gordon1d": kleinGordon1d,
+  cavity,
+  qtensor,
 };
 
 /** Looks a built-in problem up, or explains which names exist. */
@@ -314,5 +319,5 @@ export function validateProblem(value: unknown, source: string, input = "--probl
   return value as Problem;
 }
 
-export { heat1d, helmholtz2d, kleinGordon1d, poisson1d, wave };
+export { cavity, heat1d, helmholtz2d, kleinGordon1d, poisson1d, qtensor, wave };
 export type { GroupDef, Problem } from "./problem.ts";

@@ -1,0 +1,135 @@
+/**
+ * Built-in problem "cavity": steady lid-driven cavity flow at Re = 100 on
+ * (x, y) ∈ [0, 1]², outputs (u, v, p). No-slip walls, a uniform lid u = 1, v = 0 on
+ * y = 1 (Ghia, Ghia & Shin 1982) and the pressure pinned to 0 at
+ * {@linkcode CAVITY_PRESSURE_PIN}. There is no closed form: the reference is the
+ * float64 stream function–vorticity solution of `src/solvers/cavity.ts` (257² nodes,
+ * cached), interpolated to the evaluation grid.
+ *
+ * Inputs: [x, y]. Groups: "mx" = u u_x + v u_y + p_x − (u_xx + u_yy)/Re, "my" =
+ * u v_x + v v_y + p_y − (v_xx + v_yy)/Re, "div" = u_x + v_y (interior); "bu" =
+ * u − u_wall and "bv" = v on the four sides (u_wall = 1 on the lid y = 1, 0 on the
+ * other walls); "p0" = p at the pin point.
+ *
+ * @example
+ * ```ts
+ * import { cavity } from "./cavity.ts";
+ * cavity.outputs; // ["u", "v", "p"]
+ * ```
+ *
+ * @module
+ */
+import { E, type Expr } from "./expr.ts";
+import { evaluationGrid, type Problem } from "./problem.ts";
+import { CAVITY_PRESSURE_PIN, CAVITY_REFERENCE_N, cavityReference } from "../solvers/cavity.ts";
+
+/** Reynolds number of the built-in cavity (the reference solver's default too). */
+export const CAVITY_RE = 100;
+
+const U = 0, V = 1, P = 2;
+
+/** Momentum residual of velocity component `k` (0: x, 1: y): (u·∇)u_k + ∂_k p − Δu_k/Re. */
+function momentum(k: 0 | 1, re: number): Expr {
+  return E.add(
+    E.mul(E.u(U), E.du(0, k)),
+    E.mul(E.u(V), E.du(1, k)),
+    E.du(k, P),
+    E.mul(-1 / re, E.add(E.d2u(0, k), E.d2u(1, k))),
+  );
+}
+
+/** A point on the boundary of [0, 1]² from [a, b]: each side with probability 1/4. */
+function onBoundary([a, b]: readonly number[]): number[] {
+  if (a < 0.25) return [0, b];
+  if (a < 0.5) return [1, b];
+  return a < 0.75 ? [b, 0] : [b, 1];
+}
+
+/** The wall's u: 1 on the lid y = 1 (its corners included, as in the solver), else 0. */
+const wallU = ([, y]: readonly number[]) => y === 1 ? 1 : 0;
+
+/**
+ * The lid-driven cavity at Reynolds number `re` (default 100) whose reference comes
+ * from the solver on `n` × `n` nodes (default 257, `CAVITY_REFERENCE_N`); `cavity` is
+ * the default one. Tests use a coarse `n` to check the reference's wiring in
+ * milliseconds.
+ */
+export function cavityProblem(opts: { re?: number; n?: number } = {}): Problem {
+  const re = opts.re ?? CAVITY_RE, n = opts.n ?? CAVITY_REFERENCE_N;
+  const problem: Problem = {
+    name: re === CAVITY_RE ? "cavity" : `cavity-re${re}`,
+    inputs: ["x", "y"],
+    outputs: ["u", "v", "p"],
+    domain: [[0, 1], [0, 1]],
+    doc: `steady Navier–Stokes (u·∇)u + ∇p = Δu/${re}, ∇·u = 0 on (x,y) ∈ [0,1]², ` +
+      "no-slip walls, lid u = 1, v = 0 on y = 1, p = 0 at (0.5, 0); inputs [x, y], outputs " +
+      "[u, v, p]; groups mx, my (momentum), div, bu, bv (walls and lid), p0 (pressure pin); " +
+      `reference: the float64 stream function–vorticity solver (${n}²)`,
+    // Bicubic interpolation of the 257² solution (computed once per machine, then cached).
+    reference: () => Promise.resolve(cavityReference(evaluationGrid(problem), { n, re })),
+    grid: [101, 101],
+    sizes: [2, 64, 64, 64, 3],
+    groups: [
+      {
+        name: "mx",
+        doc: `u u_x + v u_y + p_x − (u_xx + u_yy)/${re} in the interior`,
+        residual: momentum(0, re),
+        sampleDim: 2,
+        sample: ([a, b]) => [a, b],
+        defaultN: 512,
+      },
+      {
+        name: "my",
+        doc: `u v_x + v v_y + p_y − (v_xx + v_yy)/${re} in the interior`,
+        residual: momentum(1, re),
+        sampleDim: 2,
+        sample: ([a, b]) => [a, b],
+        defaultN: 512,
+      },
+      {
+        name: "div",
+        doc: "u_x + v_y in the interior",
+        residual: E.add(E.du(0, U), E.du(1, V)),
+        sampleDim: 2,
+        sample: ([a, b]) => [a, b],
+        defaultN: 512,
+      },
+      {
+        name: "bu",
+        doc:
+          "u − 1 on the lid y = 1, u on the walls x = 0, x = 1, y = 0 (each side 1/4 of the points)",
+        residual: E.u(U),
+        target: wallU,
+        sampleDim: 2,
+        sample: onBoundary,
+        defaultN: 256,
+      },
+      {
+        name: "bv",
+        doc: "v on the four sides (each 1/4 of the points)",
+        residual: E.u(V),
+        sampleDim: 2,
+        sample: onBoundary,
+        defaultN: 256,
+      },
+      {
+        name: "p0",
+        doc: `p at the pin point (${
+          CAVITY_PRESSURE_PIN.join(", ")
+        }), where the reference has p = 0`,
+        residual: E.u(P),
+        sampleDim: 0,
+        sample: () => [...CAVITY_PRESSURE_PIN],
+        defaultN: 1,
+      },
+    ],
+    train: { init: "centered", average: 0.995 },
+  };
+  return problem;
+}
+
+/**
+ * Lid-driven cavity at Re = 100 on [0, 1]², outputs (u, v, p); reference from the
+ * float64 solver on 257² nodes (see the module documentation for the groups).
+ */
+export const cavity: Problem = cavityProblem();

@@ -1,0 +1,123 @@
+/**
+ * Built-in problem "qtensor": the 2-D Q-tensor damped-wave system of liquid
+ * crystals, Q = [[Q1, Q2], [Q2, −Q1]] on Ω = [0, 2]², t ∈ [0, T] (T = 1):
+ *
+ *   σ ∂_tt Q_i + ∂_t Q_i = M (L ΔQ_i − (a + 2c (Q1² + Q2²)) Q_i),  i = 1, 2,
+ *
+ * a = −0.2, c = 1, M = 1, L = 0.1, σ = 1 ({@linkcode QTENSOR_PARAMS}), Q = 0 on ∂Ω,
+ * Q(0) = n nᵀ − ½|n|² I with n = (x(2 − x) y(2 − y), sin(πx) sin(πy/2)) and Q_t(0) = 0.
+ * There is no closed form: the reference is the float64 finite-difference solution
+ * of `src/solvers/qtensor.ts` (640² cells, cached) on the 11 × 41 × 41 evaluation grid.
+ *
+ * Inputs: [t, x, y]; outputs: [Q1, Q2]. Groups: "r1", "r2" = σ Q_tt + Q_t − M L ΔQ_i
+ * + M (a + 2c(Q1² + Q2²)) Q_i (interior); "q1", "q2" = Q_i − Q_i(0) on t = 0 (half the
+ * points) and Q_i on ∂Ω (the other half); "qt1", "qt2" = ∂_t Q_i on t = 0. Each
+ * condition of the issue's list (initial value, initial velocity, boundary) is one
+ * group per component, because a group's residual is one number per point; the
+ * initial value and the boundary share a group as wave's "u" does.
+ *
+ * @example
+ * ```ts
+ * import { qtensor, qtensorProblem } from "./qtensor.ts";
+ * qtensor.outputs; // ["Q1", "Q2"]
+ * const longer = qtensorProblem({ T: 5 }); // a custom module may export this
+ * ```
+ *
+ * @module
+ */
+import { E, type Expr } from "./expr.ts";
+import type { GroupDef, Problem } from "./problem.ts";
+import {
+  QTENSOR_PARAMS,
+  qtensorInitial,
+  type QTensorParams,
+  qtensorReference,
+} from "../solvers/qtensor.ts";
+
+/** Residual of component `k` (0: Q1, 1: Q2). */
+function residual(k: 0 | 1, q: QTensorParams): Expr {
+  const bulk = E.add(q.a, E.mul(2 * q.c, E.add(E.pow(E.u(0), 2), E.pow(E.u(1), 2))));
+  return E.add(
+    E.mul(q.sigma, E.d2u(0, k)),
+    E.du(0, k),
+    E.mul(-q.M * q.L, E.add(E.d2u(1, k), E.d2u(2, k))),
+    E.mul(q.M, bulk, E.u(k)),
+  );
+}
+
+/** Half the points on t = 0, the other half on the four sides of Ω (1/8 each). */
+function initialOrBoundary([a, b, c]: readonly number[]): number[] {
+  if (a < 0.5) return [0, 2 * b, 2 * c];
+  const s = 2 * c;
+  if (a < 0.625) return [b, 0, s];
+  if (a < 0.75) return [b, 2, s];
+  return a < 0.875 ? [b, s, 0] : [b, s, 2];
+}
+
+/**
+ * The Q-tensor problem with parameters `params` (missing ones from
+ * {@linkcode QTENSOR_PARAMS}); `qtensor` is the default one (T = 1). The reference is
+ * computed for these parameters (and cached per parameter set).
+ */
+export function qtensorProblem(params: Partial<QTensorParams> = {}): Problem {
+  const q: QTensorParams = { ...QTENSOR_PARAMS, ...params };
+  const names = ["Q1", "Q2"];
+  const valueGroup = (k: 0 | 1): GroupDef => ({
+    name: `q${k + 1}`,
+    doc: `${names[k]} − ${names[k]}(0) on t = 0 (half the points), ${
+      names[k]
+    } on x = 0, 2 and y = 0, 2 (the other half)`,
+    residual: E.u(k),
+    // The initial value vanishes on ∂Ω, so it is the target on the sides as well.
+    target: ([t, x, y]) => t === 0 ? qtensorInitial(x, y)[k] : 0,
+    sampleDim: 3,
+    sample: (u) => initialOrBoundary(u).map((v, i) => i === 0 ? v * q.T : v),
+    defaultN: 256,
+  });
+  const problem: Problem = {
+    name: params.T === undefined || params.T === QTENSOR_PARAMS.T ? "qtensor" : `qtensor-T${q.T}`,
+    inputs: ["t", "x", "y"],
+    outputs: names,
+    domain: [[0, q.T], [0, 2], [0, 2]],
+    doc:
+      `σQ_tt + Q_t = M(LΔQ − (a + 2c(Q1² + Q2²))Q) for Q = (Q1, Q2) on (t,x,y) ∈ [0,${q.T}]×[0,2]², ` +
+      `a = ${q.a}, c = ${q.c}, M = ${q.M}, L = ${q.L}, σ = ${q.sigma}; Q = 0 on ∂Ω, ` +
+      "Q(0) = nnᵀ − ½|n|²I, n = (x(2−x)y(2−y), sin(πx)sin(πy/2)), Q_t(0) = 0; inputs [t, x, y], " +
+      "outputs [Q1, Q2]; groups r1, r2 (residuals), q1, q2 (initial value and boundary), " +
+      "qt1, qt2 (initial velocity); reference: the float64 finite-difference solver (640²)",
+    // The solver samples (t, x, y) row-major with y fastest: evaluationGrid's order.
+    reference: () => {
+      const ref = qtensorReference({ params: q, samples: { nt: 11, nx: 41 } });
+      return Promise.resolve(ref.outputs);
+    },
+    grid: [11, 41, 41],
+    sizes: [3, 64, 64, 64, 2],
+    groups: [
+      ...([0, 1] as const).map((k): GroupDef => ({
+        name: `r${k + 1}`,
+        doc: `σ ∂_tt ${names[k]} + ∂_t ${names[k]} − M L Δ${names[k]} + M (a + 2c(Q1² + Q2²)) ${
+          names[k]
+        } in the interior`,
+        residual: residual(k, q),
+        sampleDim: 3,
+        sample: ([a, b, c]) => [a * q.T, 2 * b, 2 * c],
+        defaultN: 512,
+      })),
+      valueGroup(0),
+      valueGroup(1),
+      ...([0, 1] as const).map((k): GroupDef => ({
+        name: `qt${k + 1}`,
+        doc: `∂_t ${names[k]} on t = 0 (at rest)`,
+        residual: E.du(0, k),
+        sampleDim: 2,
+        sample: ([a, b]) => [0, 2 * a, 2 * b],
+        defaultN: 128,
+      })),
+    ],
+    train: { init: "centered", average: 0.995 },
+  };
+  return problem;
+}
+
+/** The built-in Q-tensor problem, T = 1. */
+export const qtensor: Problem = qtensorProblem();
