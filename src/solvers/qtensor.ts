@@ -28,12 +28,17 @@ import { check } from "../errors.ts";
 
 /** Coefficients of the system (defaults: a = −0.2, b = 1, c = 1, M = 1, L = 0.1, σ = 1, T = 1). */
 export interface QTensorParams {
+  /** Coefficient of the quadratic bulk term a Q (a < 0: the ordered phase is preferred). */
   a: number;
   /** The b-term vanishes in 2-D; kept so that a parameter set states it. */
   b: number;
+  /** Coefficient of the quartic bulk term c tr(Q²) Q. */
   c: number;
+  /** Mobility M. */
   M: number;
+  /** Elastic constant L of the Laplacian. */
   L: number;
+  /** Inertia σ of the Q_tt term. */
   sigma: number;
   /** Final time. */
   T: number;
