@@ -14,7 +14,8 @@
  * charting back end can draw the same data.
  *
  * Usage: `deno task convergence [--steps 2000] [--every 10] [--out bench/results]
- * [--problems wave,qtensor] [--weightings none,exact,pc] [--runs DIR]`.
+ * [--problems wave,qtensor] [--weightings none,exact,pc] [--runs DIR] [--lr η]` (`--lr`
+ * replaces every problem's GD step).
  *
  * @module
  */
@@ -202,14 +203,18 @@ if (import.meta.main) {
       runs: { type: "string", default: "runs/convergence" },
       problems: { type: "string", default: "wave,qtensor" },
       weightings: { type: "string", default: "none,exact,pc" },
+      lr: { type: "string" },
     },
   });
   const steps = Number(values.steps), every = Number(values.every);
   const runs: ConvergenceRun[] = [];
   const problems = values.problems.split(",");
   for (const problem of problems) {
-    const s = SETUPS[problem];
-    if (!s) throw new Error(`--problems: no setup for ${problem}; known: ${Object.keys(SETUPS)}`);
+    const setup = SETUPS[problem];
+    if (!setup) {
+      throw new Error(`--problems: no setup for ${problem}; known: ${Object.keys(SETUPS)}`);
+    }
+    const s = values.lr === undefined ? setup : { ...setup, lr: Number(values.lr) };
     for (const weighting of values.weightings.split(",")) {
       const dir = `${values.runs}/${problem}-${weighting}`;
       const t0 = performance.now();
