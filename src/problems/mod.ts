@@ -1,6 +1,6 @@
 /**
- * The built-in problems: "wave", "poisson1d", "heat1d", "helmholtz2d" and
- * "klein-gordon1d". Each documents its input order, residual groups and exact
+ * The built-in problems: "wave", "poisson1d", "heat1d", "helmholtz2d",
+ * "klein-gordon1d" and "kovasznay" (a system with outputs u, v, p). Each documents its input order, residual groups and exact
  * solution in its `doc` string. Custom problems are TypeScript or JavaScript
  * modules whose default export (or export named `problem`) is a
  * {@linkcode Problem}; {@linkcode resolveProblem} imports and validates them.
@@ -20,6 +20,7 @@ import type { Problem } from "./problem.ts";
 import { heat1d } from "./heat1d.ts";
 import { helmholtz2d } from "./helmholtz2d.ts";
 import { kleinGordon1d } from "./klein_gordon1d.ts";
+import { kovasznay } from "./kovasznay.ts";
 import { poisson1d } from "./poisson1d.ts";
 import { wave } from "./wave.ts";
 
@@ -30,6 +31,7 @@ export const problems: Record<string, Problem> = {
   heat1d,
   helmholtz2d,
   "klein-gordon1d": kleinGordon1d,
+  kovasznay,
 };
 
 /** Looks a built-in problem up, or explains which names exist. */
@@ -314,5 +316,5 @@ export function validateProblem(value: unknown, source: string, input = "--probl
   return value as Problem;
 }
 
-export { heat1d, helmholtz2d, kleinGordon1d, poisson1d, wave };
+export { heat1d, helmholtz2d, kleinGordon1d, kovasznay, poisson1d, wave };
 export type { GroupDef, Problem } from "./problem.ts";
