@@ -39,13 +39,13 @@ export function kovasznayExact([x, y]: readonly number[]): number[] {
 
 const interior = ([a, b]: readonly number[]) => [X0 + (X1 - X0) * a, Y0 + (Y1 - Y0) * b];
 
-/** A point of the boundary: the four sides in proportion to their lengths. */
+/** A point of the boundary: `a` picks a side in proportion to its length, `b` the place on it. */
 function boundary([a, b]: readonly number[]): number[] {
   const w = X1 - X0, h = Y1 - Y0, s = a * 2 * (w + h);
-  if (s < w) return [X0 + s, Y0];
-  if (s < 2 * w) return [X0 + s - w, Y1];
-  if (s < 2 * w + h) return [X0, Y0 + (Y1 - Y0) * b];
-  return [X1, Y0 + (Y1 - Y0) * b];
+  const x = X0 + w * b, y = Y0 + h * b;
+  if (s < w) return [x, Y0];
+  if (s < 2 * w) return [x, Y1];
+  return s < 2 * w + h ? [X0, y] : [X1, y];
 }
 
 const momentum = (name: string, k: number, dir: number, doc: string): GroupDef => ({
