@@ -3,7 +3,9 @@
  * kovasznay model against the float64 reference, runs with a closed-form
  * solution (stacked and per-output errors, one picture per output), with a
  * `reference` hook in place of `exact`, and without any solution (no error,
- * residual norms and a note), and problem validation of outputs.
+ * residual norms and a note), problem validation of outputs, the full NTK and
+ * the pc and Hutchinson estimators on a system, and bitwise resume of a system
+ * with pc weights, causal weights and the parameter average.
  */
 import assert from "node:assert/strict";
 import { saveModel } from "../src/model.ts";
@@ -15,7 +17,11 @@ import { NO_SOLUTION, runTraining } from "../src/run.ts";
 import { DEFAULT_CONFIG } from "../src/trainer.ts";
 import { UserError } from "../src/errors.ts";
 import * as ref from "../src/reference/mlp64.ts";
-import { assertRelInf, flatten, moduleEngine, sys2, testParams } from "./gpu_helpers.ts";
+import { assertRelInf, flatten, moduleEngine, sys2, sys3x4, testParams } from "./gpu_helpers.ts";
+import { assertAllClose } from "./assert_close.ts";
+import { Plan } from "../src/plan.ts";
+import { estimateTraces } from "../src/ntk.ts";
+import { rademacherAt, Stream } from "../src/random.ts";
 import { assertExitOk, CLI, runDeno } from "./process.ts";
 
 const engine = await moduleEngine();
@@ -168,4 +174,82 @@ test("validateProblem: outputs, output indices and the exact solution's shape", 
     groups: [{ ...sys2.groups[0], residual: E.du(0, 2) }],
   }, /reads output 2, but the problem has outputs 0 to 1/);
   bad({ ...base, reference: 3 }, /"reference" must be an async function/);
+});
+
+test("sys2: full NTK, pc against jvp with the same directions, and hutch against float64", async () => {
+  const problem = sys2, sizes2 = [2, 9, 7, 2], activation = "tanh" as const;
+  const counts = { a: 11, b: 9, c: 5, d: 3 };
+  const params2 = testParams(sizes2, 4);
+  const points = samplePoints(problem, counts, 6);
+  await using plan = await Plan.create(engine, {
+    problem,
+    sizes: sizes2,
+    activation,
+    counts,
+    directions: 4,
+    tangents: true,
+  });
+  plan.setParams(params2);
+  plan.setPoints(points);
+  const { order, K } = ref.fullNtk(problem, sizes2, activation, params2, points);
+  const gpu = await plan.fullNtk();
+  const scale = Math.max(...Array.from(K, Math.abs));
+  assertAllClose(gpu.K, K, { atol: 1e-5 * scale, rtol: 0, name: "full NTK" });
+  // pc (central, small Δt) and jvp draw the same directions for the same seed and step.
+  const jvp = await estimateTraces(plan, { method: "jvp", k: 4, seed: 8, step: 2 });
+  const pc = await estimateTraces(plan, {
+    method: "pc",
+    k: 4,
+    seed: 8,
+    step: 2,
+    dt: 1e-3,
+    central: true,
+  });
+  for (const g of Object.keys(counts)) {
+    assertAllClose([pc[g]], [jvp[g]], { rtol: 1e-2, name: `pc vs jvp ${g}` });
+  }
+  // One Hutchinson sample equals z_jᵀ(K z)_j of the float64 NTK with the same z.
+  const seed = 9, dt = 1e-4;
+  const h = await estimateTraces(plan, { method: "hutch", k: 1, seed, step: 0, dt });
+  const off = Object.fromEntries(plan.batch.groups.map((g) => [g.name, g.pointOff]));
+  const z = order.map((o) => rademacherAt(seed, Stream.residual, 0, 0, off[o.group] + o.index));
+  const n = order.length;
+  const est: Record<string, number> = {}, mag: Record<string, number> = {};
+  for (let i = 0; i < n; i++) {
+    const g = order[i].group;
+    for (let k = 0; k < n; k++) {
+      est[g] = (est[g] ?? 0) + z[i] * K[i * n + k] * z[k];
+      mag[g] = (mag[g] ?? 0) + Math.abs(K[i * n + k]);
+    }
+  }
+  for (const g of Object.keys(counts)) {
+    assert.ok(Math.abs(h[g] - est[g]) <= 2e-3 * mag[g], `hutch ${g}: ${h[g]} vs ${est[g]}`);
+  }
+});
+
+test("run: a system resumed from a checkpoint ends bit for bit as an uninterrupted run", async () => {
+  const cfg = {
+    ...DEFAULT_CONFIG,
+    problem: "sys3x4",
+    sizes: [4, 8, 8, 3],
+    n: { m: 16, n: 16, div: 8, bp: 8 },
+    weighting: "pc" as const,
+    causal: 0.5,
+    chunks: 4,
+    average: 0.9,
+    steps: 6,
+    logEvery: 3,
+  };
+  const whole = `${dir}/whole`, split = `${dir}/split`;
+  await runTraining(engine, cfg, { out: whole, problem: sys3x4, noReport: true });
+  await runTraining(engine, { ...cfg, steps: 3 }, { out: split, problem: sys3x4, noReport: true });
+  await runTraining(engine, cfg, { out: split, problem: sys3x4, resume: true, noReport: true });
+  const a = JSON.parse(await Deno.readTextFile(`${whole}/model.json`));
+  const b = JSON.parse(await Deno.readTextFile(`${split}/model.json`));
+  assert.deepEqual(b.params, a.params);
+  // The second call continued the first (a fresh start would log step 3 again).
+  const steps = (await Deno.readTextFile(`${split}/log.jsonl`)).trim().split("\n").map((l) =>
+    JSON.parse(l).step
+  );
+  assert.deepEqual(steps, [3, 6]);
 });
