@@ -182,7 +182,8 @@ export {
   WEIGHTINGS,
 } from "./src/trainer.ts";
 export type { LogRecord, TrainConfig, TrainState, Weighting } from "./src/trainer.ts";
-export { loadRun, runTraining } from "./src/run.ts";
+export { loadRun, NO_SOLUTION, runTraining } from "./src/run.ts";
+export { predict, valueProblem } from "./src/predict.ts";
 export type { Metrics, Progress, RunOptions, RunResult } from "./src/run.ts";
 export {
   initParams,
@@ -215,8 +216,14 @@ export type {
 export { cavityProblem } from "./src/problems/cavity.ts";
 export { qtensorProblem } from "./src/problems/qtensor.ts";
 export type { QTensorParams } from "./src/solvers/qtensor.ts";
-export { evaluationGrid, groupChannels } from "./src/problems/problem.ts";
-export { channelsOf, E } from "./src/problems/expr.ts";
+export {
+  evaluationGrid,
+  exactOutput,
+  gridSolution,
+  groupChannels,
+  problemOutputs,
+} from "./src/problems/problem.ts";
+export { channelsOf, E, outputsOf } from "./src/problems/expr.ts";
 export type { ChannelRef, ChannelSet, Expr, ExprLike } from "./src/problems/expr.ts";
 export { UserError } from "./src/errors.ts";
 export { heatmapPng, heatmapsPng, lineChartPng } from "./src/plot.ts";

@@ -55,16 +55,12 @@ export function checkWeightGroups(
   }
 }
 
-/** The `--model` file, its problem and the `--points` file, validated against each other. */
-export async function modelAndPoints(f: Record<string, string | boolean | undefined>) {
+/** The `--model` file and its problem, validated against each other. */
+export async function modelArg(
+  f: Record<string, string | boolean | undefined>,
+): Promise<{ model: Model; problem: Problem }> {
   if (typeof f.model !== "string") {
     throw new UserError("--model", "Give the model file with --model M.json (`init` writes one).");
-  }
-  if (typeof f.points !== "string") {
-    throw new UserError(
-      "--points",
-      "Give the points file with --points P.json (`points` writes one).",
-    );
   }
   const model: Model = await loadModel(f.model);
   if (!isProblemPath(model.problem) && !Object.hasOwn(problems, model.problem)) {
@@ -77,6 +73,21 @@ export async function modelAndPoints(f: Record<string, string | boolean | undefi
   }
   const problem = await resolveProblem(model.problem, f.model);
   validateSizes(model.sizes, problem.inputs.length, f.model, problemOutputs(problem).length);
+  return { model, problem };
+}
+
+/** The `--model` file, its problem and the `--points` file, validated against each other. */
+export async function modelAndPoints(f: Record<string, string | boolean | undefined>) {
+  if (typeof f.model !== "string") {
+    throw new UserError("--model", "Give the model file with --model M.json (`init` writes one).");
+  }
+  if (typeof f.points !== "string") {
+    throw new UserError(
+      "--points",
+      "Give the points file with --points P.json (`points` writes one).",
+    );
+  }
+  const { model, problem } = await modelArg(f);
   const points = await loadPoints(problem, f.points);
   return { model, problem, points };
 }

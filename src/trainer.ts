@@ -17,7 +17,7 @@ import {
   weightsFromTraces,
 } from "./ntk.ts";
 import { UserError } from "./errors.ts";
-import { E } from "./problems/expr.ts";
+import { valueProblem } from "./predict.ts";
 import { evaluationGrid, gridSolution, type Problem, problemOutputs } from "./problems/problem.ts";
 
 /** Loss weighting policies. */
@@ -207,21 +207,6 @@ function planDirections(c: TrainConfig): number {
   if (c.weighting === "jvp" || c.weighting === "pc") return Math.min(c.k, 16);
   if (c.weighting === "hutch") return 1;
   return 0;
-}
-
-/** A problem whose single group evaluates the outputs on the evaluation grid (residual = u_0). */
-function gridProblem(p: Problem): Problem {
-  return {
-    ...p,
-    groups: [{
-      name: "grid",
-      residual: E.u(),
-      sampleDim: 0,
-      sample: () => [],
-      defaultN: 0,
-      doc: "the outputs on the evaluation grid",
-    }],
-  };
 }
 
 /** Trains one network; `step()` advances one optimizer step. */
@@ -486,7 +471,7 @@ export class Trainer {
   async predictOutputs(): Promise<Float32Array[]> {
     if (!this.#grid) {
       this.#grid = await Plan.create(this.engine, {
-        problem: gridProblem(this.problem),
+        problem: valueProblem(this.problem, "grid"),
         sizes: this.config.sizes,
         activation: this.config.activation,
         counts: { grid: this.#gridPoints.length },

@@ -1,7 +1,8 @@
 /**
  * The built-in problems: "wave", "poisson1d", "heat1d", "helmholtz2d",
- * "klein-gordon1d", "cavity" (lid-driven cavity, outputs u, v, p) and "qtensor"
- * (a nonlinear Q-tensor system, outputs Q1, Q2). Each documents its input order, residual groups and exact
+ * "klein-gordon1d", "kovasznay" (a system with outputs u, v, p), "cavity" (lid-driven
+ * cavity, outputs u, v, p) and "qtensor" (a nonlinear Q-tensor system, outputs Q1, Q2).
+ * Each documents its input order, residual groups and exact
  * solution in its `doc` string. Custom problems are TypeScript or JavaScript
  * modules whose default export (or export named `problem`) is a
  * {@linkcode Problem}; {@linkcode resolveProblem} imports and validates them.
@@ -22,6 +23,7 @@ import { cavity } from "./cavity.ts";
 import { heat1d } from "./heat1d.ts";
 import { helmholtz2d } from "./helmholtz2d.ts";
 import { kleinGordon1d } from "./klein_gordon1d.ts";
+import { kovasznay } from "./kovasznay.ts";
 import { poisson1d } from "./poisson1d.ts";
 import { qtensor } from "./qtensor.ts";
 import { wave } from "./wave.ts";
@@ -33,6 +35,7 @@ export const problems: Record<string, Problem> = {
   heat1d,
   helmholtz2d,
   "klein-gordon1d": kleinGordon1d,
+  kovasznay,
   cavity,
   qtensor,
 };
@@ -319,5 +322,5 @@ export function validateProblem(value: unknown, source: string, input = "--probl
   return value as Problem;
 }
 
-export { cavity, heat1d, helmholtz2d, kleinGordon1d, poisson1d, qtensor, wave };
+export { cavity, heat1d, helmholtz2d, kleinGordon1d, kovasznay, poisson1d, qtensor, wave };
 export type { GroupDef, Problem } from "./problem.ts";
