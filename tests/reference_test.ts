@@ -185,7 +185,8 @@ Deno.test("assertAllClose reports the first bad index and NaNs", () => {
 // (1) Taylor channels against finite differences of the value channel
 
 Deno.test("forwardChannels matches central finite differences in the inputs", () => {
-  for (const c of CASES) {
+  // One-output networks here; systems have their own test below.
+  for (const c of CASES.filter((c) => c.sizes.at(-1) === 1)) {
     const d = c.sizes[0];
     const value = (x: number[]) =>
       forwardChannels(c.sizes, c.activation, c.params, x, { first: [], numSecond: 0 })[0];
