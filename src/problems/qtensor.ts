@@ -12,7 +12,7 @@
  * Inputs: [t, x, y]; outputs: [Q1, Q2]. Groups: "r1", "r2" = σ Q_tt + Q_t − M L ΔQ_i
  * + M (a + 2c(Q1² + Q2²)) Q_i (interior); "q1", "q2" = Q_i − Q_i(0) on t = 0 (half the
  * points) and Q_i on ∂Ω (the other half); "qt1", "qt2" = ∂_t Q_i on t = 0. Each
- * condition of the issue's list (initial value, initial velocity, boundary) is one
+ * condition (initial value, initial velocity, boundary) is one
  * group per component, because a group's residual is one number per point; the
  * initial value and the boundary share a group as wave's "u" does.
  *
