@@ -174,6 +174,7 @@ export {
 } from "./src/ntk.ts";
 export type { NtkMethod, NtkOptions, NtkTraces } from "./src/ntk.ts";
 export {
+  averageBeta,
   causalSettings,
   DEFAULT_CHUNKS,
   DEFAULT_CONFIG,
@@ -183,6 +184,8 @@ export {
 } from "./src/trainer.ts";
 export type { LogRecord, TrainConfig, TrainState, Weighting } from "./src/trainer.ts";
 export { loadRun, runTraining } from "./src/run.ts";
+export { FALLBACK_TRAIN_DEFAULTS, resolveSettings, storedProblem } from "./src/settings.ts";
+export type { ResolvedSettings, TrainSettings } from "./src/settings.ts";
 export type { Metrics, Progress, RunOptions, RunResult } from "./src/run.ts";
 export {
   initParams,
@@ -202,6 +205,7 @@ export type { Counts, Points, Sampler } from "./src/points.ts";
 export {
   getProblem,
   isProblemPath,
+  problemPath,
   problems,
   resolveProblem,
   validateProblem,

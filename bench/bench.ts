@@ -14,13 +14,8 @@ import { Engine } from "../src/engine.ts";
 import { adapterLine, type AdapterReport } from "../src/device.ts";
 import { UserError } from "../src/errors.ts";
 import { choiceFlag, intFlag, listFlag, mapFlag, parseFlags } from "../cli/args.ts";
-import {
-  DEFAULT_CONFIG,
-  isSketch,
-  type TrainConfig,
-  Trainer,
-  type Weighting,
-} from "../src/trainer.ts";
+import { DEFAULT_CONFIG, isSketch, Trainer, type Weighting } from "../src/trainer.ts";
+import type { TrainSettings } from "../src/settings.ts";
 import { estimateTraces } from "../src/ntk.ts";
 import { writeFileAtomic } from "../src/fsutil.ts";
 import { lineChartPng } from "../src/plot.ts";
@@ -153,9 +148,11 @@ function trainConfig(
   n: Record<string, number>,
   weighting: Weighting,
   k = 1,
-): TrainConfig {
+): TrainSettings {
   return {
     ...DEFAULT_CONFIG,
+    // The step as timed since the first results: no parameter average (wave recommends one).
+    average: 0,
     sizes,
     n,
     weighting,
@@ -495,7 +492,10 @@ export async function runBench(args: string[]): Promise<number> {
     console.log(
       "bench [--suite all|matmul|taylor|step|ntk|scaling] [--quick] [--sizes 2,128,128,128,1] [--n r=1024,u=256,ut=256]\n" +
         "      [--weighting fixed|exact|pc|jvp|hutch|none] [--repeats 5] [--baseline torch] [--compare old.json]\n" +
-        "      [--threshold 0.1] [--retune] [--out results.json] [--json]",
+        "      [--threshold 0.1] [--retune] [--out results.json] [--json]\n" +
+        "Tile shapes are searched on the first run on an adapter (or with --retune) and kept in\n" +
+        "tuning.json inside the cache folder: $SKETCHPINN_CACHE, else $XDG_CACHE_HOME/sketchpinn or\n" +
+        "~/.cache/sketchpinn.",
     );
     return 0;
   }

@@ -4,19 +4,34 @@
  *
  * @module
  */
+import { UserError } from "../src/errors.ts";
 import { choiceFlag, intFlag, numFlag, parseFlags } from "./args.ts";
 import { Engine } from "../src/engine.ts";
 import { writeFileAtomic } from "../src/fsutil.ts";
 import { symmetricEigenvalues } from "../src/linalg.ts";
 import { Plan } from "../src/plan.ts";
-import { defaultK, ntkWeights } from "../src/ntk.ts";
+import { DEFAULT_DT, DEFAULT_HUTCH_DT, defaultK, ntkWeights } from "../src/ntk.ts";
 import { help, info, modelAndPoints, out } from "./common.ts";
 
 /** `ntk --help`. */
 export const HELP: string =
-  `ntk --model M.json --points P.json [--method exact|jvp|pc|hutch] [--k K] [--dt D] [--central]
-    [--kind gaussian|rademacher] [--seed S] [--repeat R] [--full SPECTRA.json] [--json]
+  `ntk --model M.json --points P.json [--method exact|jvp|pc|hutch] [--k ${
+    defaultK("jvp")
+  } (jvp; pc, hutch: ${defaultK("pc")})]
+    [--dt ${DEFAULT_DT} (pc; hutch: ${DEFAULT_HUTCH_DT})] [--central (pc)] [--kind gaussian|rademacher (jvp, pc)]
+    [--seed 0] [--repeat 1] [--full SPECTRA.json] [--json]
+    --k, --seed and --repeat apply to jvp, pc and hutch; a flag the method does not read is an error.
     --full: the full NTK (≤ 4096 rows) and its eigenvalues per block, written to the file`;
+
+/** Flags that only some estimators read: giving one to another method is an error. */
+const METHOD_FLAGS: Record<string, readonly string[]> = {
+  k: ["jvp", "pc", "hutch"],
+  dt: ["pc", "hutch"],
+  central: ["pc"],
+  kind: ["jvp", "pc"],
+  seed: ["jvp", "pc", "hutch"],
+  repeat: ["jvp", "pc", "hutch"],
+};
 
 /** Runs `ntk`; returns the exit code. */
 export async function cmdNtk(args: string[]): Promise<number> {
@@ -40,6 +55,16 @@ export async function cmdNtk(args: string[]): Promise<number> {
     (f.method as string) ?? "exact",
     ["exact", "jvp", "pc", "hutch"] as const,
   );
+  for (const [flag, users] of Object.entries(METHOD_FLAGS)) {
+    if (f[flag] !== undefined && !users.includes(method)) {
+      throw new UserError(
+        `--${flag}`,
+        `--${flag} applies only to --method ${
+          users.join(", ")
+        }, so --method ${method} would ignore it: drop --${flag} or change --method.`,
+      );
+    }
+  }
   const k = f.k !== undefined ? intFlag("k", f.k as string, 1) : defaultK(method);
   const dt = f.dt !== undefined ? numFlag("dt", f.dt as string, { positive: true }) : undefined;
   const seed = f.seed !== undefined ? intFlag("seed", f.seed as string, 0) : 0;

@@ -11,4 +11,4 @@ const { metrics } = await runTraining(engine, { ...DEFAULT_CONFIG, steps, sizes,
   out: a.out ?? "runs/example-wave",
   onProgress: (p) => console.error(`step ${p.step}: loss ${p.total.toExponential(3)}`),
 });
-console.log(`relative L2 error ${metrics.rel_l2.toExponential(3)} after ${metrics.steps} steps`);
+console.log(`relative L2 error ${metrics.rel_l2?.toExponential(3)} after ${metrics.steps} steps`);

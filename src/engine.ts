@@ -3,8 +3,8 @@
  *
  * @module
  */
-/// <reference types="@webgpu/types" />
-import { makeShaderDataDefinitions, makeStructuredView } from "webgpu-utils";
+/// <reference types="npm:@webgpu/types@0.1.74" />
+import { makeShaderDataDefinitions, makeStructuredView } from "npm:webgpu-utils@2.1.1";
 import { acquireGpu, type AdapterReport, type Gpu } from "./device.ts";
 import { BufferPool, readBuffer } from "./buffers.ts";
 import {

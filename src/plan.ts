@@ -15,7 +15,7 @@
  *
  * @module
  */
-/// <reference types="@webgpu/types" />
+/// <reference types="npm:@webgpu/types@0.1.74" />
 import type { Dispatch, Engine, UniformValues } from "./engine.ts";
 import type { Variant } from "./kernels.ts";
 import { matmulDispatch } from "./matmul.ts";
@@ -28,7 +28,7 @@ import {
   netLayout,
   tileVectors,
 } from "./layout.ts";
-import type { Activation } from "./model.ts";
+import { type Activation, validateSizes } from "./model.ts";
 import type { Counts, Points } from "./points.ts";
 import type { Problem } from "./problems/problem.ts";
 import { type ChannelRef, diffChannel, toWgsl } from "./problems/expr.ts";
@@ -237,6 +237,7 @@ export class Plan {
   #owned: GPUBuffer[] = [];
   #uniforms: GPUBuffer[] = [];
   #causalChunks = 0;
+  #averageU?: GPUBuffer;
 
   private constructor(engine: Engine, o: PlanOptions) {
     this.engine = engine;
@@ -263,6 +264,7 @@ export class Plan {
 
   /** Plans evaluation buffers and sequences for `o`. */
   static async create(engine: Engine, o: PlanOptions): Promise<Plan> {
+    validateSizes(o.sizes, o.problem.inputs.length);
     const p = new Plan(engine, o);
     p.#allocate(o);
     await p.#planCore();
@@ -934,6 +936,7 @@ export class Plan {
         count: this.net.paramCount,
         scale: beta,
       }, "average");
+      this.#averageU = u;
       return [
         await this.engine.dispatch(
           "averageParams",
@@ -944,6 +947,19 @@ export class Plan {
         ),
       ];
     });
+  }
+
+  /**
+   * Sets β of the planned average's next update (a per-step β gives the
+   * bias-corrected average; see `Trainer`). Call after {@linkcode Plan.averageSeq}.
+   */
+  setAverageBeta(beta: number): void {
+    if (!this.#averageU) throw new Error("setAverageBeta before averageSeq");
+    this.engine.write(
+      this.#averageU,
+      0,
+      this.engine.uniformBytes("averageParams", { count: this.net.paramCount, scale: beta }),
+    );
   }
 
   /** Starts the parameter average at the current parameters. */

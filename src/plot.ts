@@ -7,7 +7,7 @@
  *
  * @module
  */
-import { encode } from "fast-png";
+import { encode } from "npm:fast-png@8.0.0";
 import { check } from "./errors.ts";
 
 /** An sRGB colour, each channel 0–255. */

@@ -8,7 +8,7 @@ import type { Engine } from "./engine.ts";
 import { checkCausalChunks, Plan } from "./plan.ts";
 import { type Activation, type Init, initParams, type Model, paramLayout } from "./model.ts";
 import { type Counts, type Points, resolveCounts, samplePoints, type Sampler } from "./points.ts";
-import { resolveProblem } from "./problems/mod.ts";
+import { resolveSettings, type TrainSettings } from "./settings.ts";
 import type { Problem } from "./problems/problem.ts";
 import {
   DEFAULT_DT,
@@ -28,7 +28,7 @@ export type Weighting = typeof WEIGHTINGS[number];
 
 /** Everything that defines a training run (CLI flags and config files map onto it). */
 export interface TrainConfig {
-  /** Built-in problem name or module path (see {@linkcode resolveProblem}). */
+  /** Built-in problem name or module path (absolute in memory; files store it relative to themselves). */
   problem: string;
   /** Layer widths [d, W, …, W, 1]. */
   sizes: number[];
@@ -122,16 +122,20 @@ export function causalSettings(
   return { group: problem.groups[0].name, timeIndex, chunks, eps };
 }
 
-/** Defaults: the wave problem with predictor–corrector NTK weights. */
-export const DEFAULT_CONFIG: TrainConfig = {
+/**
+ * The defaults that do not depend on the problem: the wave problem with
+ * predictor–corrector NTK weights. Sizes, steps, lr, decay steps, init and the
+ * parameter average come from the problem's recommendations (its `sizes` and
+ * `train`, else `FALLBACK_TRAIN_DEFAULTS` in settings.ts), so spreading this object and
+ * changing `problem` trains that problem's recommended network.
+ */
+export const DEFAULT_CONFIG: Readonly<
+  Omit<TrainConfig, "sizes" | "steps" | "lr" | "decaySteps">
+> = {
   problem: "wave",
-  sizes: [2, 128, 128, 128, 1],
   activation: "tanh",
   optimizer: "adam",
-  lr: 3e-3,
   decay: 0.9,
-  decaySteps: 1000,
-  steps: 4000,
   n: {},
   resample: 1,
   sampler: "sobol",
@@ -156,6 +160,18 @@ export const DEFAULT_CONFIG: TrainConfig = {
  */
 export function emaBeta(c: Pick<TrainConfig, "beta" | "weighting">): number {
   return c.beta ?? (isSketch(c.weighting) ? 0.99 : 0.9);
+}
+
+/**
+ * β of the parameter average's t-th update (t = 1, 2, …): β_t = β (1 − β^(t−1)) /
+ * (1 − β^t). The running average avg_t = β_t avg_(t−1) + (1 − β_t) θ_t then equals
+ * Adam's bias-corrected EMA m_t / (1 − β^t) with m_0 = 0 (β_1 = 0: the average
+ * starts at θ_1), so it weighs the steps taken so far, not the initial network:
+ * a plain EMA with β = 0.995 still holds e^(−1.5) ≈ 22% of the initial
+ * parameters after 300 steps. For large t, β_t → β.
+ */
+export function averageBeta(beta: number, t: number): number {
+  return beta * (1 - beta ** (t - 1)) / (1 - beta ** t);
 }
 
 /** Whether a weighting estimates the traces from random directions (jvp, pc, hutch). */
@@ -183,7 +199,7 @@ export interface LogRecord {
   step: number;
   /** Wall-clock seconds since the start of the run. */
   wall_s: number;
-  /** Mean r² per group. */
+  /** Mean r² per group of the model (the parameter average when on). */
   loss: Record<string, number>;
   /** Σ_j λ_j loss_j. */
   total: number;
@@ -197,6 +213,11 @@ export interface LogRecord {
   grad_norm_sq?: number;
   /** Running averages of the two over the logged steps so far (seed paper's theorem). */
   avg_residual_sq?: number;
+  /**
+   * With the parameter average: the training step's own loss per group (raw
+   * parameters, before the update); `loss` and `total` are then the average's.
+   */
+  train_loss?: Record<string, number>;
   /** Running average of `grad_norm_sq`. */
   avg_grad_norm_sq?: number;
   /** Causal weights w_k per time chunk at the last step (when `causal` is on). */
@@ -237,17 +258,24 @@ export class Trainer {
   readonly plan: Plan;
   /** Points per group. */
   readonly counts: Counts;
+  /**
+   * Whether the exact solution is non-zero somewhere on the evaluation grid; when
+   * it is not (a problem without a closed form, `exact: () => 0`), no relative
+   * error exists and runs report "no reference".
+   */
+  readonly hasReference: boolean;
   /** Steps done. */
   step = 0;
   /** Learning-rate scale (halved by rollbacks). */
   lrScale = 1;
   #grid?: Plan;
+  #eval?: { plan: Plan; round: number };
   #gridPoints: number[][];
   #gridExact: Float64Array;
   #round = 0;
   #causal: ReturnType<typeof causalSettings>;
   /** Whether the model is the parameter average (`config.average` > 0). */
-  get #averaging(): boolean {
+  get averaging(): boolean {
     return (this.config.average ?? 0) > 0;
   }
 
@@ -265,6 +293,7 @@ export class Trainer {
     this.counts = counts;
     this.#gridPoints = evaluationGrid(this.problem);
     this.#gridExact = Float64Array.from(this.#gridPoints, (x) => this.problem.exact(x));
+    this.hasReference = this.#gridExact.some((v) => v !== 0);
     this.#causal = causal;
   }
 
@@ -274,18 +303,17 @@ export class Trainer {
   }
 
   /**
-   * Plans the step for `config`, from `model` when given (else Xavier init from the
-   * seed). The problem is `problem` when given (`config.problem` then only names it
-   * in files), else `config.problem` resolved by {@linkcode resolveProblem}: a
-   * built-in name or the path of a module exporting one.
+   * Plans the step for `settings` (resolved by {@linkcode resolveSettings}: the
+   * problem's recommendations fill what they leave out; `settings.problem` is a
+   * built-in name, a module path or a {@linkcode Problem}), from `model` when
+   * given, else a new network initialised from the seed.
    */
   static async create(
     engine: Engine,
-    config: TrainConfig,
+    settings: TrainSettings,
     model?: Model,
-    problem?: Problem,
   ): Promise<Trainer> {
-    problem ??= await resolveProblem(config.problem);
+    const { config, problem } = await resolveSettings(settings);
     const counts = resolveCounts(problem, config.n);
     const causal = causalSettings(config, problem);
     const plan = await Plan.create(engine, {
@@ -312,21 +340,9 @@ export class Trainer {
       throw new UserError("model", "The model's parameter count does not match --sizes.");
     }
     plan.setParams(params);
-    if (t.#averaging) plan.resetAverage();
+    if (t.averaging) plan.resetAverage();
     plan.setLambda(config.weighting === "fixed" ? config.weights : {});
     t.#resample(true);
-    if (config.weighting === "fixed") {
-      for (const g of Object.keys(config.weights)) {
-        if (!(g in counts)) {
-          throw new UserError(
-            "--weights",
-            `Problem ${problem.name} has no group "${g}"; its groups are ${
-              Object.keys(counts).join(", ")
-            }.`,
-          );
-        }
-      }
-    }
     await t.#prepare();
     return t;
   }
@@ -398,7 +414,7 @@ export class Trainer {
     }
     main.push(p.weightGrad);
     const opt = await p.optimizerSeq(c.optimizer);
-    if (!this.#averaging) return { pre, main, opt };
+    if (!this.averaging) return { pre, main, opt };
     return { pre, main, opt: [...opt, ...await p.averageSeq(c.average!)] };
   }
 
@@ -419,6 +435,7 @@ export class Trainer {
     if (update && c.weighting === "hutch") p.setNoise(c.seed, this.step);
     p.setOptimizer({ lr: this.lr, beta1: c.beta1, beta2: c.beta2, eps: c.eps, t: this.step + 1 });
     const s = await this.#sequences(update);
+    if (this.averaging) p.setAverageBeta(averageBeta(c.average!, this.step + 1));
     if (update && c.weighting === "gradnorm") {
       this.engine.submit(`step${this.step}`, ...s.pre, ...s.main);
       await this.#gradnormWeights();
@@ -496,17 +513,59 @@ export class Trainer {
       this.#grid.setPoints({ grid: this.#gridPoints });
     }
     const g = this.#grid;
-    // Copy the training plan's parameters, then pack and evaluate them on the grid.
-    const enc = this.engine.device.createCommandEncoder({ label: "grid.params" });
-    const src = this.#averaging ? this.plan.b.average : this.plan.b.params;
-    enc.copyBufferToBuffer(src, 0, g.b.params, 0, this.plan.net.paramCount * 4);
-    this.engine.device.queue.submit([enc.finish()]);
-    this.engine.submit("grid.eval", g.pack, g.forward, g.residual);
+    this.#copyModelTo(g, "grid");
+    this.engine.submit("grid.eval", g.forward, g.residual);
     return g.perGroup(await g.read(g.b.res)).grid;
   }
 
-  /** Relative L2 error ‖u_θ − u_exact‖ / ‖u_exact‖ on the evaluation grid. */
+  /** Copies the model's parameters (the average, or the raw ones) into `plan` and packs them. */
+  #copyModelTo(plan: Plan, label: string): void {
+    const enc = this.engine.device.createCommandEncoder({ label: `${label}.params` });
+    const src = this.averaging ? this.plan.b.average : this.plan.b.params;
+    enc.copyBufferToBuffer(src, 0, plan.b.params, 0, this.plan.net.paramCount * 4);
+    this.engine.device.queue.submit([enc.finish()]);
+    this.engine.submit(`${label}.pack`, plan.pack);
+  }
+
+  /**
+   * Loss per group of the model this run saves (the parameter average when
+   * `config.average` is set, else the parameters after the last update) on the
+   * current points, with the current weights: what `eval` reports for the saved
+   * model on these points. {@linkcode Trainer.losses} instead reads the last
+   * training step's own losses (its parameters before the update).
+   */
+  async modelLosses(): Promise<
+    { loss: Record<string, number>; total: number; weights: Record<string, number> }
+  > {
+    const p = this.plan;
+    if (!this.#eval) {
+      const plan = await Plan.create(this.engine, {
+        problem: this.problem,
+        sizes: this.config.sizes,
+        activation: this.config.activation,
+        counts: this.counts,
+      });
+      this.#eval = { plan, round: -1 };
+    }
+    const e = this.#eval.plan;
+    if (this.#eval.round !== this.#round) {
+      e.setPoints(this.points());
+      this.#eval.round = this.#round;
+    }
+    const lam = await p.read(p.b.lambda, 0, p.G);
+    const weights = Object.fromEntries(p.batch.groups.map((g, i) => [g.name, lam[i]]));
+    e.setLambda(weights);
+    this.#copyModelTo(e, "model");
+    const ev = await e.evaluate(false);
+    return { loss: ev.lossPerGroup, total: ev.loss, weights };
+  }
+
+  /**
+   * Relative L2 error ‖u_θ − u_exact‖ / ‖u_exact‖ of the model on the evaluation
+   * grid (NaN without a reference, see {@linkcode Trainer.hasReference}).
+   */
   async relL2(): Promise<number> {
+    if (!this.hasReference) return NaN;
     const u = await this.predictGrid();
     let num = 0, den = 0;
     for (let i = 0; i < u.length; i++) {
@@ -528,7 +587,7 @@ export class Trainer {
 
   /** The model's parameters: their average when `config.average` is set, else {@linkcode Trainer.params}. */
   async modelParams(): Promise<Float32Array> {
-    if (!this.#averaging) return await this.params();
+    if (!this.averaging) return await this.params();
     return await this.plan.read(this.plan.b.average, 0, this.plan.net.paramCount);
   }
 
@@ -541,7 +600,7 @@ export class Trainer {
       lambda: Array.from(await p.read(p.b.lambda, 0, p.G)),
       ntkState: Array.from(await p.read(p.b.ntkState, 0, 2 * p.G + 1)),
       lrScale: this.lrScale,
-      ...(this.#averaging ? { raw: Array.from(await this.params()) } : {}),
+      ...(this.averaging ? { raw: Array.from(await this.params()) } : {}),
     };
   }
 
@@ -564,7 +623,7 @@ export class Trainer {
     this.engine.write(p.b.moments, 0, Float32Array.from(s.moments));
     this.engine.write(p.b.lambda, 0, Float32Array.from(s.lambda));
     this.engine.write(p.b.ntkState, 0, Float32Array.from(s.ntkState));
-    if (this.#averaging) {
+    if (this.averaging) {
       p.resetAverage();
       if (s.raw) p.setParams(Float32Array.from(s.raw));
     }
@@ -588,6 +647,7 @@ export class Trainer {
   async dispose(): Promise<void> {
     await this.plan.dispose();
     await this.#grid?.dispose();
+    await this.#eval?.plan.dispose();
   }
 
   /** Calls {@linkcode Trainer.dispose}, for `await using`. */
