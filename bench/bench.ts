@@ -471,6 +471,18 @@ function adapterText(a: AdapterReport): string {
   ].join("\n");
 }
 
+/** What `bench` uses where a flag is not given. */
+export const BENCH_DEFAULTS = {
+  suite: "all",
+  sizes: [2, 128, 128, 128, 1],
+  n: { r: 1024, u: 256, ut: 256 },
+  weighting: "fixed",
+  repeats: 5,
+  quickRepeats: 3,
+  threshold: 0.1,
+} as const;
+const B = BENCH_DEFAULTS;
+
 /** `bench` command; returns the exit code. */
 export async function runBench(args: string[]): Promise<number> {
   const f = parseFlags("bench", args, {
@@ -490,9 +502,11 @@ export async function runBench(args: string[]): Promise<number> {
   });
   if (f.help) {
     console.log(
-      "bench [--suite all|matmul|taylor|step|ntk|scaling] [--quick] [--sizes 2,128,128,128,1] [--n r=1024,u=256,ut=256]\n" +
-        "      [--weighting fixed|exact|pc|jvp|hutch|none] [--repeats 5] [--baseline torch] [--compare old.json]\n" +
-        "      [--threshold 0.1] [--retune] [--out results.json] [--json]\n" +
+      `bench [--suite all|matmul|taylor|step|ntk|scaling] [--quick] [--sizes ${B.sizes}] [--n ${
+        Object.entries(B.n).map(([g, v]) => `${g}=${v}`).join(",")
+      }]\n` +
+        `      [--weighting fixed|exact|pc|jvp|hutch|none] [--repeats ${B.repeats} (--quick: ${B.quickRepeats})] [--baseline torch]\n` +
+        `      [--compare old.json] [--threshold ${B.threshold}] [--retune] [--out results.json] [--json]\n` +
         "Tile shapes are searched on the first run on an adapter (or with --retune) and kept in\n" +
         "tuning.json inside the cache folder: $SKETCHPINN_CACHE, else $XDG_CACHE_HOME/sketchpinn or\n" +
         "~/.cache/sketchpinn.",
@@ -501,15 +515,15 @@ export async function runBench(args: string[]): Promise<number> {
   }
   const suite = choiceFlag(
     "suite",
-    (f.suite as string) ?? "all",
+    (f.suite as string) ?? B.suite,
     ["all", "matmul", "taylor", "step", "ntk", "scaling"] as const,
   );
-  const sizes = typeof f.sizes === "string" ? listFlag("sizes", f.sizes) : [2, 128, 128, 128, 1];
-  const n = typeof f.n === "string" ? mapFlag("n", f.n, true) : { r: 1024, u: 256, ut: 256 };
+  const sizes = typeof f.sizes === "string" ? listFlag("sizes", f.sizes) : [...B.sizes];
+  const n = typeof f.n === "string" ? mapFlag("n", f.n, true) : { ...B.n };
   const repeats = f.repeats !== undefined
     ? intFlag("repeats", f.repeats as string, 1)
-    : (f.quick ? 3 : 5);
-  const threshold = f.threshold !== undefined ? Number(f.threshold) : 0.1;
+    : (f.quick ? B.quickRepeats : B.repeats);
+  const threshold = f.threshold !== undefined ? Number(f.threshold) : B.threshold;
   if (f.baseline !== undefined) choiceFlag("baseline", f.baseline as string, ["torch"] as const);
   let compare: { records: BenchRecord[] } | undefined;
   if (typeof f.compare === "string") {
@@ -557,7 +571,7 @@ export async function runBench(args: string[]): Promise<number> {
     if (suite === "step") {
       const w = choiceFlag(
         "weighting",
-        (f.weighting as string) ?? "fixed",
+        (f.weighting as string) ?? B.weighting,
         ["none", "fixed", "exact", "pc", "jvp", "hutch"] as const,
       );
       await suiteStep(ctx, sizes, n, [w]);

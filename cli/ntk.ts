@@ -13,13 +13,16 @@ import { Plan } from "../src/plan.ts";
 import { DEFAULT_DT, DEFAULT_HUTCH_DT, defaultK, ntkWeights } from "../src/ntk.ts";
 import { help, info, modelAndPoints, out } from "./common.ts";
 
+/** What `ntk` uses where a flag is not given (--k: {@linkcode defaultK}; --dt: the estimator's). */
+export const NTK_DEFAULTS = { method: "exact", seed: 0, repeat: 1, kind: "gaussian" } as const;
+
 /** `ntk --help`. */
 export const HELP: string =
   `ntk --model M.json --points P.json [--method exact|jvp|pc|hutch] [--k ${
     defaultK("jvp")
   } (jvp; pc, hutch: ${defaultK("pc")})]
     [--dt ${DEFAULT_DT} (pc; hutch: ${DEFAULT_HUTCH_DT})] [--central (pc)] [--kind gaussian|rademacher (jvp, pc)]
-    [--seed 0] [--repeat 1] [--full SPECTRA.json] [--json]
+    [--seed ${NTK_DEFAULTS.seed}] [--repeat ${NTK_DEFAULTS.repeat}] [--full SPECTRA.json] [--json]
     --k, --seed and --repeat apply to jvp, pc and hutch; a flag the method does not read is an error.
     --full: the full NTK (≤ 4096 rows) and its eigenvalues per block, written to the file`;
 
@@ -52,7 +55,7 @@ export async function cmdNtk(args: string[]): Promise<number> {
   if (f.help) return help(HELP);
   const method = choiceFlag(
     "method",
-    (f.method as string) ?? "exact",
+    (f.method as string) ?? NTK_DEFAULTS.method,
     ["exact", "jvp", "pc", "hutch"] as const,
   );
   for (const [flag, users] of Object.entries(METHOD_FLAGS)) {
@@ -67,11 +70,13 @@ export async function cmdNtk(args: string[]): Promise<number> {
   }
   const k = f.k !== undefined ? intFlag("k", f.k as string, 1) : defaultK(method);
   const dt = f.dt !== undefined ? numFlag("dt", f.dt as string, { positive: true }) : undefined;
-  const seed = f.seed !== undefined ? intFlag("seed", f.seed as string, 0) : 0;
-  const repeat = f.repeat !== undefined ? intFlag("repeat", f.repeat as string, 1) : 1;
+  const seed = f.seed !== undefined ? intFlag("seed", f.seed as string, 0) : NTK_DEFAULTS.seed;
+  const repeat = f.repeat !== undefined
+    ? intFlag("repeat", f.repeat as string, 1)
+    : NTK_DEFAULTS.repeat;
   const kind = choiceFlag(
     "kind",
-    (f.kind as string) ?? "gaussian",
+    (f.kind as string) ?? NTK_DEFAULTS.kind,
     ["gaussian", "rademacher"] as const,
   );
   const { model, problem, points } = await modelAndPoints(f);

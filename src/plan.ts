@@ -951,7 +951,7 @@ export class Plan {
 
   /**
    * Sets β of the planned average's next update (a per-step β gives the
-   * bias-corrected average; see `Trainer`). Call after {@linkcode Plan.averageSeq}.
+   * warmed-up average; see `averageBeta`). Call after {@linkcode Plan.averageSeq}.
    */
   setAverageBeta(beta: number): void {
     if (!this.#averageU) throw new Error("setAverageBeta before averageSeq");

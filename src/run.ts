@@ -509,7 +509,7 @@ async function writeReport(
       c.init ?? "xavier"
     } init), optimizer ${c.optimizer}, lr ${c.lr} ×${c.decay} every ${c.decaySteps} steps${
       (c.average ?? 0) > 0
-        ? `; the model is the parameter average (β = ${c.average}, bias-corrected): the error, the losses and model.json are the average's`
+        ? `; the model is the parameter average (β = ${c.average} after a warm-up): the error, the losses and model.json are the average's`
         : ""
     }`,
     `- weighting: ${c.weighting}${

@@ -163,15 +163,18 @@ export function emaBeta(c: Pick<TrainConfig, "beta" | "weighting">): number {
 }
 
 /**
- * β of the parameter average's t-th update (t = 1, 2, …): β_t = β (1 − β^(t−1)) /
- * (1 − β^t). The running average avg_t = β_t avg_(t−1) + (1 − β_t) θ_t then equals
- * Adam's bias-corrected EMA m_t / (1 − β^t) with m_0 = 0 (β_1 = 0: the average
- * starts at θ_1), so it weighs the steps taken so far, not the initial network:
- * a plain EMA with β = 0.995 still holds e^(−1.5) ≈ 22% of the initial
- * parameters after 300 steps. For large t, β_t → β.
+ * β of the parameter average's t-th update (t = 1, 2, …): a warm-up,
+ * β_t = min(β, (t − 1)/(t + 9)), as TensorFlow's ExponentialMovingAverage with
+ * `num_updates`, shifted so that β_1 = 0: the average starts at θ_1 (not at the
+ * initial network) and spans about the last tenth of the steps taken until β's
+ * own window (1/(1 − β) steps) is shorter, from t ≈ 10/(1 − β). With a fixed
+ * β = 0.995 a 300-step run still held e^(−1.5) ≈ 22% of the initial parameters
+ * (heat1d: error 0.41 against 0.011 without the average); Adam-style bias
+ * correction removes that but keeps averaging over the ~200 steps, most of a short
+ * run. Long runs are unchanged: past t ≈ 10/(1 − β) the update is the plain EMA.
  */
 export function averageBeta(beta: number, t: number): number {
-  return beta * (1 - beta ** (t - 1)) / (1 - beta ** t);
+  return Math.min(beta, (t - 1) / (t + 9));
 }
 
 /** Whether a weighting estimates the traces from random directions (jvp, pc, hutch). */
