@@ -56,7 +56,7 @@ const tasks: Record<string, string> =
 
 Deno.test("every command is a deno task, and every deno task the README shows exists", async () => {
   const top = (await cli("--help")).stdout;
-  const commands = [...top.matchAll(/^  (\w+)\s{2,}/gm)].map((m) => m[1]);
+  const commands = [...top.matchAll(/^ {2}(\w+)\s{2,}/gm)].map((m) => m[1]);
   assert.deepEqual(commands, ["train", "eval", "ntk", "init", "points", "bench"]);
   for (const c of commands) assert.ok(c in tasks, `deno task ${c} is missing`);
   const readme = await Deno.readTextFile(`${ROOT}/README.md`);

@@ -9,7 +9,7 @@ import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
 import {
   DEFAULT_CONFIG,
-  Engine,
+  type Engine,
   Plan,
   resolveProblem,
   resolveSettings,
@@ -22,7 +22,6 @@ import { moduleEngine } from "./gpu_helpers.ts";
 import { assertExitOk, CLI, ROOT, type Run, runDeno } from "./process.ts";
 
 const MY_PDE = fileURLToPath(new URL("../examples/my_pde.ts", import.meta.url));
-const MOD_URL = new URL("../mod.ts", import.meta.url).href;
 const CLI_MAIN = fileURLToPath(new URL("../cli/main.ts", import.meta.url));
 const opts = { sanitizeResources: false, sanitizeOps: false };
 
