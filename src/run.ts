@@ -287,6 +287,7 @@ async function train(trainer: Trainer, o: RunOptions): Promise<RunResult> {
     state: await trainer.state(),
   };
   let rollbacks = 0, interrupted = false;
+  let inFlight: Promise<void> | undefined;
   let lastLog = { step: trainer.step, time: performance.now() };
   const startStep = trainer.step;
   try {
@@ -296,9 +297,16 @@ async function train(trainer: Trainer, o: RunOptions): Promise<RunResult> {
         break;
       }
       await trainer.advance();
-      // Waiting for each step lets a signal (Ctrl-C) be handled within a step: the
-      // loop would otherwise queue steps up to the next readback without yielding.
-      if (o.signal) await engine.device.queue.onSubmittedWorkDone();
+      if (o.signal) {
+        // Without a wait the loop queues steps up to the next readback and never
+        // yields, so a signal (Ctrl-C) waited for the next log step. Waiting for the
+        // previous step's work keeps at most two steps queued (the GPU never idles
+        // on the CPU's encoding) and lets the signal handler run every step.
+        const previous = inFlight;
+        // A failure here surfaces at the next readback, which names it.
+        inFlight = engine.device.queue.onSubmittedWorkDone().catch(() => {});
+        await previous;
+      }
       const s = trainer.step;
       const logNow = s % c.logEvery === 0 || s === c.steps;
       if (!logNow) continue;

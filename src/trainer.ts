@@ -210,7 +210,7 @@ export interface LogRecord {
   weights: Record<string, number>;
   /** Relative L2 error on the evaluation grid. */
   rel_l2?: number;
-  /** Σ_j (1/N_j) Σ_i r_i² (unweighted), and ‖∇_θ L‖² of the step's weighted loss. */
+  /** Σ_j (1/N_j) Σ_i r_i² (unweighted) of the training step (raw parameters). */
   residual_sq?: number;
   /** ‖∇_θ L‖² of the step's weighted loss. */
   grad_norm_sq?: number;
