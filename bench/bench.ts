@@ -442,8 +442,12 @@ function table(records: BenchRecord[]): string {
 
 async function gitCommit(): Promise<string> {
   try {
+    // The engine's own commit, wherever the command runs from (deno task enters
+    // the user's directory).
+    const here = new URL(".", import.meta.url);
     const r = await new Deno.Command("git", {
       args: ["rev-parse", "--short", "HEAD"],
+      ...(here.protocol === "file:" ? { cwd: here.pathname } : {}),
       stdout: "piped",
       stderr: "null",
     })
