@@ -208,19 +208,19 @@ export interface LogRecord {
   total: number;
   /** Loss weights λ per group. */
   weights: Record<string, number>;
-  /** Relative L2 error on the evaluation grid. */
+  /** Relative L2 error of the model on the evaluation grid (absent without a reference). */
   rel_l2?: number;
+  /**
+   * With the parameter average: the training step's own loss per group (raw
+   * parameters, before the update); `loss` and `total` are then the average's.
+   */
+  train_loss?: Record<string, number>;
   /** Σ_j (1/N_j) Σ_i r_i² (unweighted) of the training step (raw parameters). */
   residual_sq?: number;
   /** ‖∇_θ L‖² of the step's weighted loss. */
   grad_norm_sq?: number;
   /** Running averages of the two over the logged steps so far (seed paper's theorem). */
   avg_residual_sq?: number;
-  /**
-   * With the parameter average: the training step's own loss per group (raw
-   * parameters, before the update); `loss` and `total` are then the average's.
-   */
-  train_loss?: Record<string, number>;
   /** Running average of `grad_norm_sq`. */
   avg_grad_norm_sq?: number;
   /** Causal weights w_k per time chunk at the last step (when `causal` is on). */
