@@ -21,7 +21,7 @@ import { help } from "./common.ts";
 
 const HELP: string = `sketchpinn — PINN training with NTK loss weights on WebGPU
 
-Commands (each also a deno task: deno task train|eval|ntk|init|points|bench …):
+Commands (each also a deno task: deno task train|eval|ntk|init|points|bench|sweep …):
   train   train a problem (default: wave with predictor–corrector NTK weights)
   eval    residuals, loss and gradient of a model on a points file
   ntk     NTK block traces and weights of a model (exact, jvp, pc, hutch)

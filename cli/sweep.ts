@@ -8,7 +8,7 @@
 import { UserError } from "../src/errors.ts";
 import { intFlag, parseFlags } from "./args.ts";
 import { help, info, out } from "./common.ts";
-import { checkConfigObject } from "./train_settings.ts";
+import { checkConfigObject } from "./train.ts";
 import { describeAdapter } from "../src/device.ts";
 import {
   defaultSweepDir,

@@ -32,6 +32,9 @@ import {
   TRAIN_FLAGS,
 } from "./train_settings.ts";
 
+/** Re-exported for the sweep command, which checks each configuration as `--config` would. */
+export { checkConfigObject } from "./train_settings.ts";
+
 /** Run options of `train` that are not part of the training configuration. */
 export const RUN_DEFAULTS = { checkpointEvery: 500, onNan: "stop" } as const;
 

@@ -6,6 +6,7 @@
  * @module
  */
 import { resolve } from "node:path";
+import { existsSync } from "node:fs";
 import { UserError } from "../src/errors.ts";
 import { choiceFlag, intFlag, listFlag, mapFlag, nearest, numFlag } from "./args.ts";
 import { isProblemPath } from "../src/problems/mod.ts";
@@ -88,12 +89,15 @@ export function applySetting(
   switch (key) {
     case "problem":
       // A module path resolves against the directory it was given in (a config
-      // file's folder for a config file); files store it relative to themselves.
-      c.problem = !isProblemPath(v)
-        ? problemFlag(v).name
-        : v.startsWith("file:")
-        ? v
-        : resolve(base, v);
+      // file's folder for a config file: a run's config.json stores it relative
+      // to the run); files store it relative to themselves. A config file written
+      // with a path relative to where train runs (older runs, sweeps) still works.
+      if (!isProblemPath(v)) c.problem = problemFlag(v).name;
+      else if (v.startsWith("file:")) c.problem = v;
+      else {
+        const beside = resolve(base, v);
+        c.problem = existsSync(beside) || !existsSync(v) ? beside : resolve(v);
+      }
       break;
     case "sizes":
       c.sizes = listFlag(key, v);

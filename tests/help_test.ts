@@ -57,7 +57,7 @@ const tasks: Record<string, string> =
 Deno.test("every command is a deno task, and every deno task the README shows exists", async () => {
   const top = (await cli("--help")).stdout;
   const commands = [...top.matchAll(/^ {2}(\w+)\s{2,}/gm)].map((m) => m[1]);
-  assert.deepEqual(commands, ["train", "eval", "ntk", "init", "points", "bench"]);
+  assert.deepEqual(commands, ["train", "eval", "ntk", "init", "points", "bench", "sweep"]);
   for (const c of commands) assert.ok(c in tasks, `deno task ${c} is missing`);
   const readme = await Deno.readTextFile(`${ROOT}/README.md`);
   for (const m of readme.matchAll(/deno(?:@[\d.]+)? task (\w+)/g)) {
