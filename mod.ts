@@ -19,10 +19,13 @@
  *   {@linkcode Plan.evaluate} gives residuals, loss and gradient.
  * - **NTK weights**: {@linkcode estimateTraces} and {@linkcode ntkWeights} with the
  *   `exact`, `jvp`, `pc` (predictor–corrector) or `hutch` estimator.
- * - **Training**: {@linkcode Trainer} steps one network under a
- *   {@linkcode TrainConfig} (start from {@linkcode DEFAULT_CONFIG});
+ * - **Training**: {@linkcode Trainer} steps one network under
+ *   {@linkcode TrainSettings} (start from {@linkcode DEFAULT_CONFIG}; the
+ *   problem's recommended sizes, steps, init and parameter average fill what
+ *   you leave out, as for the `train` command: {@linkcode resolveSettings});
  *   {@linkcode runTraining} runs a whole training into a run folder with
- *   checkpoints, resume and an `onProgress` callback.
+ *   checkpoints, resume and an `onProgress` callback. The problem may be a
+ *   name, a module path or a {@linkcode Problem} object.
  * - **Benchmarks**: {@linkcode benchStep} times training steps;
  *   {@linkcode timeBatches} times anything submitted to the GPU.
  *
@@ -174,6 +177,7 @@ export {
 } from "./src/ntk.ts";
 export type { NtkMethod, NtkOptions, NtkTraces } from "./src/ntk.ts";
 export {
+  averageBeta,
   causalSettings,
   DEFAULT_CHUNKS,
   DEFAULT_CONFIG,
@@ -184,6 +188,8 @@ export {
 export type { LogRecord, TrainConfig, TrainState, Weighting } from "./src/trainer.ts";
 export { loadRun, NO_SOLUTION, runTraining } from "./src/run.ts";
 export { predict, valueProblem } from "./src/predict.ts";
+export { FALLBACK_TRAIN_DEFAULTS, resolveSettings, storedProblem } from "./src/settings.ts";
+export type { ResolvedSettings, TrainSettings } from "./src/settings.ts";
 export type { Metrics, Progress, RunOptions, RunResult } from "./src/run.ts";
 export {
   initParams,
@@ -203,6 +209,7 @@ export type { Counts, Points, Sampler } from "./src/points.ts";
 export {
   getProblem,
   isProblemPath,
+  problemPath,
   problems,
   resolveProblem,
   validateProblem,

@@ -33,3 +33,26 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array): 
     throw e;
   }
 }
+
+/** The synchronous form of {@linkcode writeFileAtomic}, for callers that cannot await (regular files only). */
+export function writeFileAtomicSync(path: string, data: Uint8Array): void {
+  const tmp = `${path}.tmp-${Deno.pid}-${crypto.randomUUID().slice(0, 8)}`;
+  try {
+    const f = Deno.openSync(tmp, { write: true, create: true, truncate: true });
+    try {
+      let off = 0;
+      while (off < data.length) off += f.writeSync(data.subarray(off));
+      f.syncSync();
+    } finally {
+      f.close();
+    }
+    Deno.renameSync(tmp, path);
+  } catch (e) {
+    try {
+      Deno.removeSync(tmp);
+    } catch {
+      // Nothing was written.
+    }
+    throw e;
+  }
+}

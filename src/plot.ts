@@ -7,7 +7,9 @@
  *
  * @module
  */
-import { encode } from "fast-png";
+// A full npm: specifier so that mod.ts imports without this package's deno.json.
+// deno-lint-ignore no-import-prefix
+import { encode } from "npm:fast-png@8.0.0";
 import { check } from "./errors.ts";
 
 /** An sRGB colour, each channel 0–255. */

@@ -20,11 +20,16 @@ import { writeFileAtomic } from "./fsutil.ts";
 import { UserError } from "./errors.ts";
 import { type HeatmapPanel, heatmapsPng, lineChartPng } from "./plot.ts";
 import { adapterLine } from "./device.ts";
-import { type Problem, problemOutputs } from "./problems/problem.ts";
+import { problemOutputs } from "./problems/problem.ts";
+import { isProblemPath, problems } from "./problems/mod.ts";
+import { resolveSettings, storedProblem, type TrainSettings } from "./settings.ts";
+import { DEFAULT_DT, DEFAULT_HUTCH_DT } from "./ntk.ts";
+import { existsSync } from "node:fs";
+import { isAbsolute, resolve } from "node:path";
 
 /** What a run reports at the end (metrics.json, design §5). */
 export interface Metrics {
-  /** Problem name or module path, as in the configuration. */
+  /** Problem name, or module path relative to the run folder (as in config.json). */
   problem: string;
   /** Steps trained. */
   steps: number;
@@ -41,7 +46,7 @@ export interface Metrics {
   residual_rms: Record<string, number>;
   /** Present when no error can be computed: says why. */
   note?: string;
-  /** Mean r² per group at the end. */
+  /** Mean r² per group of the saved model on the last points (what `eval` gives). */
   loss: Record<string, number>;
   /** Loss weights λ per group at the end. */
   weights: Record<string, number>;
@@ -81,8 +86,8 @@ export interface RunOptions {
   signal?: AbortSignal;
   /** Skip plots and report (faster tests). */
   noReport?: boolean;
-  /** The problem object; default: `config.problem` resolved by name or module path. */
-  problem?: Problem;
+  /** Called with true before a checkpoint is written and false after. */
+  onSaving?: (saving: boolean) => void;
 }
 
 /** Result of {@linkcode runTraining}. */
@@ -103,7 +108,14 @@ const finite = (r: Record<string, number>) => Object.values(r).every(Number.isFi
 async function readJsonl(path: string): Promise<LogRecord[]> {
   try {
     const text = await Deno.readTextFile(path);
-    return text.split("\n").filter((l) => l.trim()).map((l) => JSON.parse(l));
+    // A process killed mid-write leaves a torn last line: drop it, keep the rest.
+    return text.split("\n").filter((l) => l.trim()).flatMap((l) => {
+      try {
+        return [JSON.parse(l)];
+      } catch {
+        return [];
+      }
+    });
   } catch {
     return [];
   }
@@ -161,13 +173,61 @@ export async function loadRun(dir: string): Promise<{ config: TrainConfig; model
       `${dir}/config.json does not match ${dir}/model.json (problem, sizes, activation); restore it from a copy.`,
     );
   }
+  if (isProblemPath(config.problem)) {
+    // Files store a module path relative to the run folder; runs written before
+    // that stored it relative to the directory train ran in.
+    const p = config.problem.startsWith("file:") || isAbsolute(config.problem)
+      ? config.problem
+      : resolve(dir, config.problem);
+    config.problem = existsSync(p) || !existsSync(config.problem) ? p : resolve(config.problem);
+  } else if (!Object.hasOwn(problems, config.problem)) {
+    throw new UserError(
+      "--resume",
+      `${dir} was trained on problem "${config.problem}", defined in a program rather than a module file: resume it from that program (runTraining with resume: true and the problem object), or move the problem into a module and train with --problem ./module.ts.`,
+    );
+  }
   return { config, model };
 }
 
-/** Trains `config` on `engine`, writing the run folder; see {@linkcode RunOptions}. */
+/**
+ * Refuses an output folder that holds another problem's run: training would
+ * overwrite its model and log. A folder of the same problem is reused.
+ */
+async function checkOutFolder(out: string, problem: string): Promise<void> {
+  let text: string;
+  try {
+    text = await Deno.readTextFile(`${out}/config.json`);
+  } catch {
+    return;
+  }
+  let other: unknown;
+  try {
+    other = JSON.parse(text)?.problem;
+  } catch {
+    return;
+  }
+  if (typeof other !== "string") return;
+  const same = isProblemPath(other)
+    ? isProblemPath(problem) && resolve(out, other) === resolve(problem)
+    : other === problem;
+  if (!same) {
+    throw new UserError(
+      "--out",
+      `${out} holds a run of problem ${other}; training ${problem} there would overwrite it: choose another --out (or delete that folder).`,
+    );
+  }
+}
+
+/**
+ * Trains on `engine`, writing the run folder; see {@linkcode RunOptions}. The
+ * settings resolve as for the `train` command (the problem's recommended sizes,
+ * steps, init and parameter average fill what they leave out; see
+ * {@linkcode resolveSettings}); `settings.problem` is a built-in name, a module
+ * path or a {@linkcode Problem} object.
+ */
 export async function runTraining(
   engine: Engine,
-  config: TrainConfig,
+  settings: TrainSettings,
   o: RunOptions,
 ): Promise<RunResult> {
   const out = o.out;
@@ -176,7 +236,9 @@ export async function runTraining(
     const saved = await loadRun(out);
     model = saved.model;
   }
-  const trainer = await Trainer.create(engine, config, model, o.problem);
+  const { config, problem } = await resolveSettings(settings);
+  if (!o.resume) await checkOutFolder(out, config.problem);
+  const trainer = await Trainer.create(engine, { ...config, problem }, model);
   try {
     // Validate everything before touching the folder: a failed --resume must leave
     // config.json as it was.
@@ -190,7 +252,8 @@ export async function runTraining(
     }
     try {
       await Deno.mkdir(out, { recursive: true });
-      await writeFileAtomic(`${out}/config.json`, JSON.stringify(config, null, 2) + "\n");
+      const stored = { ...config, problem: storedProblem(config.problem, out) };
+      await writeFileAtomic(`${out}/config.json`, JSON.stringify(stored, null, 2) + "\n");
     } catch (e) {
       if (
         !(e instanceof Deno.errors.NotFound || e instanceof Deno.errors.PermissionDenied ||
@@ -218,11 +281,20 @@ async function train(trainer: Trainer, o: RunOptions): Promise<RunResult> {
   const wallOffset = history.at(-1)?.wall_s ?? 0;
   const t0 = performance.now();
   const wall = () => wallOffset + (performance.now() - t0) / 1000;
+  const save = async (s: Snapshot) => {
+    o.onSaving?.(true);
+    try {
+      await writeSnapshot(out, c, s);
+    } finally {
+      o.onSaving?.(false);
+    }
+  };
   let snapshot: Snapshot = {
     params: await trainer.modelParams(),
     state: await trainer.state(),
   };
   let rollbacks = 0, interrupted = false;
+  let inFlight: Promise<void> | undefined;
   let lastLog = { step: trainer.step, time: performance.now() };
   const startStep = trainer.step;
   try {
@@ -232,6 +304,16 @@ async function train(trainer: Trainer, o: RunOptions): Promise<RunResult> {
         break;
       }
       await trainer.advance();
+      if (o.signal) {
+        // Without a wait the loop queues steps up to the next readback and never
+        // yields, so a signal (Ctrl-C) waited for the next log step. Waiting for the
+        // previous step's work keeps at most two steps queued (the GPU never idles
+        // on the CPU's encoding) and lets the signal handler run every step.
+        const previous = inFlight;
+        // A failure here surfaces at the next readback, which names it.
+        inFlight = engine.device.queue.onSubmittedWorkDone().catch(() => {});
+        await previous;
+      }
       const s = trainer.step;
       const logNow = s % c.logEvery === 0 || s === c.steps;
       if (!logNow) continue;
@@ -253,7 +335,7 @@ async function train(trainer: Trainer, o: RunOptions): Promise<RunResult> {
         }
         // The snapshot is the last state checked finite; write it, so the message's
         // promise holds even when no periodic checkpoint was written yet.
-        await writeSnapshot(out, c, snapshot);
+        await save(snapshot);
         throw new UserError(
           "--lr",
           o.onNan === "rollback"
@@ -261,6 +343,9 @@ async function train(trainer: Trainer, o: RunOptions): Promise<RunResult> {
             : `The ${bad} became NaN/Inf before step ${s}; the last good checkpoint (step ${snapshot.state.step}) is kept in ${out}/model.json: lower --lr or use --on-nan rollback.`,
         );
       }
+      // With the parameter average the logged figures are the average's (the saved
+      // model's); the step's own losses (raw parameters) are kept as train_loss.
+      const m = trainer.averaging ? await trainer.modelLosses() : l;
       const rel = await trainer.relL2();
       const residualSq = Object.values(l.loss).reduce((a, b) => a + b, 0);
       const gradSq = await trainer.gradNormSq();
@@ -269,10 +354,11 @@ async function train(trainer: Trainer, o: RunOptions): Promise<RunResult> {
       const rec: LogRecord = {
         step: s,
         wall_s: wall(),
-        loss: l.loss,
-        total: l.total,
+        loss: m.loss,
+        total: m.total,
         weights: l.weights,
-        ...(rel === null ? {} : { rel_l2: rel }),
+        ...(trainer.averaging ? { train_loss: l.loss } : {}),
+        ...(rel === null || rel === undefined ? {} : { rel_l2: rel }),
         residual_sq: residualSq,
         grad_norm_sq: gradSq,
         avg_residual_sq: ((prev?.avg_residual_sq ?? 0) * (n - 1) + residualSq) / n,
@@ -291,14 +377,12 @@ async function train(trainer: Trainer, o: RunOptions): Promise<RunResult> {
         stepsPerSecond: rate,
         etaSeconds: (c.steps - s) / rate,
       });
-      if (o.checkpointEvery && s % o.checkpointEvery === 0) {
-        await writeSnapshot(out, c, snapshot);
-      }
+      if (o.checkpointEvery && s % o.checkpointEvery === 0) await save(snapshot);
     }
   } catch (e) {
     if (e instanceof UserError && e.input === "GPU") {
       // The last logged state lives in CPU memory: save it without the GPU.
-      await writeSnapshot(out, c, snapshot);
+      await save(snapshot);
       throw new UserError(
         "GPU",
         `${
@@ -311,18 +395,16 @@ async function train(trainer: Trainer, o: RunOptions): Promise<RunResult> {
     logFile.close();
   }
   // The last logged state is known finite; a state after it was checked by nothing.
-  await writeSnapshot(
-    out,
-    c,
+  await save(
     snapshot.state.step === trainer.step || !interrupted ? snapshot : {
       params: await trainer.modelParams(),
       state: await trainer.state(),
     },
   );
-  const l = await trainer.losses();
+  const l = await trainer.modelLosses();
   const errors = await trainer.errors();
   const metrics: Metrics = {
-    problem: c.problem,
+    problem: storedProblem(c.problem, out),
     steps: trainer.step,
     wall_s: wall(),
     rel_l2: errors?.stacked ?? null,
@@ -344,7 +426,7 @@ async function writeSnapshot(out: string, c: TrainConfig, s: Snapshot): Promise<
   await writeFileAtomic(
     `${out}/model.json`,
     modelToJson({
-      problem: c.problem,
+      problem: storedProblem(c.problem, out),
       sizes: c.sizes,
       activation: c.activation,
       params: s.params,
@@ -459,10 +541,18 @@ async function writeReport(
     `- network: ${c.sizes.join(", ")} (${c.activation}, ${
       c.init ?? "xavier"
     } init), optimizer ${c.optimizer}, lr ${c.lr} ×${c.decay} every ${c.decaySteps} steps${
-      (c.average ?? 0) > 0 ? `; the model is the parameter average (β = ${c.average})` : ""
+      (c.average ?? 0) > 0
+        ? `; the model is the parameter average (β = ${c.average} after a warm-up): the error, the losses and model.json are the average's`
+        : ""
     }`,
     `- weighting: ${c.weighting}${
-      isSketch(c.weighting) ? ` (k = ${c.k}, Δt = ${c.dt ?? "default"}, β = ${emaBeta(c)})` : ""
+      isSketch(c.weighting)
+        ? ` (k = ${c.k}${
+          c.weighting === "jvp"
+            ? ""
+            : `, Δt = ${c.dt ?? (c.weighting === "hutch" ? DEFAULT_HUTCH_DT : DEFAULT_DT)}`
+        }, β = ${emaBeta(c)})`
+        : ""
     }, updated every ${c.every} step(s)${
       (c.causal ?? 0) > 0
         ? `; causal weights ε = ${c.causal} over ${c.chunks ?? DEFAULT_CHUNKS} time chunks`
@@ -481,7 +571,9 @@ async function writeReport(
       ? Object.entries(m.rel_l2_outputs).map(([k, v]) => `| relative L2 error ${k} | ${fmt(v)} |`)
       : []),
     ...Object.entries(m.residual_rms).map(([g, v]) => `| rms residual ${g} | ${fmt(v)} |`),
-    ...Object.entries(m.loss).map(([g, v]) => `| loss ${g} | ${fmt(v)} |`),
+    ...Object.entries(m.loss).map(([g, v]) =>
+      `| loss ${g} (saved model, last points) | ${fmt(v)} |`
+    ),
     ...Object.entries(m.weights).map(([g, v]) => `| λ ${g} | ${fmt(v)} |`),
     "",
     ...pngs.map((f) => `![${f}](${f})`),

@@ -227,7 +227,7 @@ Deno.test("human-readable output (no --json) is not JSON", async () => {
 });
 
 Deno.test("--help exits 0 for every command", async () => {
-  for (const cmd of ["train", "eval", "ntk", "init", "points", "bench"]) {
+  for (const cmd of ["train", "eval", "ntk", "init", "points", "bench", "sweep"]) {
     const r = await ok(cmd, "--help");
     assert.ok(r.stdout.includes(cmd), `${cmd} --help names the command`);
   }

@@ -117,15 +117,14 @@ const withReference: Problem = {
 test("run: a reference solution scores the run as the closed form does", async () => {
   const cfg = {
     ...DEFAULT_CONFIG,
-    problem: "sys2",
     sizes: [2, 8, 2],
     n: { a: 16, b: 16, c: 8, d: 8 },
     weighting: "none" as const,
     steps: 3,
     logEvery: 3,
   };
-  const a = await runTraining(engine, cfg, { out: `${dir}/exact`, problem: sys2 });
-  const b = await runTraining(engine, cfg, { out: `${dir}/ref`, problem: withReference });
+  const a = await runTraining(engine, { ...cfg, problem: sys2 }, { out: `${dir}/exact` });
+  const b = await runTraining(engine, { ...cfg, problem: withReference }, { out: `${dir}/ref` });
   assert.ok(a.metrics.rel_l2! > 0);
   assert.equal(b.metrics.rel_l2, a.metrics.rel_l2);
   assert.deepEqual(b.metrics.rel_l2_outputs, a.metrics.rel_l2_outputs);
@@ -139,13 +138,13 @@ test("run: without exact nor reference, metrics carry no error and say why", asy
   const out = `${dir}/none`;
   const { metrics } = await runTraining(engine, {
     ...DEFAULT_CONFIG,
-    problem: "sys2",
+    problem: { ...sys2, exact: undefined },
     sizes: [2, 8, 2],
     n: { a: 16, b: 16, c: 8, d: 8 },
     weighting: "pc",
     steps: 3,
     logEvery: 3,
-  }, { out, problem: { ...sys2, exact: undefined } });
+  }, { out });
   assert.equal(metrics.rel_l2, null);
   assert.equal(metrics.rel_l2_outputs, null);
   assert.equal(metrics.note, NO_SOLUTION);
@@ -230,7 +229,7 @@ test("sys2: full NTK, pc against jvp with the same directions, and hutch against
 test("run: a system resumed from a checkpoint ends bit for bit as an uninterrupted run", async () => {
   const cfg = {
     ...DEFAULT_CONFIG,
-    problem: "sys3x4",
+    problem: sys3x4,
     sizes: [4, 8, 8, 3],
     n: { m: 16, n: 16, div: 8, bp: 8 },
     weighting: "pc" as const,
@@ -241,9 +240,9 @@ test("run: a system resumed from a checkpoint ends bit for bit as an uninterrupt
     logEvery: 3,
   };
   const whole = `${dir}/whole`, split = `${dir}/split`;
-  await runTraining(engine, cfg, { out: whole, problem: sys3x4, noReport: true });
-  await runTraining(engine, { ...cfg, steps: 3 }, { out: split, problem: sys3x4, noReport: true });
-  await runTraining(engine, cfg, { out: split, problem: sys3x4, resume: true, noReport: true });
+  await runTraining(engine, cfg, { out: whole, noReport: true });
+  await runTraining(engine, { ...cfg, steps: 3 }, { out: split, noReport: true });
+  await runTraining(engine, cfg, { out: split, resume: true, noReport: true });
   const a = JSON.parse(await Deno.readTextFile(`${whole}/model.json`));
   const b = JSON.parse(await Deno.readTextFile(`${split}/model.json`));
   assert.deepEqual(b.params, a.params);
