@@ -195,7 +195,7 @@ export async function cmdTrain(args: string[]): Promise<number> {
     }
     const outs = Object.entries(metrics.rel_l2_outputs ?? {});
     const err = metrics.rel_l2 === null
-      ? "no error (no exact or reference solution to compare with)"
+      ? "no reference (no exact or reference solution to compare with, so no error)"
       : `relative L2 error ${metrics.rel_l2.toExponential(3)}${
         outs.length > 1 ? ` (${outs.map(([k, v]) => `${k} ${v.toExponential(2)}`).join(", ")})` : ""
       }`;

@@ -566,7 +566,11 @@ async function writeReport(
     ...(m.note ? [m.note, ""] : []),
     "| metric | value |",
     "| --- | --- |",
-    `| relative L2 error${names.length > 1 ? " (outputs stacked)" : ""} | ${fmt(m.rel_l2)} |`,
+    `| relative L2 error${names.length > 1 ? " (outputs stacked)" : ""} | ${
+      m.rel_l2 === null
+        ? "no reference (no exact or reference solution to compare with)"
+        : fmt(m.rel_l2)
+    } |`,
     ...(names.length > 1 && m.rel_l2_outputs
       ? Object.entries(m.rel_l2_outputs).map(([k, v]) => `| relative L2 error ${k} | ${fmt(v)} |`)
       : []),

@@ -17,7 +17,7 @@ import { NO_SOLUTION, runTraining } from "../src/run.ts";
 import { DEFAULT_CONFIG } from "../src/trainer.ts";
 import { UserError } from "../src/errors.ts";
 import * as ref from "../src/reference/mlp64.ts";
-import { assertRelInf, flatten, moduleEngine, sys2, sys3x4, testParams } from "./gpu_helpers.ts";
+import { assertRelInf, flatten, moduleEngine, sys2, testParams } from "./gpu_helpers.ts";
 import { assertAllClose } from "./assert_close.ts";
 import { Plan } from "../src/plan.ts";
 import { estimateTraces } from "../src/ntk.ts";
@@ -227,9 +227,17 @@ test("sys2: full NTK, pc against jvp with the same directions, and hutch against
 });
 
 test("run: a system resumed from a checkpoint ends bit for bit as an uninterrupted run", async () => {
+  // --resume finds a problem again through its module file.
+  const module = `${dir}/sys3x4.ts`;
+  await Deno.writeTextFile(
+    module,
+    `export { sys3x4 as problem } from ${
+      JSON.stringify(new URL("./gpu_helpers.ts", import.meta.url).href)
+    };\n`,
+  );
   const cfg = {
     ...DEFAULT_CONFIG,
-    problem: sys3x4,
+    problem: module,
     sizes: [4, 8, 8, 3],
     n: { m: 16, n: 16, div: 8, bp: 8 },
     weighting: "pc" as const,
