@@ -28,6 +28,11 @@
  *   name, a module path or a {@linkcode Problem} object.
  * - **Benchmarks**: {@linkcode benchStep} times training steps;
  *   {@linkcode timeBatches} times anything submitted to the GPU.
+ * - **Pictures**: Vega-Lite specs built from data ({@linkcode heatmapSpec},
+ *   {@linkcode lineChartSpec}, {@linkcode solutionSpec}, {@linkcode runCharts}),
+ *   rendered headless to SVG ({@linkcode renderSvg}) and PNG ({@linkcode renderPng},
+ *   with an embedded DejaVu Sans), or all three files at once ({@linkcode writeChart});
+ *   {@linkcode reportHtml} makes a run's self-contained `report.html`.
  *
  * Examples marked `ignore` need a WebGPU adapter (Deno's built-in WebGPU runs on a
  * software adapter where no GPU exists); the others run as doc tests.
@@ -181,6 +186,7 @@ export {
   causalSettings,
   DEFAULT_CHUNKS,
   DEFAULT_CONFIG,
+  defaultLogEvery,
   emaBeta,
   Trainer,
   WEIGHTINGS,
@@ -230,14 +236,26 @@ export {
 export { channelsOf, E, outputsOf } from "./src/problems/expr.ts";
 export type { ChannelRef, ChannelSet, Expr, ExprLike } from "./src/problems/expr.ts";
 export { UserError } from "./src/errors.ts";
-export { heatmapPng, heatmapsPng, lineChartPng } from "./src/plot.ts";
-export type {
-  Colormap,
-  HeatmapOptions,
-  HeatmapPanel,
-  LineChartOptions,
-  LineSeries,
-  Rgb,
-} from "./src/plot.ts";
+export {
+  CHART_CONFIG,
+  type ChartSpec,
+  FONT,
+  renderPng,
+  renderSvg,
+  toVega,
+  writeChart,
+  type WrittenChart,
+} from "./src/plot/render.ts";
+export {
+  type Colormap,
+  type GridAxis,
+  type Heatmap,
+  heatmapSpec,
+  heatmapsSpec,
+} from "./src/plot/heatmap.ts";
+export { type LineChartOptions, lineChartSpec, type LineSeries } from "./src/plot/line.ts";
+export { gridAxes, type GridField, type SolutionData, solutionSpec } from "./src/plot/solution.ts";
+export { type NamedChart, runCharts } from "./src/plot/run_charts.ts";
+export { type Figure, reportHtml } from "./src/plot/report.ts";
 export { benchStep, runBench, timeBatches } from "./bench/bench.ts";
 export type { BenchRecord, BenchStepOptions } from "./bench/bench.ts";

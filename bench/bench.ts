@@ -20,7 +20,7 @@ import { estimateTraces } from "../src/ntk.ts";
 import type { Problem } from "../src/problems/problem.ts";
 import { waveOutputs } from "./wave_outputs.ts";
 import { writeFileAtomic } from "../src/fsutil.ts";
-import { lineChartPng } from "../src/plot.ts";
+import { writeScalingCharts } from "./scaling_charts.ts";
 import type { Dispatch } from "../src/engine.ts";
 import { matmulDispatch, padRows } from "../src/matmul.ts";
 import { candidates, DEFAULT_TUNING, loadTuning, saveTuning, type Tuning } from "../src/tuning.ts";
@@ -346,7 +346,6 @@ async function suiteOutputs(ctx: BenchContext, sizes: number[], n: Record<string
 async function suiteScaling(ctx: BenchContext, out?: string): Promise<void> {
   const ns = ctx.quick ? [256, 1024] : [256, 1024, 4096, 16384];
   const widths = ctx.quick ? [64, 128] : [64, 128, 256, 512];
-  const byN: number[] = [], byW: number[] = [];
   for (const nr of ns) {
     const r = await stepRecord(
       ctx,
@@ -355,29 +354,12 @@ async function suiteScaling(ctx: BenchContext, out?: string): Promise<void> {
       "fixed",
     );
     ctx.emit({ ...r, suite: "scaling", name: `step N_r=${nr}` });
-    byN.push(r.median_ms);
   }
   for (const w of widths) {
     const r = await stepRecord(ctx, [2, w, w, w, 1], { r: 1024, u: 256, ut: 256 }, "fixed");
     ctx.emit({ ...r, suite: "scaling", name: `step width=${w}` });
-    byW.push(r.median_ms);
   }
-  if (out) {
-    await Deno.writeFile(
-      `${out.replace(/\.json$/, "")}.scaling_n.png`,
-      lineChartPng([{ name: "step ms vs N_r", x: ns, y: byN }], {
-        title: "step time vs N_r",
-        xLabel: "N_r",
-      }),
-    );
-    await Deno.writeFile(
-      `${out.replace(/\.json$/, "")}.scaling_width.png`,
-      lineChartPng([{ name: "step ms vs width", x: widths, y: byW }], {
-        title: "step time vs width",
-        xLabel: "width",
-      }),
-    );
-  }
+  if (out) await writeScalingCharts(out, ctx.records);
 }
 
 /**

@@ -15,6 +15,7 @@ import { INITS } from "../src/model.ts";
 import {
   DEFAULT_CHUNKS,
   DEFAULT_CONFIG,
+  defaultLogEvery,
   emaBeta,
   type TrainConfig,
   WEIGHTINGS,
@@ -57,7 +58,9 @@ export const HELP: string = (() => {
   })] [--every ${d.every}]
       [--causal 0 (ε; 0 = off)] [--chunks ${DEFAULT_CHUNKS} (with --causal)]
       [--average ${w.average ?? f.average} (β of a parameter EMA; 0 = off)] [--seed ${d.seed}]
-      [--log-every ${d.logEvery}] [--checkpoint-every ${RUN_DEFAULTS.checkpointEvery}] [--on-nan ${RUN_DEFAULTS.onNan}|rollback]
+      [--log-every ${
+    defaultLogEvery(w.steps ?? f.steps)
+  } (shorter runs: steps/50, so curves get ~50 points)] [--checkpoint-every ${RUN_DEFAULTS.checkpointEvery}] [--on-nan ${RUN_DEFAULTS.onNan}|rollback]
       [--out runs/<problem>-<weighting>] [--config FILE] [--resume DIR] [--json] [--quiet]
 Defaults shown are wave's, the default problem's. Another problem brings its own --sizes and
 --n and may recommend --steps, --lr, --decay-steps, --init and --average (README, Problems);

@@ -1,7 +1,8 @@
 /**
  * A training run with an output folder: config.json, log.jsonl, model.json
- * (atomic checkpoints with the full training state), metrics.json, PNG plots and
- * report.md; resume, divergence policies and interrupt handling.
+ * (atomic checkpoints with the full training state), metrics.json, pictures
+ * (`*.png`, `*.svg`, `*.vl.json`), report.html and report.md; resume, divergence
+ * policies and interrupt handling.
  *
  * @module
  */
@@ -18,7 +19,10 @@ import {
 import { loadModel, type Model, modelToJson } from "./model.ts";
 import { writeFileAtomic } from "./fsutil.ts";
 import { UserError } from "./errors.ts";
-import { type HeatmapPanel, heatmapsPng, lineChartPng } from "./plot.ts";
+import { writeChart } from "./plot/render.ts";
+import { runCharts } from "./plot/run_charts.ts";
+import { gridAxes } from "./plot/solution.ts";
+import { reportHtml } from "./plot/report.ts";
 import { adapterLine } from "./device.ts";
 import { problemOutputs } from "./problems/problem.ts";
 import { isProblemPath, problems } from "./problems/mod.ts";
@@ -448,90 +452,18 @@ async function writeReport(
   out: string,
 ): Promise<void> {
   const p = trainer.problem, c = trainer.config;
-  const pngs: string[] = [];
-  const names = problemOutputs(p);
+  // One field per output: prediction, and the exact or reference solution where there is one.
   const pred = await trainer.predictOutputs();
   const ref = await trainer.gridSolution();
-  for (const [k, name] of names.entries()) {
-    // One output keeps the file name solution.png; several get one picture each.
-    const file = names.length === 1 ? "solution.png" : `solution_${name}.png`;
-    const u = pred[k], ex = ref?.[k];
-    if (p.grid.length === 2) {
-      const [rows, cols] = p.grid;
-      const scale = ex ?? u;
-      let lo = Infinity, hi = -Infinity;
-      for (const v of scale) lo = Math.min(lo, v), hi = Math.max(hi, v);
-      const axes = { yLabel: p.inputs[0], xLabel: p.inputs[1] };
-      const panels: HeatmapPanel[] = [
-        { title: `${name} predicted`, values: u, min: lo, max: hi, ...axes },
-      ];
-      if (ex) {
-        const err = Float64Array.from(u, (v, i) => Math.abs(v - ex[i]));
-        panels.push(
-          {
-            title: `${name} ${p.exact ? "exact" : "reference"}`,
-            values: ex,
-            min: lo,
-            max: hi,
-            ...axes,
-          },
-          {
-            title: `${name} abs error`,
-            values: err,
-            colormap: "magma",
-            ...axes,
-          },
-        );
-      }
-      await Deno.writeFile(`${out}/${file}`, heatmapsPng(panels, rows, cols));
-      pngs.push(file);
-    } else if (p.grid.length === 1) {
-      const xs = Array.from({ length: p.grid[0] }, (_, i) => i);
-      await Deno.writeFile(
-        `${out}/${file}`,
-        lineChartPng([
-          { name: "prediction", x: xs, y: u },
-          ...(ex ? [{ name: p.exact ? "exact" : "reference", x: xs, y: ex }] : []),
-        ], { title: `${name} on the evaluation grid`, xLabel: "grid index" }),
-      );
-      pngs.push(file);
-    }
-  }
-  if (log.length > 0) {
-    const steps = log.map((r) => r.step);
-    const groups = Object.keys(log[0].loss);
-    await Deno.writeFile(
-      `${out}/loss.png`,
-      lineChartPng([
-        ...groups.map((g) => ({ name: `loss ${g}`, x: steps, y: log.map((r) => r.loss[g]) })),
-        { name: "rel L2 error", x: steps, y: log.map((r) => r.rel_l2 ?? NaN) },
-      ], { title: "losses and error", logY: true, xLabel: "step" }),
-    );
-    await Deno.writeFile(
-      `${out}/convergence.png`,
-      lineChartPng([
-        {
-          name: "running mean of sum_j mean r_j^2",
-          x: steps,
-          y: log.map((r) => r.avg_residual_sq ?? NaN),
-        },
-        {
-          name: "running mean of |grad L|^2",
-          x: steps,
-          y: log.map((r) => r.avg_grad_norm_sq ?? NaN),
-        },
-      ], { title: "convergence (running averages over logged steps)", logY: true, xLabel: "step" }),
-    );
-    pngs.push("convergence.png");
-    await Deno.writeFile(
-      `${out}/weights.png`,
-      lineChartPng(
-        groups.map((g) => ({ name: `lambda ${g}`, x: steps, y: log.map((r) => r.weights[g]) })),
-        { title: "loss weights", logY: true, xLabel: "step" },
-      ),
-    );
-    pngs.push("loss.png", "weights.png");
-  }
+  const names = problemOutputs(p);
+  const fields = names.map((name, k) => ({
+    name,
+    prediction: pred[k],
+    ...(ref ? { exact: ref[k] } : {}),
+  }));
+  const { charts, note } = runCharts({ axes: gridAxes(p), fields }, log);
+  const figures = [];
+  for (const ch of charts) figures.push({ ...await writeChart(out, ch.name, ch.spec), ...ch });
   const lines = [
     `# sketchpinn run: ${p.name}`,
     "",
@@ -580,8 +512,14 @@ async function writeReport(
     ),
     ...Object.entries(m.weights).map(([g, v]) => `| λ ${g} | ${fmt(v)} |`),
     "",
-    ...pngs.map((f) => `![${f}](${f})`),
-    "",
+    ...(note ? [`(${note})`, ""] : []),
+    ...figures.flatMap((f) => [`![${f.name}](${f.name}.png)`, ""]),
   ];
-  await writeFileAtomic(`${out}/report.md`, lines.join("\n"));
+  const md = lines.join("\n");
+  // report.md last: a sweep counts a run finished once it follows metrics.json.
+  await Deno.writeTextFile(
+    `${out}/report.html`,
+    reportHtml(`sketchpinn run: ${p.name}`, md, figures),
+  );
+  await writeFileAtomic(`${out}/report.md`, md);
 }

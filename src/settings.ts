@@ -14,7 +14,7 @@ import { validateSizes } from "./model.ts";
 import { resolveCounts } from "./points.ts";
 import { isProblemPath, problemPath, resolveProblem, validateProblem } from "./problems/mod.ts";
 import { type Problem, problemOutputs, type TrainDefaults } from "./problems/problem.ts";
-import { DEFAULT_CONFIG, type TrainConfig } from "./trainer.ts";
+import { DEFAULT_CONFIG, defaultLogEvery, type TrainConfig } from "./trainer.ts";
 
 /**
  * What a caller may set for a run: any part of a {@linkcode TrainConfig}, with the
@@ -76,6 +76,8 @@ export async function resolveSettings(
     ...structuredClone(defined),
     problem: name,
   };
+  // Unless set, a short run still logs ~50 points per curve (at most every 100 steps).
+  if (s.logEvery === undefined) config.logEvery = defaultLogEvery(config.steps);
   validateSizes(config.sizes, problem.inputs.length, "--sizes", problemOutputs(problem).length);
   resolveCounts(problem, config.n);
   const groups = problem.groups.map((g) => g.name);

@@ -151,6 +151,15 @@ export const DEFAULT_CONFIG: Readonly<
 };
 
 /**
+ * The log interval a run uses when none is given (src/settings.ts): every 100 steps,
+ * or often enough for about 50 log points in a shorter run (a 300-step run logs
+ * every 6 steps).
+ */
+export function defaultLogEvery(steps: number): number {
+  return Math.max(1, Math.min(100, Math.floor(steps / 50)));
+}
+
+/**
  * The EMA factor a run smooths its trace estimates with: `config.beta` when set,
  * else 0.99 for the sketches that draw one noisy estimate a step (pc, jvp, hutch)
  * and 0.9 for exact traces and gradnorm. The weights Σt/t_j are convex in the

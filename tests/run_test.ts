@@ -51,6 +51,13 @@ Deno.test({
     const report = await Deno.readTextFile(`${out}/report.md`);
     assert.match(report, /convergence\.png/);
     assert.ok((await Deno.stat(`${out}/convergence.png`)).size > 1000);
+    // The convergence chart plots the logged running means.
+    const spec = JSON.parse(await Deno.readTextFile(`${out}/convergence.vl.json`));
+    const grad = spec.data.values.filter((r: { series: string }) => r.series === "‖∇L‖²");
+    assert.deepEqual(
+      grad.map((r: { x: number; y: number }) => [r.x, r.y]),
+      log.map((r) => [r.step, r.avg_grad_norm_sq]),
+    );
     await Deno.remove(out, { recursive: true });
   },
 });

@@ -85,7 +85,7 @@ test("predict: every output at listed points and at a points file's points", asy
   assert.match(bad.stderr, /point 0 must be a list of 2 finite numbers/);
 });
 
-test("run: kovasznay reports the stacked and per-output errors and one picture per output", async () => {
+test("run: kovasznay reports the stacked and per-output errors and draws every output", async () => {
   const out = `${dir}/kov_run`;
   const { metrics } = await runTraining(engine, {
     ...DEFAULT_CONFIG,
@@ -101,9 +101,7 @@ test("run: kovasznay reports the stacked and per-output errors and one picture p
   assert.ok(o.every((v) => v > 0 && Number.isFinite(v)));
   // The stacked error lies between the smallest and largest per-output ones.
   assert.ok(metrics.rel_l2! >= Math.min(...o) && metrics.rel_l2! <= Math.max(...o));
-  for (const k of ["u", "v", "p"]) {
-    assert.ok((await Deno.stat(`${out}/solution_${k}.png`)).size > 1000);
-  }
+  assert.ok((await Deno.stat(`${out}/solution.png`)).size > 1000);
   assert.match(await Deno.readTextFile(`${out}/report.md`), /relative L2 error p/);
 });
 
@@ -152,7 +150,7 @@ test("run: without exact nor reference, metrics carry no error and say why", asy
   const saved = JSON.parse(await Deno.readTextFile(`${out}/metrics.json`));
   assert.equal(saved.rel_l2, null);
   assert.match(await Deno.readTextFile(`${out}/report.md`), /no error can be computed/);
-  assert.ok((await Deno.stat(`${out}/solution_u.png`)).size > 500);
+  assert.ok((await Deno.stat(`${out}/solution.png`)).size > 500);
 });
 
 test("validateProblem: outputs, output indices and the exact solution's shape", () => {
