@@ -19,12 +19,20 @@
  *   {@linkcode Plan.evaluate} gives residuals, loss and gradient.
  * - **NTK weights**: {@linkcode estimateTraces} and {@linkcode ntkWeights} with the
  *   `exact`, `jvp`, `pc` (predictor–corrector) or `hutch` estimator.
- * - **Training**: {@linkcode Trainer} steps one network under a
- *   {@linkcode TrainConfig} (start from {@linkcode DEFAULT_CONFIG});
+ * - **Training**: {@linkcode Trainer} steps one network under
+ *   {@linkcode TrainSettings} (start from {@linkcode DEFAULT_CONFIG}; the
+ *   problem's recommended sizes, steps, init and parameter average fill what
+ *   you leave out, as for the `train` command: {@linkcode resolveSettings});
  *   {@linkcode runTraining} runs a whole training into a run folder with
- *   checkpoints, resume and an `onProgress` callback.
+ *   checkpoints, resume and an `onProgress` callback. The problem may be a
+ *   name, a module path or a {@linkcode Problem} object.
  * - **Benchmarks**: {@linkcode benchStep} times training steps;
  *   {@linkcode timeBatches} times anything submitted to the GPU.
+ * - **Pictures**: Vega-Lite specs built from data ({@linkcode heatmapSpec},
+ *   {@linkcode lineChartSpec}, {@linkcode solutionSpec}, {@linkcode runCharts}),
+ *   rendered headless to SVG ({@linkcode renderSvg}) and PNG ({@linkcode renderPng},
+ *   with an embedded DejaVu Sans), or all three files at once ({@linkcode writeChart});
+ *   {@linkcode reportHtml} makes a run's self-contained `report.html`.
  *
  * Examples marked `ignore` need a WebGPU adapter (Deno's built-in WebGPU runs on a
  * software adapter where no GPU exists); the others run as doc tests.
@@ -174,9 +182,11 @@ export {
 } from "./src/ntk.ts";
 export type { NtkMethod, NtkOptions, NtkTraces } from "./src/ntk.ts";
 export {
+  averageBeta,
   causalSettings,
   DEFAULT_CHUNKS,
   DEFAULT_CONFIG,
+  defaultLogEvery,
   emaBeta,
   Trainer,
   WEIGHTINGS,
@@ -184,6 +194,8 @@ export {
 export type { LogRecord, TrainConfig, TrainState, Weighting } from "./src/trainer.ts";
 export { loadRun, NO_SOLUTION, runTraining } from "./src/run.ts";
 export { predict, valueProblem } from "./src/predict.ts";
+export { FALLBACK_TRAIN_DEFAULTS, resolveSettings, storedProblem } from "./src/settings.ts";
+export type { ResolvedSettings, TrainSettings } from "./src/settings.ts";
 export type { Metrics, Progress, RunOptions, RunResult } from "./src/run.ts";
 export {
   initParams,
@@ -203,6 +215,7 @@ export type { Counts, Points, Sampler } from "./src/points.ts";
 export {
   getProblem,
   isProblemPath,
+  problemPath,
   problems,
   resolveProblem,
   validateProblem,
@@ -226,14 +239,26 @@ export {
 export { channelsOf, E, outputsOf } from "./src/problems/expr.ts";
 export type { ChannelRef, ChannelSet, Expr, ExprLike } from "./src/problems/expr.ts";
 export { UserError } from "./src/errors.ts";
-export { heatmapPng, heatmapsPng, lineChartPng } from "./src/plot.ts";
-export type {
-  Colormap,
-  HeatmapOptions,
-  HeatmapPanel,
-  LineChartOptions,
-  LineSeries,
-  Rgb,
-} from "./src/plot.ts";
+export {
+  CHART_CONFIG,
+  type ChartSpec,
+  FONT,
+  renderPng,
+  renderSvg,
+  toVega,
+  writeChart,
+  type WrittenChart,
+} from "./src/plot/render.ts";
+export {
+  type Colormap,
+  type GridAxis,
+  type Heatmap,
+  heatmapSpec,
+  heatmapsSpec,
+} from "./src/plot/heatmap.ts";
+export { type LineChartOptions, lineChartSpec, type LineSeries } from "./src/plot/line.ts";
+export { gridAxes, type GridField, type SolutionData, solutionSpec } from "./src/plot/solution.ts";
+export { type NamedChart, runCharts } from "./src/plot/run_charts.ts";
+export { type Figure, reportHtml } from "./src/plot/report.ts";
 export { benchStep, runBench, timeBatches } from "./bench/bench.ts";
 export type { BenchRecord, BenchStepOptions } from "./bench/bench.ts";

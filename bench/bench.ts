@@ -14,18 +14,13 @@ import { Engine } from "../src/engine.ts";
 import { adapterLine, type AdapterReport } from "../src/device.ts";
 import { UserError } from "../src/errors.ts";
 import { choiceFlag, intFlag, listFlag, mapFlag, parseFlags } from "../cli/args.ts";
-import {
-  DEFAULT_CONFIG,
-  isSketch,
-  type TrainConfig,
-  Trainer,
-  type Weighting,
-} from "../src/trainer.ts";
+import { DEFAULT_CONFIG, isSketch, Trainer, type Weighting } from "../src/trainer.ts";
+import type { TrainSettings } from "../src/settings.ts";
 import { estimateTraces } from "../src/ntk.ts";
 import type { Problem } from "../src/problems/problem.ts";
 import { waveOutputs } from "./wave_outputs.ts";
 import { writeFileAtomic } from "../src/fsutil.ts";
-import { lineChartPng } from "../src/plot.ts";
+import { writeScalingCharts } from "./scaling_charts.ts";
 import type { Dispatch } from "../src/engine.ts";
 import { matmulDispatch, padRows } from "../src/matmul.ts";
 import { candidates, DEFAULT_TUNING, loadTuning, saveTuning, type Tuning } from "../src/tuning.ts";
@@ -155,9 +150,11 @@ function trainConfig(
   n: Record<string, number>,
   weighting: Weighting,
   k = 1,
-): TrainConfig {
+): TrainSettings {
   return {
     ...DEFAULT_CONFIG,
+    // The step as timed since the first results: no parameter average (wave recommends one).
+    average: 0,
     sizes,
     n,
     weighting,
@@ -177,12 +174,8 @@ async function stepRecord(
   k = 1,
   problem?: Problem,
 ): Promise<BenchRecord> {
-  const t = await Trainer.create(
-    ctx.engine,
-    trainConfig(sizes, n, weighting, k),
-    undefined,
-    problem,
-  );
+  const config = trainConfig(sizes, n, weighting, k);
+  const t = await Trainer.create(ctx.engine, problem ? { ...config, problem } : config);
   try {
     const timing = await timeBatches(ctx.engine, () => t.advance(), {
       repeats: ctx.repeats,
@@ -353,7 +346,6 @@ async function suiteOutputs(ctx: BenchContext, sizes: number[], n: Record<string
 async function suiteScaling(ctx: BenchContext, out?: string): Promise<void> {
   const ns = ctx.quick ? [256, 1024] : [256, 1024, 4096, 16384];
   const widths = ctx.quick ? [64, 128] : [64, 128, 256, 512];
-  const byN: number[] = [], byW: number[] = [];
   for (const nr of ns) {
     const r = await stepRecord(
       ctx,
@@ -362,29 +354,12 @@ async function suiteScaling(ctx: BenchContext, out?: string): Promise<void> {
       "fixed",
     );
     ctx.emit({ ...r, suite: "scaling", name: `step N_r=${nr}` });
-    byN.push(r.median_ms);
   }
   for (const w of widths) {
     const r = await stepRecord(ctx, [2, w, w, w, 1], { r: 1024, u: 256, ut: 256 }, "fixed");
     ctx.emit({ ...r, suite: "scaling", name: `step width=${w}` });
-    byW.push(r.median_ms);
   }
-  if (out) {
-    await Deno.writeFile(
-      `${out.replace(/\.json$/, "")}.scaling_n.png`,
-      lineChartPng([{ name: "step ms vs N_r", x: ns, y: byN }], {
-        title: "step time vs N_r",
-        xLabel: "N_r",
-      }),
-    );
-    await Deno.writeFile(
-      `${out.replace(/\.json$/, "")}.scaling_width.png`,
-      lineChartPng([{ name: "step ms vs width", x: widths, y: byW }], {
-        title: "step time vs width",
-        xLabel: "width",
-      }),
-    );
-  }
+  if (out) await writeScalingCharts(out, ctx.records);
 }
 
 /**
@@ -470,8 +445,12 @@ function table(records: BenchRecord[]): string {
 
 async function gitCommit(): Promise<string> {
   try {
+    // The engine's own commit, wherever the command runs from (deno task enters
+    // the user's directory).
+    const here = new URL(".", import.meta.url);
     const r = await new Deno.Command("git", {
       args: ["rev-parse", "--short", "HEAD"],
+      ...(here.protocol === "file:" ? { cwd: here.pathname } : {}),
       stdout: "piped",
       stderr: "null",
     })
@@ -499,6 +478,18 @@ function adapterText(a: AdapterReport): string {
   ].join("\n");
 }
 
+/** What `bench` uses where a flag is not given. */
+export const BENCH_DEFAULTS = {
+  suite: "all",
+  sizes: [2, 128, 128, 128, 1],
+  n: { r: 1024, u: 256, ut: 256 },
+  weighting: "fixed",
+  repeats: 5,
+  quickRepeats: 3,
+  threshold: 0.1,
+} as const;
+const B = BENCH_DEFAULTS;
+
 /** `bench` command; returns the exit code. */
 export async function runBench(args: string[]): Promise<number> {
   const f = parseFlags("bench", args, {
@@ -518,23 +509,28 @@ export async function runBench(args: string[]): Promise<number> {
   });
   if (f.help) {
     console.log(
-      "bench [--suite all|matmul|taylor|step|ntk|outputs|scaling] [--quick] [--sizes 2,128,128,128,1] [--n r=1024,u=256,ut=256]\n" +
-        "      [--weighting fixed|exact|pc|jvp|hutch|none] [--repeats 5] [--baseline torch] [--compare old.json]\n" +
-        "      [--threshold 0.1] [--retune] [--out results.json] [--json]",
+      `bench [--suite all|matmul|taylor|step|ntk|outputs|scaling] [--quick] [--sizes ${B.sizes}] [--n ${
+        Object.entries(B.n).map(([g, v]) => `${g}=${v}`).join(",")
+      }]\n` +
+        `      [--weighting fixed|exact|pc|jvp|hutch|none] [--repeats ${B.repeats} (--quick: ${B.quickRepeats})] [--baseline torch]\n` +
+        `      [--compare old.json] [--threshold ${B.threshold}] [--retune] [--out results.json] [--json]\n` +
+        "Tile shapes are searched on the first run on an adapter (or with --retune) and kept in\n" +
+        "tuning.json inside the cache folder: $SKETCHPINN_CACHE, else $XDG_CACHE_HOME/sketchpinn or\n" +
+        "~/.cache/sketchpinn.",
     );
     return 0;
   }
   const suite = choiceFlag(
     "suite",
-    (f.suite as string) ?? "all",
+    (f.suite as string) ?? B.suite,
     ["all", "matmul", "taylor", "step", "ntk", "outputs", "scaling"] as const,
   );
-  const sizes = typeof f.sizes === "string" ? listFlag("sizes", f.sizes) : [2, 128, 128, 128, 1];
-  const n = typeof f.n === "string" ? mapFlag("n", f.n, true) : { r: 1024, u: 256, ut: 256 };
+  const sizes = typeof f.sizes === "string" ? listFlag("sizes", f.sizes) : [...B.sizes];
+  const n = typeof f.n === "string" ? mapFlag("n", f.n, true) : { ...B.n };
   const repeats = f.repeats !== undefined
     ? intFlag("repeats", f.repeats as string, 1)
-    : (f.quick ? 3 : 5);
-  const threshold = f.threshold !== undefined ? Number(f.threshold) : 0.1;
+    : (f.quick ? B.quickRepeats : B.repeats);
+  const threshold = f.threshold !== undefined ? Number(f.threshold) : B.threshold;
   if (f.baseline !== undefined) choiceFlag("baseline", f.baseline as string, ["torch"] as const);
   let compare: { records: BenchRecord[] } | undefined;
   if (typeof f.compare === "string") {
@@ -582,7 +578,7 @@ export async function runBench(args: string[]): Promise<number> {
     if (suite === "step") {
       const w = choiceFlag(
         "weighting",
-        (f.weighting as string) ?? "fixed",
+        (f.weighting as string) ?? B.weighting,
         ["none", "fixed", "exact", "pc", "jvp", "hutch"] as const,
       );
       await suiteStep(ctx, sizes, n, [w]);

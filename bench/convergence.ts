@@ -8,19 +8,21 @@
  *
  * - `<out>/convergence.json`: every run's settings, series and fitted slopes;
  * - `<out>/convergence.md`: the slopes as a table;
- * - `<out>/convergence_<problem>.png`: both averages against log10(step).
+ * - `<out>/convergence_<problem>.{png,svg,vl.json}`: both averages against the step, log–log.
  *
  * The chart data (series and labels) are built apart from the drawing, so another
  * charting back end can draw the same data.
  *
  * Usage: `deno task convergence [--steps 2000] [--every 10] [--out bench/results]
- * [--problems wave,qtensor] [--weightings none,exact,pc] [--runs DIR] [--lr η]` (`--lr`
- * replaces every problem's GD step).
+ * [--problems wave,qtensor] [--weightings none,exact,pc] [--runs DIR] [--lr η] [--redraw]`
+ * (`--lr` replaces every problem's GD step; `--redraw` draws the charts again from
+ * `<out>/convergence.json` without training).
  *
  * @module
  */
 import { parseArgs } from "node:util";
-import { lineChartPng, type LineSeries } from "../src/plot.ts";
+import { type LineChartOptions, lineChartSpec, type LineSeries } from "../src/plot/line.ts";
+import { writeChart } from "../src/plot/render.ts";
 
 /** Settings of one problem's runs: a small network on fixed points, and the GD step. */
 interface Setup {
@@ -98,31 +100,41 @@ export function readRun(
   };
 }
 
-/** The chart of one problem's runs: series over log10(step), ready for any line-chart drawer. */
+/** The chart of one problem's runs: series over the step with log–log axes, ready for any line-chart drawer. */
 export function chartData(problem: string, runs: ConvergenceRun[]): {
   series: LineSeries[];
-  title: string;
-  xLabel: string;
-  yLabel: string;
+  options: LineChartOptions;
 } {
   const series = runs.filter((r) => r.problem === problem).flatMap((r) => [
     {
       name: `${r.weighting} avg |R|^2 (slope ${r.slopes.residual.toFixed(2)})`,
-      x: r.steps.map(Math.log10),
+      x: r.steps,
       y: r.avgResidualSq,
     },
     {
       name: `${r.weighting} avg |grad L|^2 (slope ${r.slopes.gradient.toFixed(2)})`,
-      x: r.steps.map(Math.log10),
+      x: r.steps,
       y: r.avgGradNormSq,
     },
   ]);
   return {
     series,
-    title: `${problem}: running averages under full-batch GD`,
-    xLabel: "log10 step",
-    yLabel: "running average (log scale)",
+    options: {
+      title: `${problem}: running averages under full-batch GD`,
+      xLabel: "step",
+      yLabel: "running average",
+      logX: true,
+      logY: true,
+    },
   };
+}
+
+/** Writes `convergence_<problem>.{vl.json,svg,png}` for each problem of `runs` into `dir`. */
+export async function drawCharts(dir: string, runs: ConvergenceRun[]): Promise<void> {
+  for (const problem of new Set(runs.map((r) => r.problem))) {
+    const c = chartData(problem, runs);
+    await writeChart(dir, `convergence_${problem}`, lineChartSpec(c.series, c.options));
+  }
 }
 
 /** The slopes as a Markdown table. */
@@ -204,8 +216,15 @@ if (import.meta.main) {
       problems: { type: "string", default: "wave,qtensor" },
       weightings: { type: "string", default: "none,exact,pc" },
       lr: { type: "string" },
+      redraw: { type: "boolean", default: false },
     },
   });
+  if (values.redraw) {
+    // Charts again from <out>/convergence.json, without training.
+    const saved = JSON.parse(Deno.readTextFileSync(`${values.out}/convergence.json`));
+    await drawCharts(values.out, saved);
+    Deno.exit(0);
+  }
   const steps = Number(values.steps), every = Number(values.every);
   const runs: ConvergenceRun[] = [];
   const problems = values.problems.split(",");
@@ -236,17 +255,6 @@ if (import.meta.main) {
   Deno.mkdirSync(values.out, { recursive: true });
   Deno.writeTextFileSync(`${values.out}/convergence.json`, JSON.stringify(runs, null, 1) + "\n");
   Deno.writeTextFileSync(`${values.out}/convergence.md`, slopeTable(runs) + "\n");
-  for (const problem of problems) {
-    const c = chartData(problem, runs);
-    const png = lineChartPng(c.series, {
-      title: c.title,
-      xLabel: c.xLabel,
-      yLabel: c.yLabel,
-      logY: true,
-      width: 900,
-      height: 520,
-    });
-    Deno.writeFileSync(`${values.out}/convergence_${problem}.png`, png);
-  }
+  await drawCharts(values.out, runs);
   console.log(slopeTable(runs));
 }

@@ -52,6 +52,10 @@ for (const width of widths) {
       sizes: [2, width, width, width, 1],
       n: { r: nr, u: nr / 4, ut: nr / 4 },
       weighting,
+      weights: (weighting === "fixed" ? { r: 1, u: 1, ut: 1 } : {}) as Record<string, number>,
+      // The study's step as first measured: Xavier init, no parameter average.
+      init: "xavier" as const,
+      average: 0,
       k,
       resample: 0,
       steps: 1 << 30,

@@ -10,6 +10,8 @@ import { getProblem, isProblemPath, problems, resolveProblem } from "../src/prob
 import { type Problem, problemOutputs } from "../src/problems/problem.ts";
 import { loadModel, type Model, validateSizes } from "../src/model.ts";
 import { loadPoints } from "../src/points.ts";
+import { dirname, resolve } from "node:path";
+import { existsSync } from "node:fs";
 
 /** Writes one line to stderr. */
 export function info(msg: string): void {
@@ -71,7 +73,14 @@ export async function modelArg(
       }.`,
     );
   }
-  const problem = await resolveProblem(model.problem, f.model);
+  // A module path in a model file is relative to the file (older files: to the
+  // directory they were written from).
+  const dir = dirname(resolve(f.model));
+  const beside = isProblemPath(model.problem) && !model.problem.startsWith("file:") &&
+      !existsSync(resolve(dir, model.problem)) && existsSync(resolve(model.problem))
+    ? Deno.cwd()
+    : dir;
+  const problem = await resolveProblem(model.problem, f.model, beside);
   validateSizes(model.sizes, problem.inputs.length, f.model, problemOutputs(problem).length);
   return { model, problem };
 }

@@ -5,17 +5,28 @@
  */
 import { UserError } from "../src/errors.ts";
 import { choiceFlag, intFlag, listFlag, parseFlags } from "./args.ts";
-import { isProblemPath } from "../src/problems/mod.ts";
+import { dirname, resolve } from "node:path";
+import { problemPath, wave } from "../src/problems/mod.ts";
+import { storedProblem } from "../src/settings.ts";
 import { problemOutputs } from "../src/problems/problem.ts";
 import { initParams, INITS, saveModel, validateSizes } from "../src/model.ts";
 import { help, out, problemArg, writing } from "./common.ts";
 
+/** What `init` uses where a flag is not given (sizes: the problem's own). */
+export const INIT_DEFAULTS = {
+  problem: "wave",
+  activation: "tanh",
+  init: "xavier",
+  seed: 0,
+} as const;
+
 /** `init --help`. */
 export const HELP: string =
-  `init [--problem wave|./my_pde.ts] [--sizes 2,64,64,64,1] [--activation tanh|sin] [--init xavier|centered]
-      [--seed 0] --out M.json
---init centered: Xavier-normal for inputs mapped to [-1, 1] over the domain, folded into the
-first layer (its hyperplanes pass through the domain's centre); xavier: zero biases.`;
+  `init [--problem wave|./my_pde.ts] [--sizes ${wave.sizes} (the problem's)] [--activation tanh|sin]
+      [--init ${INIT_DEFAULTS.init}|centered] [--seed ${INIT_DEFAULTS.seed}] --out M.json [--json]
+--sizes defaults to the problem's own (wave's shown). --init centered: Xavier-normal for inputs
+mapped to [-1, 1] over the domain, folded into the first layer (its hyperplanes pass through the
+domain's centre); xavier: zero biases. A module path is stored relative to the model file.`;
 
 /** Runs `init`; returns the exit code. */
 export async function cmdInit(args: string[]): Promise<number> {
@@ -30,24 +41,25 @@ export async function cmdInit(args: string[]): Promise<number> {
     help: "boolean",
   });
   if (f.help) return help(HELP);
-  const problemName = (f.problem as string) ?? "wave";
+  const problemName = (f.problem as string) ?? INIT_DEFAULTS.problem;
   const problem = await problemArg(problemName);
   const sizes = typeof f.sizes === "string" ? listFlag("sizes", f.sizes) : [...problem.sizes];
   validateSizes(sizes, problem.inputs.length, "--sizes", problemOutputs(problem).length);
   const activation = choiceFlag(
     "activation",
-    (f.activation as string) ?? "tanh",
+    (f.activation as string) ?? INIT_DEFAULTS.activation,
     ["tanh", "sin"] as const,
   );
-  const seed = f.seed !== undefined ? intFlag("seed", f.seed as string, 0) : 0;
+  const seed = f.seed !== undefined ? intFlag("seed", f.seed as string, 0) : INIT_DEFAULTS.seed;
   if (typeof f.out !== "string") {
     throw new UserError("--out", "Give the model file to write with --out M.json.");
   }
-  const init = choiceFlag("init", (f.init as string) ?? "xavier", INITS);
+  const init = choiceFlag("init", (f.init as string) ?? INIT_DEFAULTS.init, INITS);
   const params = initParams(sizes, seed, init, problem.domain);
   const path = f.out;
-  // A module path is stored as given, so `eval` and `ntk` can import it again.
-  const stored = isProblemPath(problemName) ? problemName : problem.name;
+  // A module path is stored relative to the model file, so `eval` and `ntk` find it
+  // from any directory.
+  const stored = storedProblem(problemPath(problem) ?? problem.name, dirname(resolve(path)));
   await writing(path, () => saveModel(path, { problem: stored, sizes, activation, params }));
   out(
     Boolean(f.json),

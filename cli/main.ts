@@ -22,7 +22,7 @@ import { help } from "./common.ts";
 
 const HELP: string = `sketchpinn — PINN training with NTK loss weights on WebGPU
 
-Commands (each also a deno task):
+Commands (each also a deno task: deno task train|eval|ntk|init|points|bench|sweep …):
   train   train a problem (default: wave with predictor–corrector NTK weights)
   eval    residuals, loss and gradient of a model on a points file
   predict a model's outputs at given points
@@ -34,7 +34,11 @@ Commands (each also a deno task):
 
 Run \`<command> --help\` for its flags. Problems: ${
   Object.keys(problems).join(", ")
-}, or the path of a module exporting one (--problem ./my_pde.ts).`;
+}, or the path of a module exporting one (--problem ./my_pde.ts).
+Exit codes: 0 success, 2 bad input (one sentence naming it), 130 interrupted (train: Ctrl-C
+writes a checkpoint first). Relative paths are relative to the directory you run from, also
+under deno task. The tuning cache is tuning.json in the folder $SKETCHPINN_CACHE names
+(default $XDG_CACHE_HOME/sketchpinn or ~/.cache/sketchpinn).`;
 
 const COMMANDS: Record<string, (args: string[]) => Promise<number>> = {
   train: cmdTrain,
@@ -72,6 +76,24 @@ export async function main(args: string[]): Promise<number> {
   }
 }
 
+/**
+ * `deno task` runs a command in the repository, with the user's directory in
+ * `INIT_CWD`; the tasks mark themselves (SKETCHPINN_TASK=1) so that relative paths
+ * (--problem, --out, --model, …) resolve against the user's directory instead. The
+ * mark is removed so that programs started from here do not inherit it.
+ */
+export function enterUserDirectory(): void {
+  const dir = Deno.env.get("INIT_CWD");
+  if (Deno.env.get("SKETCHPINN_TASK") !== "1" || !dir) return;
+  Deno.env.delete("SKETCHPINN_TASK");
+  try {
+    Deno.chdir(dir);
+  } catch {
+    // A directory that vanished or is unreadable: stay in the repository.
+  }
+}
+
 if (import.meta.main) {
+  enterUserDirectory();
   Deno.exit(await main(Deno.args));
 }

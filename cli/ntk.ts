@@ -4,19 +4,37 @@
  *
  * @module
  */
+import { UserError } from "../src/errors.ts";
 import { choiceFlag, intFlag, numFlag, parseFlags } from "./args.ts";
 import { Engine } from "../src/engine.ts";
 import { writeFileAtomic } from "../src/fsutil.ts";
 import { symmetricEigenvalues } from "../src/linalg.ts";
 import { Plan } from "../src/plan.ts";
-import { defaultK, ntkWeights } from "../src/ntk.ts";
+import { DEFAULT_DT, DEFAULT_HUTCH_DT, defaultK, ntkWeights } from "../src/ntk.ts";
 import { help, info, modelAndPoints, out } from "./common.ts";
+
+/** What `ntk` uses where a flag is not given (--k: {@linkcode defaultK}; --dt: the estimator's). */
+export const NTK_DEFAULTS = { method: "exact", seed: 0, repeat: 1, kind: "gaussian" } as const;
 
 /** `ntk --help`. */
 export const HELP: string =
-  `ntk --model M.json --points P.json [--method exact|jvp|pc|hutch] [--k K] [--dt D] [--central]
-    [--kind gaussian|rademacher] [--seed S] [--repeat R] [--full SPECTRA.json] [--json]
+  `ntk --model M.json --points P.json [--method exact|jvp|pc|hutch] [--k ${
+    defaultK("jvp")
+  } (jvp; pc, hutch: ${defaultK("pc")})]
+    [--dt ${DEFAULT_DT} (pc; hutch: ${DEFAULT_HUTCH_DT})] [--central (pc)] [--kind gaussian|rademacher (jvp, pc)]
+    [--seed ${NTK_DEFAULTS.seed}] [--repeat ${NTK_DEFAULTS.repeat}] [--full SPECTRA.json] [--json]
+    --k, --seed and --repeat apply to jvp, pc and hutch; a flag the method does not read is an error.
     --full: the full NTK (≤ 4096 rows) and its eigenvalues per block, written to the file`;
+
+/** Flags that only some estimators read: giving one to another method is an error. */
+const METHOD_FLAGS: Record<string, readonly string[]> = {
+  k: ["jvp", "pc", "hutch"],
+  dt: ["pc", "hutch"],
+  central: ["pc"],
+  kind: ["jvp", "pc"],
+  seed: ["jvp", "pc", "hutch"],
+  repeat: ["jvp", "pc", "hutch"],
+};
 
 /** Runs `ntk`; returns the exit code. */
 export async function cmdNtk(args: string[]): Promise<number> {
@@ -37,16 +55,28 @@ export async function cmdNtk(args: string[]): Promise<number> {
   if (f.help) return help(HELP);
   const method = choiceFlag(
     "method",
-    (f.method as string) ?? "exact",
+    (f.method as string) ?? NTK_DEFAULTS.method,
     ["exact", "jvp", "pc", "hutch"] as const,
   );
+  for (const [flag, users] of Object.entries(METHOD_FLAGS)) {
+    if (f[flag] !== undefined && !users.includes(method)) {
+      throw new UserError(
+        `--${flag}`,
+        `--${flag} applies only to --method ${
+          users.join(", ")
+        }, so --method ${method} would ignore it: drop --${flag} or change --method.`,
+      );
+    }
+  }
   const k = f.k !== undefined ? intFlag("k", f.k as string, 1) : defaultK(method);
   const dt = f.dt !== undefined ? numFlag("dt", f.dt as string, { positive: true }) : undefined;
-  const seed = f.seed !== undefined ? intFlag("seed", f.seed as string, 0) : 0;
-  const repeat = f.repeat !== undefined ? intFlag("repeat", f.repeat as string, 1) : 1;
+  const seed = f.seed !== undefined ? intFlag("seed", f.seed as string, 0) : NTK_DEFAULTS.seed;
+  const repeat = f.repeat !== undefined
+    ? intFlag("repeat", f.repeat as string, 1)
+    : NTK_DEFAULTS.repeat;
   const kind = choiceFlag(
     "kind",
-    (f.kind as string) ?? "gaussian",
+    (f.kind as string) ?? NTK_DEFAULTS.kind,
     ["gaussian", "rademacher"] as const,
   );
   const { model, problem, points } = await modelAndPoints(f);

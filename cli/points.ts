@@ -7,11 +7,14 @@ import { UserError } from "../src/errors.ts";
 import { intFlag, mapFlag, parseFlags } from "./args.ts";
 import { resolveCounts, samplePoints } from "../src/points.ts";
 import { writeFileAtomic } from "../src/fsutil.ts";
+import { wave } from "../src/problems/mod.ts";
 import { help, out, problemArg, writing } from "./common.ts";
 
 /** `points --help`. */
-export const HELP: string =
-  `points [--problem wave|./my_pde.ts] [--n r=1024,u=256,ut=256] [--seed 0] --out P.json`;
+export const HELP: string = `points [--problem wave|./my_pde.ts] [--n ${
+  wave.groups.map((g) => `${g.name}=${g.defaultN}`).join(",")
+} (the problem's)] [--seed 0] --out P.json [--json]
+--n defaults to the problem's own point counts (wave's shown); a group left out takes its own.`;
 
 /** Runs `points`; returns the exit code. */
 export async function cmdPoints(args: string[]): Promise<number> {

@@ -35,7 +35,8 @@ import {
   runsTable,
   seedsTable,
 } from "../src/sweep/collect.ts";
-import { errorAgainstAxis, errorCurves, readCurve, renderChart } from "../src/sweep/charts.ts";
+import { chartSpec, errorAgainstAxis, errorCurves, readCurve } from "../src/sweep/charts.ts";
+import { writeChart } from "../src/plot/render.ts";
 
 /** `sweep --help`. */
 export const HELP: string = `sweep run FILE [--out DIR] [--jobs J]
@@ -341,7 +342,9 @@ async function collectCmd(dir: string, plan: Plan, json: boolean): Promise<numbe
       ),
     ),
   ];
-  for (const chart of charts) await Deno.writeFile(`${dir}/${chart.file}`, renderChart(chart));
+  for (const chart of charts) {
+    await writeChart(dir, chart.file.replace(/\.png$/, ""), chartSpec(chart));
+  }
   const md = resultsMarkdown(c, plan.file, charts.map((ch) => ch.file));
   await Deno.writeTextFile(`${dir}/results.md`, md);
   await Deno.writeTextFile(

@@ -89,14 +89,12 @@ if (import.meta.main) {
     engine,
     {
       ...DEFAULT_CONFIG,
-      problem: problem.name,
+      problem,
       sizes: [2, w, w, w, 1],
       steps,
       n: { r: nr, ic: nb, bc: nb },
       weighting: "exact",
     },
-    undefined,
-    problem,
   );
   const logEvery = Math.ceil(steps / 10);
   while (trainer.step < steps) {

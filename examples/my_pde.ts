@@ -5,14 +5,15 @@
  *
  * ```sh
  * deno task train --problem ./examples/my_pde.ts --sizes 2,32,32,1 --steps 2000 --weighting exact
- * deno task cli init --problem ./examples/my_pde.ts --out m.json   # models store the path
+ * deno task init --problem ./examples/my_pde.ts --out m.json   # models store the path
  * ```
  *
  * A problem module's default export (or an export named `problem`) is a
  * {@linkcode Problem}; residuals are expressions over u, ∂u/∂x_i and ∂²u/∂x_i²
  * built with `E` (inputs are numbered as `inputs` lists them: 0 = t, 1 = x), and
  * targets are plain float64 functions subtracted from them. Paths are resolved
- * against the current working directory.
+ * against the directory the command runs from (also under `deno task`); model
+ * files and run folders store them relative to themselves.
  *
  * @module
  */

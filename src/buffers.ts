@@ -7,7 +7,7 @@
  *
  * @module
  */
-/// <reference types="@webgpu/types" />
+/// <reference types="npm:@webgpu/types@0.1.74" />
 
 /** Pool counters, for tests and benchmark reports. */
 export interface PoolStats {

@@ -3,7 +3,7 @@
  *
  * @module
  */
-/// <reference types="@webgpu/types" />
+/// <reference types="npm:@webgpu/types@0.1.74" />
 import { UserError } from "./errors.ts";
 
 /** What the engine reports about an adapter. */

@@ -3,8 +3,11 @@
  *
  * @module
  */
-/// <reference types="@webgpu/types" />
-import { makeShaderDataDefinitions, makeStructuredView } from "webgpu-utils";
+/// <reference types="npm:@webgpu/types@0.1.74" />
+// A full npm: specifier, not the import map's bare name: a program that imports
+// mod.ts by path or URL has no access to this package's deno.json.
+// deno-lint-ignore no-import-prefix
+import { makeShaderDataDefinitions, makeStructuredView } from "npm:webgpu-utils@2.1.1";
 import { acquireGpu, type AdapterReport, type Gpu } from "./device.ts";
 import { BufferPool, readBuffer } from "./buffers.ts";
 import {

@@ -7,7 +7,7 @@
  *
  * @module
  */
-/// <reference types="@webgpu/types" />
+/// <reference types="npm:@webgpu/types@0.1.74" />
 import commonSrc from "../shaders/common.wgsl" with { type: "text" };
 import taylorSrc from "../shaders/taylor.wgsl" with { type: "text" };
 import gradSrc from "../shaders/weight_grad.wgsl" with { type: "text" };

@@ -9,10 +9,12 @@
  *
  * @module
  */
-/// <reference types="@webgpu/types" />
+/// <reference types="npm:@webgpu/types@0.1.74" />
 import type { Engine } from "./engine.ts";
 import { matmulDispatch } from "./matmul.ts";
 import { UserError } from "./errors.ts";
+import { validateSizes } from "./model.ts";
+import { problemOutputs } from "./problems/problem.ts";
 import type { PlanOptions } from "./plan/core.ts";
 import { PlanOptim } from "./plan/optim.ts";
 
@@ -30,6 +32,7 @@ export { residualWgsl, type TaylorLaunch, taylorLaunch } from "./launch.ts";
 export class Plan extends PlanOptim {
   /** Plans evaluation buffers and sequences for `o`. */
   static async create(engine: Engine, o: PlanOptions): Promise<Plan> {
+    validateSizes(o.sizes, o.problem.inputs.length, "--sizes", problemOutputs(o.problem).length);
     const p = new Plan(engine, o);
     p.allocate(o);
     await p.planCore();

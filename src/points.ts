@@ -108,8 +108,33 @@ export function samplePoints(
       : Array.from({ length: counts[g.name] }, () =>
         Array.from({ length: g.sampleDim }, () => rng.next()));
     out[g.name] = unit.map((u) => g.sample(u));
+    checkInDomain(p, g.name, out[g.name]);
   });
   return out;
+}
+
+/**
+ * Throws when a sampler put a point outside the problem's domain: the evaluation
+ * grid and the centred initialisation assume the domain, so such points would be
+ * trained on silently. (Points files may hold any points; this checks samplers.)
+ */
+function checkInDomain(p: Problem, group: string, pts: number[][]): void {
+  const slack = p.domain.map(([lo, hi]) => 1e-9 * (hi - lo));
+  for (const x of pts) {
+    const i = p.domain.findIndex(([lo, hi], a) =>
+      !(x[a] >= lo - slack[a] && x[a] <= hi + slack[a])
+    );
+    if (i >= 0) {
+      throw new UserError(
+        "--problem",
+        `Problem ${p.name}: group "${group}"'s sample put point [${
+          x.join(", ")
+        }] outside the domain (${p.inputs[i]} ∈ [${
+          p.domain[i].join(", ")
+        }]); make "sample" map [0,1)^sampleDim into the domain, or widen "domain".`,
+      );
+    }
+  }
 }
 
 /** Validates a points object against a problem; `path` names it in messages. */

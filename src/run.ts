@@ -1,7 +1,8 @@
 /**
  * A training run with an output folder: config.json, log.jsonl, model.json
- * (atomic checkpoints with the full training state), metrics.json, PNG plots and
- * report.md; resume, divergence policies and interrupt handling.
+ * (atomic checkpoints with the full training state), metrics.json, pictures
+ * (`*.png`, `*.svg`, `*.vl.json`), report.html and report.md; resume, divergence
+ * policies and interrupt handling.
  *
  * @module
  */
@@ -18,13 +19,21 @@ import {
 import { loadModel, type Model, modelToJson } from "./model.ts";
 import { writeFileAtomic } from "./fsutil.ts";
 import { UserError } from "./errors.ts";
-import { type HeatmapPanel, heatmapsPng, lineChartPng } from "./plot.ts";
+import { writeChart } from "./plot/render.ts";
+import { runCharts } from "./plot/run_charts.ts";
+import { gridAxes } from "./plot/solution.ts";
+import { reportHtml } from "./plot/report.ts";
 import { adapterLine } from "./device.ts";
-import { type Problem, problemOutputs } from "./problems/problem.ts";
+import { problemOutputs } from "./problems/problem.ts";
+import { isProblemPath, problems } from "./problems/mod.ts";
+import { resolveSettings, storedProblem, type TrainSettings } from "./settings.ts";
+import { DEFAULT_DT, DEFAULT_HUTCH_DT } from "./ntk.ts";
+import { existsSync } from "node:fs";
+import { isAbsolute, resolve } from "node:path";
 
 /** What a run reports at the end (metrics.json, design §5). */
 export interface Metrics {
-  /** Problem name or module path, as in the configuration. */
+  /** Problem name, or module path relative to the run folder (as in config.json). */
   problem: string;
   /** Steps trained. */
   steps: number;
@@ -41,7 +50,7 @@ export interface Metrics {
   residual_rms: Record<string, number>;
   /** Present when no error can be computed: says why. */
   note?: string;
-  /** Mean r² per group at the end. */
+  /** Mean r² per group of the saved model on the last points (what `eval` gives). */
   loss: Record<string, number>;
   /** Loss weights λ per group at the end. */
   weights: Record<string, number>;
@@ -81,8 +90,8 @@ export interface RunOptions {
   signal?: AbortSignal;
   /** Skip plots and report (faster tests). */
   noReport?: boolean;
-  /** The problem object; default: `config.problem` resolved by name or module path. */
-  problem?: Problem;
+  /** Called with true before a checkpoint is written and false after. */
+  onSaving?: (saving: boolean) => void;
 }
 
 /** Result of {@linkcode runTraining}. */
@@ -168,13 +177,61 @@ export async function loadRun(dir: string): Promise<{ config: TrainConfig; model
       `${dir}/config.json does not match ${dir}/model.json (problem, sizes, activation); restore it from a copy.`,
     );
   }
+  if (isProblemPath(config.problem)) {
+    // Files store a module path relative to the run folder; runs written before
+    // that stored it relative to the directory train ran in.
+    const p = config.problem.startsWith("file:") || isAbsolute(config.problem)
+      ? config.problem
+      : resolve(dir, config.problem);
+    config.problem = existsSync(p) || !existsSync(config.problem) ? p : resolve(config.problem);
+  } else if (!Object.hasOwn(problems, config.problem)) {
+    throw new UserError(
+      "--resume",
+      `${dir} was trained on problem "${config.problem}", defined in a program rather than a module file: resume it from that program (runTraining with resume: true and the problem object), or move the problem into a module and train with --problem ./module.ts.`,
+    );
+  }
   return { config, model };
 }
 
-/** Trains `config` on `engine`, writing the run folder; see {@linkcode RunOptions}. */
+/**
+ * Refuses an output folder that holds another problem's run: training would
+ * overwrite its model and log. A folder of the same problem is reused.
+ */
+async function checkOutFolder(out: string, problem: string): Promise<void> {
+  let text: string;
+  try {
+    text = await Deno.readTextFile(`${out}/config.json`);
+  } catch {
+    return;
+  }
+  let other: unknown;
+  try {
+    other = JSON.parse(text)?.problem;
+  } catch {
+    return;
+  }
+  if (typeof other !== "string") return;
+  const same = isProblemPath(other)
+    ? isProblemPath(problem) && resolve(out, other) === resolve(problem)
+    : other === problem;
+  if (!same) {
+    throw new UserError(
+      "--out",
+      `${out} holds a run of problem ${other}; training ${problem} there would overwrite it: choose another --out (or delete that folder).`,
+    );
+  }
+}
+
+/**
+ * Trains on `engine`, writing the run folder; see {@linkcode RunOptions}. The
+ * settings resolve as for the `train` command (the problem's recommended sizes,
+ * steps, init and parameter average fill what they leave out; see
+ * {@linkcode resolveSettings}); `settings.problem` is a built-in name, a module
+ * path or a {@linkcode Problem} object.
+ */
 export async function runTraining(
   engine: Engine,
-  config: TrainConfig,
+  settings: TrainSettings,
   o: RunOptions,
 ): Promise<RunResult> {
   const out = o.out;
@@ -183,7 +240,9 @@ export async function runTraining(
     const saved = await loadRun(out);
     model = saved.model;
   }
-  const trainer = await Trainer.create(engine, config, model, o.problem);
+  const { config, problem } = await resolveSettings(settings);
+  if (!o.resume) await checkOutFolder(out, config.problem);
+  const trainer = await Trainer.create(engine, { ...config, problem }, model);
   try {
     // Validate everything before touching the folder: a failed --resume must leave
     // config.json as it was.
@@ -197,7 +256,8 @@ export async function runTraining(
     }
     try {
       await Deno.mkdir(out, { recursive: true });
-      await writeFileAtomic(`${out}/config.json`, JSON.stringify(config, null, 2) + "\n");
+      const stored = { ...config, problem: storedProblem(config.problem, out) };
+      await writeFileAtomic(`${out}/config.json`, JSON.stringify(stored, null, 2) + "\n");
     } catch (e) {
       if (
         !(e instanceof Deno.errors.NotFound || e instanceof Deno.errors.PermissionDenied ||
@@ -225,11 +285,20 @@ async function train(trainer: Trainer, o: RunOptions): Promise<RunResult> {
   const wallOffset = history.at(-1)?.wall_s ?? 0;
   const t0 = performance.now();
   const wall = () => wallOffset + (performance.now() - t0) / 1000;
+  const save = async (s: Snapshot) => {
+    o.onSaving?.(true);
+    try {
+      await writeSnapshot(out, c, s);
+    } finally {
+      o.onSaving?.(false);
+    }
+  };
   let snapshot: Snapshot = {
     params: await trainer.modelParams(),
     state: await trainer.state(),
   };
   let rollbacks = 0, interrupted = false;
+  let inFlight: Promise<void> | undefined;
   let lastLog = { step: trainer.step, time: performance.now() };
   const startStep = trainer.step;
   try {
@@ -239,6 +308,16 @@ async function train(trainer: Trainer, o: RunOptions): Promise<RunResult> {
         break;
       }
       await trainer.advance();
+      if (o.signal) {
+        // Without a wait the loop queues steps up to the next readback and never
+        // yields, so a signal (Ctrl-C) waited for the next log step. Waiting for the
+        // previous step's work keeps at most two steps queued (the GPU never idles
+        // on the CPU's encoding) and lets the signal handler run every step.
+        const previous = inFlight;
+        // A failure here surfaces at the next readback, which names it.
+        inFlight = engine.device.queue.onSubmittedWorkDone().catch(() => {});
+        await previous;
+      }
       const s = trainer.step;
       const logNow = s % c.logEvery === 0 || s === c.steps;
       if (!logNow) continue;
@@ -260,7 +339,7 @@ async function train(trainer: Trainer, o: RunOptions): Promise<RunResult> {
         }
         // The snapshot is the last state checked finite; write it, so the message's
         // promise holds even when no periodic checkpoint was written yet.
-        await writeSnapshot(out, c, snapshot);
+        await save(snapshot);
         throw new UserError(
           "--lr",
           o.onNan === "rollback"
@@ -268,6 +347,9 @@ async function train(trainer: Trainer, o: RunOptions): Promise<RunResult> {
             : `The ${bad} became NaN/Inf before step ${s}; the last good checkpoint (step ${snapshot.state.step}) is kept in ${out}/model.json: lower --lr or use --on-nan rollback.`,
         );
       }
+      // With the parameter average the logged figures are the average's (the saved
+      // model's); the step's own losses (raw parameters) are kept as train_loss.
+      const m = trainer.averaging ? await trainer.modelLosses() : l;
       const rel = await trainer.relL2();
       const residualSq = Object.values(l.loss).reduce((a, b) => a + b, 0);
       const gradSq = await trainer.gradNormSq();
@@ -276,10 +358,11 @@ async function train(trainer: Trainer, o: RunOptions): Promise<RunResult> {
       const rec: LogRecord = {
         step: s,
         wall_s: wall(),
-        loss: l.loss,
-        total: l.total,
+        loss: m.loss,
+        total: m.total,
         weights: l.weights,
-        ...(rel === null ? {} : { rel_l2: rel }),
+        ...(trainer.averaging ? { train_loss: l.loss } : {}),
+        ...(rel === null || rel === undefined ? {} : { rel_l2: rel }),
         residual_sq: residualSq,
         grad_norm_sq: gradSq,
         avg_residual_sq: ((prev?.avg_residual_sq ?? 0) * (n - 1) + residualSq) / n,
@@ -298,14 +381,12 @@ async function train(trainer: Trainer, o: RunOptions): Promise<RunResult> {
         stepsPerSecond: rate,
         etaSeconds: (c.steps - s) / rate,
       });
-      if (o.checkpointEvery && s % o.checkpointEvery === 0) {
-        await writeSnapshot(out, c, snapshot);
-      }
+      if (o.checkpointEvery && s % o.checkpointEvery === 0) await save(snapshot);
     }
   } catch (e) {
     if (e instanceof UserError && e.input === "GPU") {
       // The last logged state lives in CPU memory: save it without the GPU.
-      await writeSnapshot(out, c, snapshot);
+      await save(snapshot);
       throw new UserError(
         "GPU",
         `${
@@ -318,18 +399,16 @@ async function train(trainer: Trainer, o: RunOptions): Promise<RunResult> {
     logFile.close();
   }
   // The last logged state is known finite; a state after it was checked by nothing.
-  await writeSnapshot(
-    out,
-    c,
+  await save(
     snapshot.state.step === trainer.step || !interrupted ? snapshot : {
       params: await trainer.modelParams(),
       state: await trainer.state(),
     },
   );
-  const l = await trainer.losses();
+  const l = await trainer.modelLosses();
   const errors = await trainer.errors();
   const metrics: Metrics = {
-    problem: c.problem,
+    problem: storedProblem(c.problem, out),
     steps: trainer.step,
     wall_s: wall(),
     rel_l2: errors?.stacked ?? null,
@@ -351,7 +430,7 @@ async function writeSnapshot(out: string, c: TrainConfig, s: Snapshot): Promise<
   await writeFileAtomic(
     `${out}/model.json`,
     modelToJson({
-      problem: c.problem,
+      problem: storedProblem(c.problem, out),
       sizes: c.sizes,
       activation: c.activation,
       params: s.params,
@@ -373,90 +452,18 @@ async function writeReport(
   out: string,
 ): Promise<void> {
   const p = trainer.problem, c = trainer.config;
-  const pngs: string[] = [];
-  const names = problemOutputs(p);
+  // One field per output: prediction, and the exact or reference solution where there is one.
   const pred = await trainer.predictOutputs();
   const ref = await trainer.gridSolution();
-  for (const [k, name] of names.entries()) {
-    // One output keeps the file name solution.png; several get one picture each.
-    const file = names.length === 1 ? "solution.png" : `solution_${name}.png`;
-    const u = pred[k], ex = ref?.[k];
-    if (p.grid.length === 2) {
-      const [rows, cols] = p.grid;
-      const scale = ex ?? u;
-      let lo = Infinity, hi = -Infinity;
-      for (const v of scale) lo = Math.min(lo, v), hi = Math.max(hi, v);
-      const axes = { yLabel: p.inputs[0], xLabel: p.inputs[1] };
-      const panels: HeatmapPanel[] = [
-        { title: `${name} predicted`, values: u, min: lo, max: hi, ...axes },
-      ];
-      if (ex) {
-        const err = Float64Array.from(u, (v, i) => Math.abs(v - ex[i]));
-        panels.push(
-          {
-            title: `${name} ${p.exact ? "exact" : "reference"}`,
-            values: ex,
-            min: lo,
-            max: hi,
-            ...axes,
-          },
-          {
-            title: `${name} abs error`,
-            values: err,
-            colormap: "magma",
-            ...axes,
-          },
-        );
-      }
-      await Deno.writeFile(`${out}/${file}`, heatmapsPng(panels, rows, cols));
-      pngs.push(file);
-    } else if (p.grid.length === 1) {
-      const xs = Array.from({ length: p.grid[0] }, (_, i) => i);
-      await Deno.writeFile(
-        `${out}/${file}`,
-        lineChartPng([
-          { name: "prediction", x: xs, y: u },
-          ...(ex ? [{ name: p.exact ? "exact" : "reference", x: xs, y: ex }] : []),
-        ], { title: `${name} on the evaluation grid`, xLabel: "grid index" }),
-      );
-      pngs.push(file);
-    }
-  }
-  if (log.length > 0) {
-    const steps = log.map((r) => r.step);
-    const groups = Object.keys(log[0].loss);
-    await Deno.writeFile(
-      `${out}/loss.png`,
-      lineChartPng([
-        ...groups.map((g) => ({ name: `loss ${g}`, x: steps, y: log.map((r) => r.loss[g]) })),
-        { name: "rel L2 error", x: steps, y: log.map((r) => r.rel_l2 ?? NaN) },
-      ], { title: "losses and error", logY: true, xLabel: "step" }),
-    );
-    await Deno.writeFile(
-      `${out}/convergence.png`,
-      lineChartPng([
-        {
-          name: "running mean of sum_j mean r_j^2",
-          x: steps,
-          y: log.map((r) => r.avg_residual_sq ?? NaN),
-        },
-        {
-          name: "running mean of |grad L|^2",
-          x: steps,
-          y: log.map((r) => r.avg_grad_norm_sq ?? NaN),
-        },
-      ], { title: "convergence (running averages over logged steps)", logY: true, xLabel: "step" }),
-    );
-    pngs.push("convergence.png");
-    await Deno.writeFile(
-      `${out}/weights.png`,
-      lineChartPng(
-        groups.map((g) => ({ name: `lambda ${g}`, x: steps, y: log.map((r) => r.weights[g]) })),
-        { title: "loss weights", logY: true, xLabel: "step" },
-      ),
-    );
-    pngs.push("loss.png", "weights.png");
-  }
+  const names = problemOutputs(p);
+  const fields = names.map((name, k) => ({
+    name,
+    prediction: pred[k],
+    ...(ref ? { exact: ref[k] } : {}),
+  }));
+  const { charts, note } = runCharts({ axes: gridAxes(p), fields }, log);
+  const figures = [];
+  for (const ch of charts) figures.push({ ...await writeChart(out, ch.name, ch.spec), ...ch });
   const lines = [
     `# sketchpinn run: ${p.name}`,
     "",
@@ -466,10 +473,18 @@ async function writeReport(
     `- network: ${c.sizes.join(", ")} (${c.activation}, ${
       c.init ?? "xavier"
     } init), optimizer ${c.optimizer}, lr ${c.lr} ×${c.decay} every ${c.decaySteps} steps${
-      (c.average ?? 0) > 0 ? `; the model is the parameter average (β = ${c.average})` : ""
+      (c.average ?? 0) > 0
+        ? `; the model is the parameter average (β = ${c.average} after a warm-up): the error, the losses and model.json are the average's`
+        : ""
     }`,
     `- weighting: ${c.weighting}${
-      isSketch(c.weighting) ? ` (k = ${c.k}, Δt = ${c.dt ?? "default"}, β = ${emaBeta(c)})` : ""
+      isSketch(c.weighting)
+        ? ` (k = ${c.k}${
+          c.weighting === "jvp"
+            ? ""
+            : `, Δt = ${c.dt ?? (c.weighting === "hutch" ? DEFAULT_HUTCH_DT : DEFAULT_DT)}`
+        }, β = ${emaBeta(c)})`
+        : ""
     }, updated every ${c.every} step(s)${
       (c.causal ?? 0) > 0
         ? `; causal weights ε = ${c.causal} over ${c.chunks ?? DEFAULT_CHUNKS} time chunks`
@@ -483,16 +498,28 @@ async function writeReport(
     ...(m.note ? [m.note, ""] : []),
     "| metric | value |",
     "| --- | --- |",
-    `| relative L2 error${names.length > 1 ? " (outputs stacked)" : ""} | ${fmt(m.rel_l2)} |`,
+    `| relative L2 error${names.length > 1 ? " (outputs stacked)" : ""} | ${
+      m.rel_l2 === null
+        ? "no reference (no exact or reference solution to compare with)"
+        : fmt(m.rel_l2)
+    } |`,
     ...(names.length > 1 && m.rel_l2_outputs
       ? Object.entries(m.rel_l2_outputs).map(([k, v]) => `| relative L2 error ${k} | ${fmt(v)} |`)
       : []),
     ...Object.entries(m.residual_rms).map(([g, v]) => `| rms residual ${g} | ${fmt(v)} |`),
-    ...Object.entries(m.loss).map(([g, v]) => `| loss ${g} | ${fmt(v)} |`),
+    ...Object.entries(m.loss).map(([g, v]) =>
+      `| loss ${g} (saved model, last points) | ${fmt(v)} |`
+    ),
     ...Object.entries(m.weights).map(([g, v]) => `| λ ${g} | ${fmt(v)} |`),
     "",
-    ...pngs.map((f) => `![${f}](${f})`),
-    "",
+    ...(note ? [`(${note})`, ""] : []),
+    ...figures.flatMap((f) => [`![${f.name}](${f.name}.png)`, ""]),
   ];
-  await writeFileAtomic(`${out}/report.md`, lines.join("\n"));
+  const md = lines.join("\n");
+  // report.md last: a sweep counts a run finished once it follows metrics.json.
+  await Deno.writeTextFile(
+    `${out}/report.html`,
+    reportHtml(`sketchpinn run: ${p.name}`, md, figures),
+  );
+  await writeFileAtomic(`${out}/report.md`, md);
 }

@@ -24,6 +24,7 @@ import {
   samplePoints,
   type TrainConfig,
   Trainer,
+  type TrainSettings,
   validateProblem,
 } from "../mod.ts";
 import { assertRelInf, testParams } from "./gpu_helpers.ts";
@@ -56,11 +57,11 @@ const SCRIPT = `import {
   ntkWeights,
   type NtkTraces,
   Plan,
-  type TrainConfig,
   Trainer,
+  type TrainSettings,
 } from "${MOD_URL}";
 
-const config: TrainConfig = {
+const config: TrainSettings = {
   ...DEFAULT_CONFIG,
   sizes: [2, 16, 16, 1],
   n: { r: 64, u: 32, ut: 32 },
@@ -74,13 +75,13 @@ let first: Record<string, number>, last: Record<string, number>, step: number;
   await using trainer = await Trainer.create(engine, config);
   await trainer.advance();
   first = (await trainer.losses()).loss;
-  while (trainer.step < config.steps) await trainer.advance();
+  while (trainer.step < trainer.config.steps) await trainer.advance();
   step = trainer.step;
   last = (await trainer.losses()).loss;
   await using plan = await Plan.create(engine, {
     problem: trainer.problem,
-    sizes: config.sizes,
-    activation: config.activation,
+    sizes: trainer.config.sizes,
+    activation: trainer.config.activation,
     counts: trainer.counts,
     directions: 16,
     tangents: true,
@@ -95,14 +96,15 @@ const liveBuffers = engine.pool.stats.liveBuffers;
 console.log(JSON.stringify({ step, first, last, weights, liveBuffers }));
 `;
 
-Deno.test("a script outside the repository uses mod.ts: type-checks, trains, weighs, disposes", async () => {
+Deno.test("a script outside the repository uses mod.ts without the project's import map: type-checks, trains, weighs, disposes", async () => {
   const dir = await Deno.makeTempDir({ prefix: "sketchpinn_api_" });
   try {
     assert.ok(!dir.startsWith(ROOT), `${dir} is outside ${ROOT}`);
-    const repoConfig = JSON.parse(await Deno.readTextFile(`${ROOT}/deno.json`));
+    // Only the package's own name (which mod.ts's examples import), none of its
+    // dependencies: the source imports them by full npm: specifiers.
     await Deno.writeTextFile(
       `${dir}/deno.json`,
-      JSON.stringify({ imports: { ...repoConfig.imports, "@sketchpinn/sketchpinn": MOD_URL } }),
+      JSON.stringify({ imports: { "@sketchpinn/sketchpinn": MOD_URL } }),
     );
     await Deno.writeTextFile(`${dir}/train.ts`, SCRIPT);
     const examples = docExamples(await Deno.readTextFile(`${ROOT}/mod.ts`));
@@ -114,6 +116,9 @@ Deno.test("a script outside the repository uses mod.ts: type-checks, trains, wei
     }
     const check = await runDeno(["check", ...files], dir);
     assert.equal(check.code, 0, `deno check failed:\n${check.stderr}`);
+    const doc = await runDeno(["doc", MOD_URL], dir);
+    assert.equal(doc.code, 0, `deno doc failed:\n${doc.stderr}`);
+    assert.doesNotMatch(doc.stderr, /warn|not a dependency/i, "deno doc from outside warns");
 
     const run = await runDeno(["run", "--allow-read", "--allow-env", "train.ts"], dir);
     assert.equal(run.code, 0, `the script exited ${run.code}:\n${run.stderr}`);
@@ -208,15 +213,18 @@ Deno.test({
     assert.ok(Math.abs(custom.loss - builtin.loss) <= TOL.gradient * builtin.loss);
 
     // The same through Trainer.create with a problem object: three exact-weighted steps.
-    const config: TrainConfig = {
+    const config: TrainSettings = {
       ...DEFAULT_CONFIG,
       sizes,
       n: counts,
       weighting: "exact",
       steps: 3,
+      // The same start for both (wave recommends a centred init and an average).
+      init: "xavier",
+      average: 0,
     };
     const train = async (problem?: Problem) => {
-      await using t = await Trainer.create(engine, config, undefined, problem);
+      await using t = await Trainer.create(engine, { ...config, ...(problem ? { problem } : {}) });
       for (let i = 0; i < 3; i++) await t.advance();
       return { params: await t.params(), name: t.problem.name };
     };

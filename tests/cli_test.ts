@@ -11,6 +11,7 @@
  */
 import assert from "node:assert/strict";
 import { loadModel, saveModel } from "../src/model.ts";
+import { defaultLogEvery } from "../src/trainer.ts";
 import type { Points } from "../src/points.ts";
 import { wave } from "../src/problems/mod.ts";
 import * as ref from "../src/reference/mlp64.ts";
@@ -185,10 +186,14 @@ Deno.test("train --json writes the run folder and prints its metrics", async () 
   const model = await loadModel(`${out}/model.json`);
   assert.equal((model.state as { step: number }).step, 6);
   assert.ok((await Deno.readTextFile(`${out}/report.md`)).startsWith("# sketchpinn run"));
-  for (const png of ["solution.png", "loss.png", "weights.png"]) {
-    const bytes = await Deno.readFile(`${out}/${png}`);
-    assert.deepEqual([...bytes.subarray(0, 4)], [0x89, 0x50, 0x4e, 0x47], `${png} is a PNG`);
+  for (const name of ["solution", "loss", "convergence", "weights"]) {
+    const bytes = await Deno.readFile(`${out}/${name}.png`);
+    assert.deepEqual([...bytes.subarray(0, 4)], [0x89, 0x50, 0x4e, 0x47], `${name}.png is a PNG`);
+    assert.match(await Deno.readTextFile(`${out}/${name}.svg`), /^<svg/);
+    assert.ok(JSON.parse(await Deno.readTextFile(`${out}/${name}.vl.json`)).$schema);
   }
+  const html = await Deno.readTextFile(`${out}/report.html`);
+  assert.equal((html.match(/<figure/g) ?? []).length, 4, "report.html holds the four pictures");
   // Progress went to stderr, never to stdout.
   assert.match(r.stderr, /step 3\/6/);
   assert.match(r.stderr, /step 6\/6/);
@@ -209,8 +214,6 @@ Deno.test("human-readable output (no --json) is not JSON", async () => {
       N,
       "--steps",
       "2",
-      "--log-every",
-      "1",
       "--out",
       `${dir}/run_text`,
     ),
@@ -224,6 +227,10 @@ Deno.test("human-readable output (no --json) is not JSON", async () => {
   assert.match(runs[4].stdout, /relative L2 error/);
   assert.doesNotMatch(runs[4].stdout, /step \d+\/2/, "progress stays on stderr");
   assert.match(runs[4].stderr, /step 2\/2/);
+  // Without --log-every a short run logs often enough to draw curves (here every step).
+  const log = (await Deno.readTextFile(`${dir}/run_text/log.jsonl`)).trim().split("\n");
+  assert.deepEqual(log.map((l) => JSON.parse(l).step), [1, 2]);
+  assert.deepEqual([1, 99, 100, 300, 5000, 18000].map(defaultLogEvery), [1, 1, 2, 6, 100, 100]);
 });
 
 Deno.test("--help exits 0 for every command", async () => {

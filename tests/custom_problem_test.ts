@@ -12,7 +12,9 @@ import {
   getProblem,
   isProblemPath,
   type Problem,
+  problems,
   resolveProblem,
+  samplePoints,
   UserError,
   validateProblem,
 } from "../mod.ts";
@@ -61,6 +63,22 @@ Deno.test("resolveProblem: a missing module, or one without the export, is a Use
       /other\.ts has no default export/,
     );
     await rejects(() => resolveProblem("nope"), "--problem", /Unknown problem "nope"/);
+    // A syntax error names the file, line and column.
+    await Deno.writeTextFile(`${dir}/typo.ts`, "export default {\n  name: ,\n};\n");
+    await rejects(
+      () => resolveProblem(`${dir}/typo.ts`),
+      "--problem",
+      /SyntaxError: Expression expected at .*typo\.ts:2:9/,
+    );
+    // A relative path resolves against the base directory given.
+    await Deno.writeTextFile(
+      `${dir}/mine.ts`,
+      `export { default } from ${
+        JSON.stringify(new URL("../examples/my_pde.ts", import.meta.url).href)
+      };\n`,
+    );
+    const mine = await resolveProblem("./mine.ts", "--problem", dir);
+    assert.equal(mine.name, "advection-diffusion");
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
@@ -139,5 +157,22 @@ Deno.test("validateProblem: every missing or malformed field is named", () => {
       },
       what,
     );
+  }
+});
+
+Deno.test("samplePoints: a sampler that leaves the domain is an error naming the group", () => {
+  const p = good() as unknown as Problem;
+  p.groups[0].sample = ([a]) => [2 * a];
+  assert.throws(() => samplePoints(p, { r: 16 }, 0), (e: unknown) => {
+    assert.ok(e instanceof UserError);
+    assert.match(
+      e.message,
+      /group "r"'s sample put point \[[\d.]+\] outside the domain \(x ∈ \[0, 1\]\)/,
+    );
+    return true;
+  });
+  for (const name of Object.keys(problems)) {
+    const q = getProblem(name);
+    samplePoints(q, Object.fromEntries(q.groups.map((g) => [g.name, 64])), 1, 0, "sobol");
   }
 });

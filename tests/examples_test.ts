@@ -7,7 +7,8 @@
  */
 import assert from "node:assert/strict";
 import { saveModel, xavierInit } from "../src/model.ts";
-import { assertExitOk, type Run, runDeno } from "./process.ts";
+import { relative } from "node:path";
+import { assertExitOk, ROOT, type Run, runDeno } from "./process.ts";
 
 const PERMS = ["--allow-read", "--allow-write", "--allow-env"];
 
@@ -115,14 +116,16 @@ Deno.test("CLI: train --problem ./examples/my_pde.ts, then --resume", async () =
     "--quiet",
   );
   const metrics = JSON.parse(r.stdout);
-  assert.equal(metrics.problem, "./examples/my_pde.ts");
+  // Stored relative to the run folder, so the folder's files find the module from anywhere.
+  const stored = relative(out, `${ROOT}/examples/my_pde.ts`);
+  assert.equal(metrics.problem, stored);
   assert.equal(metrics.steps, 4);
   assert.deepEqual(Object.keys(metrics.loss), ["r", "ic", "bc"]);
   assert.ok(Number.isFinite(metrics.rel_l2));
   const config = JSON.parse(await Deno.readTextFile(`${out}/config.json`));
-  assert.equal(config.problem, "./examples/my_pde.ts");
+  assert.equal(config.problem, stored);
   const model = JSON.parse(await Deno.readTextFile(`${out}/model.json`));
-  assert.equal(model.problem, "./examples/my_pde.ts");
+  assert.equal(model.problem, stored);
   const resumed = await ok("cli/main.ts", "train", "--resume", out, "--steps", "6", "--json");
   assert.equal(JSON.parse(resumed.stdout).steps, 6);
 });
@@ -181,7 +184,11 @@ Deno.test("CLI: init, points, eval and ntk with a problem module path", async ()
     "--out",
     m,
   );
-  assert.equal(JSON.parse(await Deno.readTextFile(m)).problem, "./examples/my_pde.ts");
+  // Stored relative to the model file.
+  assert.equal(
+    JSON.parse(await Deno.readTextFile(m)).problem,
+    relative(dir, `${ROOT}/examples/my_pde.ts`),
+  );
   await ok(
     "cli/main.ts",
     "points",

@@ -1,267 +1,316 @@
 /**
- * PNG plots: decoded with fast-png and checked by where the colormap's end
- * colours and the series colours land, plus the inputs that must not throw.
+ * Pictures: the Vega-Lite specs' data and encodings, the SVG's structure, and the
+ * PNG's size, decoding and a few pixels whose colour the spec fixes (not a pixel
+ * comparison against a stored image).
  */
 import assert from "node:assert/strict";
 import { decode } from "fast-png";
-import { heatmapPng, heatmapsPng, lineChartPng, type Rgb } from "../src/plot.ts";
+import * as vega from "vega";
+import { type Heatmap, heatmapSpec, heatmapsSpec, valueDomain } from "../src/plot/heatmap.ts";
+import { lineChartSpec } from "../src/plot/line.ts";
+import { fontData, renderPng, renderSvg, toVega, writeChart } from "../src/plot/render.ts";
+import { gridAxes, solutionSpec } from "../src/plot/solution.ts";
+import { runCharts } from "../src/plot/run_charts.ts";
+import { reportHtml } from "../src/plot/report.ts";
 import { UserError } from "../src/errors.ts";
+import type { LogRecord } from "../src/trainer.ts";
+import vegaRuntime from "../src/plot/assets/vega.min.js.txt" with { type: "text" };
 
-const VIRIDIS_FIRST: Rgb = [68, 1, 84];
-const VIRIDIS_MID: Rgb = [33, 144, 140];
-const VIRIDIS_LAST: Rgb = [253, 231, 37];
-const MAGMA_FIRST: Rgb = [0, 0, 4];
-const COOLWARM_FIRST: Rgb = [59, 76, 192];
-const NAN_GREY: Rgb = [128, 128, 128];
+// deno-lint-ignore no-explicit-any
+type Json = any;
 
-interface Image {
-  width: number;
-  height: number;
-  at(x: number, y: number): Rgb;
+const axis = (name: string, lo: number, hi: number, n: number) => ({ name, lo, hi, n });
+
+/** The field on a grid, `values[i * ny + j] = f(x_i, y_j)`. */
+function field(
+  x: ReturnType<typeof axis>,
+  y: ReturnType<typeof axis>,
+  f: (a: number, b: number) => number,
+) {
+  const v = new Float64Array(x.n * y.n);
+  for (let i = 0; i < x.n; i++) {
+    for (let j = 0; j < y.n; j++) {
+      v[i * y.n + j] = f(
+        x.lo + (x.hi - x.lo) * i / (x.n - 1),
+        y.lo + (y.hi - y.lo) * j / (y.n - 1),
+      );
+    }
+  }
+  return v;
 }
 
-function open(png: Uint8Array): Image {
-  const img = decode(png);
-  assert.equal(img.depth, 8);
-  const ch = img.channels;
-  return {
-    width: img.width,
-    height: img.height,
-    at: (x, y) => {
-      const o = (y * img.width + x) * ch;
-      return [img.data[o], img.data[o + 1], img.data[o + 2]];
-    },
+function pngOf(bytes: Uint8Array) {
+  assert.deepEqual([...bytes.subarray(0, 4)], [0x89, 0x50, 0x4e, 0x47], "PNG signature");
+  return decode(bytes);
+}
+
+/** The data URL of the image layer, decoded. */
+function raster(spec: Json) {
+  const url: string = spec.layer[0].data.values[0].url;
+  return decode(Uint8Array.from(atob(url.slice(22)), (c) => c.charCodeAt(0)));
+}
+
+Deno.test("heatmap: axes in the inputs' units, cells as one image, y up, colour bar on the domain", async () => {
+  const x = axis("t", 0, 2, 101), y = axis("x", -1, 1, 51);
+  const values = field(x, y, (t, xx) => t + 10 * xx);
+  const spec: Json = heatmapSpec({ x, y, values, title: "u", label: "u" });
+  const [img, bar] = spec.layer;
+  assert.equal(img.mark.type, "image");
+  assert.equal(img.encoding.x.title, "t");
+  assert.equal(img.encoding.y.title, "x");
+  // Cells are centred on the grid points: the image reaches half a spacing past them.
+  assert.deepEqual(img.encoding.x.scale.domain, [-0.01, 2.01]);
+  assert.deepEqual(img.encoding.y.scale.domain, [-1.02, 1.02]);
+  assert.deepEqual(bar.encoding.color.scale.domain, [-10, 12]);
+  assert.equal(bar.encoding.color.scale.scheme, "viridis");
+  const r = raster(spec);
+  assert.deepEqual([r.width, r.height], [101, 51]);
+  // Row 0 of the image is the top, y = hi: there the field is largest at t = 2.
+  const px = (
+    row: number,
+    col: number,
+  ) => [...r.data.subarray((row * 101 + col) * 3, (row * 101 + col) * 3 + 3)];
+  const lut = (u: number) => (vega.scheme("viridis") as unknown as (u: number) => string)(u);
+  assert.equal(`rgb(${px(0, 100).join(", ")})`, lut(1), "top right is the maximum");
+  assert.equal(`rgb(${px(50, 0).join(", ")})`, lut(0), "bottom left is the minimum");
+  const svg = await renderSvg(spec);
+  assert.equal((svg.match(/<image/g) ?? []).length, 1, "one image, not a rectangle per cell");
+  assert.ok(svg.length < 60_000, `SVG of a 101 × 51 grid is small (${svg.length} bytes)`);
+  for (const tick of ["0.0", "0.5", "1.0", "1.5", "2.0", "−1.0", "−0.5"]) {
+    assert.ok(svg.includes(`>${tick}<`), `tick label ${tick}`);
+  }
+});
+
+Deno.test("heatmap: the PNG shows the cells where the axes put them, under the axes", async () => {
+  const x = axis("x", 0, 1, 2), y = axis("y", 0, 1, 2);
+  // Bottom-left cell lowest, top-right highest.
+  const spec = heatmapSpec({ x, y, values: [0, 1, 2, 3], width: 100, height: 100 });
+  const png = pngOf(await renderPng(await renderSvg(spec), 1));
+  assert.equal(png.channels, 3);
+  const lut = vega.scheme("viridis") as unknown as (u: number) => string;
+  /** Bounding box [x0, y0, x1, y1] of the pixels of colour `css`. */
+  const box = (css: string) => {
+    const b = [Infinity, Infinity, -1, -1];
+    for (let i = 0; i < png.width * png.height; i++) {
+      if (`rgb(${[...png.data.subarray(i * 3, i * 3 + 3)].join(", ")})` !== css) continue;
+      const px = i % png.width, py = Math.floor(i / png.width);
+      b[0] = Math.min(b[0], px), b[1] = Math.min(b[1], py);
+      b[2] = Math.max(b[2], px), b[3] = Math.max(b[3], py);
+    }
+    return b;
   };
-}
-
-const same = (a: Rgb, b: Rgb) => a[0] === b[0] && a[1] === b[1] && a[2] === b[2];
-
-/** Every pixel of exactly colour `c`, in column-major order (leftmost first, then topmost). */
-function pixelsOf(img: Image, c: Rgb): [number, number][] {
-  const out: [number, number][] = [];
-  for (let x = 0; x < img.width; x++) {
-    for (let y = 0; y < img.height; y++) if (same(img.at(x, y), c)) out.push([x, y]);
+  const lo = box(lut(0)), hi = box(lut(1));
+  // Each cell is a quarter of the 100 × 100 plot (the axis line may cover one row).
+  for (const b of [lo, hi]) {
+    assert.ok(b[2] - b[0] >= 48 && b[2] - b[0] <= 50 && b[3] - b[1] >= 48, `cell ${b}`);
   }
-  return out;
-}
-
-/** Leftmost, then topmost pixel of colour `c`: a heatmap's top-left when that cell has it. */
-function firstOf(img: Image, c: Rgb): [number, number] {
-  const p = pixelsOf(img, c)[0];
-  assert.ok(p, `colour ${c} does not appear`);
-  return p;
-}
-
-function grid(rows: number, cols: number, f: (r: number, c: number) => number): Float64Array {
-  return Float64Array.from({ length: rows * cols }, (_, k) => f(Math.floor(k / cols), k % cols));
-}
-
-Deno.test("heatmap: a gradient puts the first colour at the min corner and the last at the max corner", () => {
-  const n = 101;
-  const img = open(heatmapPng(grid(n, n, (r, c) => r + c), n, n));
-  const s = 3; // default: the largest scale keeping 101 cells within 400 px
-  const [x0, y0] = firstOf(img, VIRIDIS_FIRST);
-  assert.ok(img.width > n * s && img.height > n * s);
-  assert.deepEqual(img.at(x0 + s - 1, y0 + s - 1), VIRIDIS_FIRST, "top-left cell is s×s");
-  assert.deepEqual(img.at(x0 + n * s - 1, y0 + n * s - 1), VIRIDIS_LAST, "bottom-right is max");
-  assert.deepEqual(img.at(x0 + n * s - 1, y0), VIRIDIS_MID, "top-right is half way");
-  assert.deepEqual(img.at(x0, y0 + n * s - 1), VIRIDIS_MID, "bottom-left is half way");
-  assert.ok(!same(img.at(x0 + n * s, y0), VIRIDIS_MID), "image ends after cols·scale pixels");
+  assert.ok(lo[0] < hi[0] && lo[1] > hi[1], "minimum bottom left, maximum top right");
+  assert.ok(Math.abs(lo[0] - (hi[0] - 50)) <= 1, `${lo[0]} vs ${hi[0]}`);
 });
 
-Deno.test("heatmap: row 0 is at the top and column 0 at the left", () => {
-  const [rows, cols, s] = [40, 60, 6];
-  const byRow = open(heatmapPng(grid(rows, cols, (r) => r), rows, cols));
-  const [x0, y0] = firstOf(byRow, VIRIDIS_FIRST);
-  for (let x = x0; x < x0 + cols * s; x++) {
-    assert.deepEqual(byRow.at(x, y0), VIRIDIS_FIRST, "whole top row is row 0 (min)");
-    assert.deepEqual(byRow.at(x, y0 + rows * s - 1), VIRIDIS_LAST, "bottom row is max");
-  }
-  const byCol = open(heatmapPng(grid(rows, cols, (_, c) => c), rows, cols));
-  const [x1, y1] = firstOf(byCol, VIRIDIS_FIRST);
-  for (let y = y1; y < y1 + rows * s; y++) {
-    assert.deepEqual(byCol.at(x1, y), VIRIDIS_FIRST, "left column is column 0 (min)");
-    assert.deepEqual(byCol.at(x1 + cols * s - 1, y), VIRIDIS_LAST, "right column is max");
-  }
+Deno.test("heatmaps: panels in order, each with its own colour bar; NaN and flat fields draw", async () => {
+  const x = axis("x", 0, 1, 5), y = axis("y", 0, 1, 4);
+  const panels: Heatmap[] = [
+    { x, y, values: field(x, y, () => 2), title: "flat" },
+    { x, y, values: field(x, y, (a) => a < 0.5 ? NaN : a), title: "holes", colormap: "magma" },
+  ];
+  const spec: Json = heatmapsSpec(panels, { title: "two" });
+  assert.deepEqual(spec.concat.map((p: Json) => p.title), ["flat", "holes"]);
+  assert.equal(spec.resolve.scale.color, "independent");
+  assert.deepEqual(spec.concat[0].layer[1].encoding.color.scale.domain, [1, 3]);
+  assert.deepEqual(valueDomain([NaN, Infinity]), [0, 1]);
+  // A 1001 × 1001 grid is drawn from a raster of at most 440 pixels a side.
+  const big = axis("x", 0, 1, 1001);
+  const fine = raster(heatmapSpec({ x: big, y: big, values: field(big, big, (a, b) => a * b) }));
+  assert.deepEqual([fine.width, fine.height], [440, 440]);
+  assert.deepEqual(valueDomain([0, 0, 0]), [0, 1], "a zero error field starts the scale");
+  const png = pngOf(await renderPng(await renderSvg(spec)));
+  assert.ok(png.width > 400 && png.height > 200, `${png.width} × ${png.height}`);
 });
 
-Deno.test("heatmap: the colorbar runs from max at the image top to min at its bottom", () => {
-  const [rows, cols] = [50, 50];
-  const img = open(heatmapPng(grid(rows, cols, (r, c) => r * c), rows, cols));
-  const [x0, y0] = firstOf(img, VIRIDIS_FIRST);
-  const imgH = rows * 8;
-  // The colorbar is the right-most place the max colour appears.
-  const last = pixelsOf(img, VIRIDIS_LAST);
-  const barX = last.at(-1)![0];
-  assert.ok(barX > x0 + cols * 8, "colorbar is right of the image");
-  const barTop = Math.min(...last.filter(([x]) => x === barX).map(([, y]) => y));
-  assert.equal(barTop, y0);
-  assert.deepEqual(img.at(barX, y0 + imgH - 1), VIRIDIS_FIRST);
-  const without = open(
-    heatmapPng(grid(rows, cols, (r, c) => r * c), rows, cols, { colorbar: false }),
-  );
-  assert.ok(without.width < img.width);
-  assert.equal(pixelsOf(without, VIRIDIS_LAST).at(-1)![0], x0 + cols * 8 - 1);
-});
-
-Deno.test("heatmap: scale, min/max and colormap options", () => {
-  const img = open(heatmapPng(new Float64Array(12).fill(5), 3, 4, { scale: 2, min: 0, max: 10 }));
-  const [x0, y0] = firstOf(img, VIRIDIS_MID);
-  assert.deepEqual(img.at(x0 + 7, y0 + 5), VIRIDIS_MID);
-  assert.ok(!same(img.at(x0 + 8, y0), VIRIDIS_MID), "4 columns at scale 2 are 8 px");
-  assert.ok(!same(img.at(x0, y0 + 6), VIRIDIS_MID), "3 rows at scale 2 are 6 px");
-
-  const clamped = open(heatmapPng([-5, 0, 1, 9], 2, 2, { min: 0, max: 1 }));
-  const [cx, cy] = firstOf(clamped, VIRIDIS_FIRST);
-  const s = 200; // 400 px / 2 cells
-  assert.deepEqual(clamped.at(cx + s, cy), VIRIDIS_FIRST, "values below min take the first colour");
-  assert.deepEqual(
-    clamped.at(cx + s, cy + s),
-    VIRIDIS_LAST,
-    "values above max take the last colour",
-  );
-
-  for (const [colormap, first] of [["magma", MAGMA_FIRST], ["coolwarm", COOLWARM_FIRST]] as const) {
-    const img = open(heatmapPng(grid(10, 10, (r, c) => r + c), 10, 10, { colormap }));
-    assert.ok(pixelsOf(img, first).length >= 40 * 40, `${colormap} draws its first colour`);
-  }
-});
-
-Deno.test("heatmap: title and labels make room instead of covering the image", () => {
-  const values = grid(20, 20, (r, c) => r - c);
-  const plain = open(heatmapPng(values, 20, 20));
-  const labelled = open(
-    heatmapPng(values, 20, 20, { title: "u(t, x)", xLabel: "x", yLabel: "t" }),
-  );
-  assert.ok(labelled.height > plain.height && labelled.width > plain.width);
-  const [px, py] = firstOf(plain, VIRIDIS_LAST);
-  const [lx, ly] = firstOf(labelled, VIRIDIS_LAST);
-  assert.ok(lx > px && ly > py, "image moved right and down");
-  assert.equal(pixelsOf(labelled, VIRIDIS_LAST).length, pixelsOf(plain, VIRIDIS_LAST).length);
-});
-
-Deno.test("heatmap: constant, NaN and infinite inputs do not throw", () => {
-  const constant = open(heatmapPng(new Float64Array(25).fill(3), 5, 5));
-  assert.ok(pixelsOf(constant, VIRIDIS_MID).length > 0, "a constant field is the middle colour");
-  const allNaN = open(heatmapPng(new Float64Array(25).fill(NaN), 5, 5));
-  assert.ok(pixelsOf(allNaN, NAN_GREY).length > 0, "NaN cells are grey");
-  const mixed = grid(5, 5, (r, c) => (r === c ? NaN : r === 0 ? Infinity : r + c));
-  open(heatmapPng(mixed, 5, 5, { title: "mixed" }));
-  open(heatmapPng([1e-12, 2e-12], 1, 2));
-  open(heatmapPng([-3e7, 4e9], 2, 1));
-  open(heatmapPng([7], 1, 1));
-});
-
-Deno.test("heatmap: bad shapes and ranges are user errors naming the fix", () => {
-  assert.throws(() => heatmapPng([1, 2, 3], 2, 2), (e) => {
+Deno.test("heatmap: a value count that does not fit the grid is a user error naming the fix", () => {
+  const x = axis("x", 0, 1, 3), y = axis("y", 0, 1, 3);
+  assert.throws(() => heatmapSpec({ x, y, values: [1, 2, 3] }), (e) => {
     assert.ok(e instanceof UserError);
-    assert.match(e.message, /3 entries but a 2×2 grid needs 4/);
+    assert.match(e.message, /3 values but a 3 × 3 grid needs 9/);
     return true;
   });
-  assert.throws(() => heatmapPng([], 0, 3), UserError);
-  assert.throws(() => heatmapPng([1, 2], 1, 2, { min: 2, max: 1 }), UserError);
-  assert.throws(() => heatmapPng([1, 2], 1, 2, { scale: 0.5 }), UserError);
-  assert.throws(() => heatmapsPng([], 2, 2), UserError);
+  assert.throws(() => lineChartSpec([{ name: "a", x: [1, 2], y: [1] }]), UserError);
 });
 
-Deno.test("heatmapsPng: panels sit side by side in the order given", () => {
-  const [rows, cols] = [30, 30];
-  const values = grid(rows, cols, (r, c) => r + c);
-  const single = open(heatmapPng(values, rows, cols, { title: "exact" }));
-  const img = open(heatmapsPng(
-    [
-      { title: "prediction", values },
-      { title: "exact", values, colormap: "magma" },
-      { title: "|error|", values: values.map((v) => v * 1e-3), colormap: "coolwarm" },
-    ],
-    rows,
-    cols,
-  ));
-  assert.equal(img.height, single.height);
-  assert.ok(img.width >= 3 * rows * 13, "three images of 30 cells at scale 13");
-  const xs = [VIRIDIS_FIRST, MAGMA_FIRST, COOLWARM_FIRST].map((c) => firstOf(img, c));
-  assert.ok(xs[0][0] < xs[1][0] && xs[1][0] < xs[2][0], `left to right: ${xs.join(" ")}`);
-  assert.ok(xs.every(([, y]) => y === xs[0][1]), "panel images share their top edge");
+Deno.test("lineChart: long data, a legend beside the plot, tooltips, gaps for NaN and log ≤ 0", async () => {
+  const xs = Array.from({ length: 100 }, (_, i) => (i + 1) * 10);
+  const spec: Json = lineChartSpec([
+    { name: "loss r", x: xs, y: xs.map((s) => (s === 500 ? NaN : 1 / s)) },
+    { name: "loss u", x: xs, y: xs.map((s) => (s === 600 ? 0 : 2 / s)) },
+  ], { title: "Losses", xLabel: "step", logY: true, zeroX: true });
+  assert.equal(spec.data.values.length, 200);
+  const gaps = spec.data.values.filter((r: Json) => r.y === null);
+  assert.deepEqual(gaps.map((r: Json) => [r.series, r.x]), [["loss r", 500], ["loss u", 600]]);
+  assert.equal(spec.encoding.y.scale.type, "log");
+  assert.equal(spec.encoding.x.scale.zero, true);
+  assert.equal(spec.encoding.color.legend.orient, "right");
+  assert.deepEqual(spec.layer.map((l: Json) => l.mark.type), ["line", "point"]);
+  assert.ok(spec.layer[1].encoding.tooltip.length === 3);
+  assert.equal(spec.layer[1].mark.opacity, 0, "100 points per curve: dots only carry tooltips");
+  const svg = await renderSvg(spec);
+  assert.ok(svg.includes(">Losses<") && svg.includes(">loss u<") && svg.includes(">step<"));
+  const png = pngOf(await renderPng(svg));
+  assert.ok(png.width >= 1000 && png.height >= 600, `scale 2: ${png.width} × ${png.height}`);
 });
 
-const RED: Rgb = [255, 0, 0];
-const BLUE: Rgb = [0, 0, 255];
+Deno.test("lineChart: one log point sits on an axis from 0 to its step, drawn as a dot", async () => {
+  const spec: Json = lineChartSpec([{ name: "loss r", x: [50], y: [0.2] }], {
+    xLabel: "step",
+    logY: true,
+    zeroX: true,
+  });
+  assert.equal(spec.layer[1].mark.opacity, 1);
+  const view = new vega.View(vega.parse(toVega(spec)), { renderer: "none" });
+  await view.runAsync();
+  assert.deepEqual(view.scale("x").domain(), [0, 50]);
+  view.finalize();
+});
 
-function median(v: number[]): number {
-  const s = [...v].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)];
+Deno.test("lineChart: categories label the x axis by name", async () => {
+  const spec: Json = lineChartSpec([{ name: "seed 0", x: [0, 1, 2], y: [0.5, 0.02, 0.01] }], {
+    xLabel: "weighting",
+    logY: true,
+    categories: ["none", "exact", "pc"],
+  });
+  assert.deepEqual(spec.encoding.x.axis.values, [0, 1, 2]);
+  assert.deepEqual(spec.encoding.x.scale.domain, [-0.5, 2.5]);
+  const svg = await renderSvg(spec);
+  for (const name of ["none", "exact", "pc"]) assert.ok(svg.includes(`>${name}<`), name);
+});
+
+const axes2 = [axis("t", 0, 1, 11), axis("x", 0, 1, 21)];
+
+Deno.test("solution: 2 inputs give prediction | exact | error on one colour domain per field", () => {
+  const exact = field(axes2[0], axes2[1], (t, x) => Math.sin(Math.PI * x) * Math.cos(t));
+  const prediction = exact.map((v) => 3 * v); // beyond the exact range: must not be clipped
+  const { spec } = solutionSpec({ axes: axes2, fields: [{ name: "u", prediction, exact }] });
+  const row = (spec as Json).vconcat[0].hconcat;
+  assert.deepEqual(row.map((p: Json) => p.title), [
+    "u: prediction",
+    "u: exact",
+    "u: |prediction − exact|",
+  ]);
+  const dom = (p: Json) => p.layer[1].encoding.color.scale.domain;
+  assert.deepEqual(dom(row[0]), dom(row[1]));
+  assert.deepEqual(dom(row[0]), valueDomain(prediction));
+  assert.equal(row[2].layer[1].encoding.color.scale.scheme, "magma");
+  assert.equal(row[0].layer[0].encoding.x.title, "t", "first input across");
+});
+
+Deno.test("solution: 1 input is drawn against x, 3 inputs as t slices, 4 inputs say why not", () => {
+  const a = axis("x", 0, 1, 5);
+  const one: Json = solutionSpec({
+    axes: [a],
+    fields: [{ name: "u", prediction: [0, 1, 2, 3, 4], exact: [0, 1, 2, 3, 5] }],
+  }).spec;
+  const curves = one.vconcat[0].hconcat[0];
+  assert.equal(curves.encoding.x.title, "x");
+  assert.deepEqual(curves.data.values.slice(0, 5).map((r: Json) => r.x), [0, 0.25, 0.5, 0.75, 1]);
+  const axes3 = [axis("t", 0, 2, 5), axis("x", 0, 1, 3), axis("y", 0, 1, 4)];
+  const n = 5 * 3 * 4;
+  const pred = Float64Array.from({ length: n }, (_, i) => i);
+  const three: Json = solutionSpec({
+    axes: axes3,
+    fields: [{ name: "u", prediction: pred, exact: pred, exactName: "reference" }],
+  }).spec;
+  assert.deepEqual(three.vconcat.map((r: Json) => r.hconcat[0].title), [
+    "u: prediction, t = 0",
+    "u: prediction, t = 1",
+    "u: prediction, t = 2",
+  ]);
+  assert.equal(three.vconcat[1].hconcat[1].title, "u: reference, t = 1");
+  // The slice at t index 2 holds values 24..35.
+  assert.deepEqual(three.vconcat[1].hconcat[0].layer[1].encoding.color.scale.domain, [24, 35]);
+  const four = solutionSpec({
+    axes: [...axes3, axis("z", 0, 1, 2)],
+    fields: [{ name: "u", prediction: new Float64Array(n * 2) }],
+  });
+  assert.equal(four.spec, null);
+  assert.match(four.reason!, /4 inputs/);
+  assert.throws(
+    () => solutionSpec({ axes: axes3, fields: [{ name: "u", prediction: [1, 2] }] }),
+    UserError,
+  );
+  assert.deepEqual(gridAxes({ inputs: ["t", "x"], domain: [[0, 1], [-1, 1]], grid: [3, 5] }), [
+    axis("t", 0, 1, 3),
+    axis("x", -1, 1, 5),
+  ]);
+});
+
+function fakeLog(steps: number[]): LogRecord[] {
+  return steps.map((s, i) => ({
+    step: s,
+    wall_s: i,
+    loss: { r: 1 / s, u: 0.5 / s },
+    total: 1.5 / s,
+    weights: { r: 1, u: 2 + i },
+    rel_l2: 1 / Math.sqrt(s),
+    avg_residual_sq: 1 / s,
+    avg_grad_norm_sq: 10 / s,
+  }));
 }
 
-Deno.test("lineChart: series colours are drawn across the plot area where the data go", () => {
-  const x = Array.from({ length: 101 }, (_, i) => i / 10);
-  const img = open(lineChartPng([
-    { name: "rising", x, y: x, color: RED },
-    { name: "falling", x, y: x.map((v) => 10 - v), color: BLUE },
-  ], { title: "two lines", xLabel: "x", yLabel: "y" }));
-  assert.equal(img.width, 640);
-  assert.equal(img.height, 400);
-  for (const [color, rising] of [[RED, true], [BLUE, false]] as const) {
-    const px = pixelsOf(img, color);
-    assert.ok(px.length > 300, `${color} drawn (${px.length} px)`);
-    const xs = px.map(([x]) => x);
-    assert.ok(Math.max(...xs) - Math.min(...xs) > img.width / 2, "spans the plot");
-    const leftY = median(px.filter(([x]) => x < img.width / 3).map(([, y]) => y));
-    const rightY = median(px.filter(([x]) => x > (2 * img.width) / 3).map(([, y]) => y));
-    assert.ok(rising ? leftY > rightY + 100 : rightY > leftY + 100, `${color} slope`);
-  }
-});
-
-Deno.test("lineChart: default colours are distinct and the size is configurable", () => {
-  const x = [0, 1, 2, 3];
-  const img = open(lineChartPng([
-    { name: "a", x, y: [0, 1, 0, 1] },
-    { name: "b", x, y: [1, 2, 1, 2] },
-    { name: "c", x, y: [2, 3, 2, 3] },
-  ], { width: 800, height: 500 }));
-  assert.equal(img.width, 800);
-  assert.equal(img.height, 500);
-  for (const c of [[31, 119, 180], [255, 127, 14], [44, 160, 44]] as Rgb[]) {
-    assert.ok(pixelsOf(img, c).length > 100, `default colour ${c} drawn`);
-  }
-});
-
-Deno.test("lineChart: log scale skips zeros, negatives and NaN without throwing", () => {
-  const x = Array.from({ length: 50 }, (_, i) => i);
-  const y = x.map((i) => (i % 10 === 0 ? 0 : i % 7 === 0 ? -1 : i === 25 ? NaN : 10 ** (-i / 10)));
-  const img = open(lineChartPng([{ name: "loss", x, y, color: RED }], { logY: true }));
-  assert.ok(pixelsOf(img, RED).length > 200);
-  // Nothing plottable at all, on both kinds of axis.
-  open(lineChartPng([{ name: "bad", x: [0, 1, 2], y: [0, -1, NaN] }], { logY: true }));
-  open(lineChartPng([{ name: "nan", x: [NaN, 1], y: [1, NaN] }]));
-  // Less than a decade, a single decade, and huge ranges.
-  open(lineChartPng([{ name: "narrow", x: [0, 1], y: [0.021, 0.022] }], { logY: true }));
-  open(lineChartPng([{ name: "wide", x: [0, 1, 2], y: [1e-30, 1, 1e30] }], { logY: true }));
-});
-
-Deno.test("lineChart: NaN leaves a gap, lone points still show, degenerate input does not throw", () => {
-  const gap = open(lineChartPng([
-    { name: "gap", x: [0, 1, 2, 3, 4, 5], y: [0, 1, NaN, NaN, 1, 0], color: RED },
-  ]));
-  const red = pixelsOf(gap, RED).map(([x]) => x);
-  const [lo, hi] = [Math.min(...red), Math.max(...red)];
-  const middle = red.filter((x) => x > lo + (hi - lo) * 0.45 && x < lo + (hi - lo) * 0.55);
-  assert.equal(middle.length, 0, "no red between the two runs");
-  // The legend swatch is red too, so compare against the same chart without the points.
-  const dots = (y: number[]) => lineChartPng([{ name: "dots", x: [0, 1, 2], y, color: RED }]);
-  const withDots = pixelsOf(open(dots([1, NaN, 3])), RED).length;
-  const withoutDots = pixelsOf(open(dots([NaN, NaN, NaN])), RED).length;
-  assert.ok(withDots >= withoutDots + 6, "isolated points are drawn as dots");
-  open(lineChartPng([]));
-  open(lineChartPng([{ name: "empty", x: [], y: [] }]));
-  open(lineChartPng([{ name: "flat", x: [1, 1, 1], y: [2, 2, 2] }], { title: "flat" }));
-  open(lineChartPng([{ name: "big", x: [0, 1e9], y: [-1e-9, 1e-9] }]));
-});
-
-Deno.test("lineChart: mismatched series and tiny sizes are user errors", () => {
-  assert.throws(
-    () => lineChartPng([{ name: "loss", x: [1, 2, 3], y: [1, 2] }]),
-    /"loss" \(index 0\) has 3 x values but 2 y values/,
+Deno.test("run pictures: files of every kind and a self-contained report.html with live charts", async () => {
+  const dir = await Deno.makeTempDir();
+  const exact = field(axes2[0], axes2[1], (t, x) => t * x);
+  const { charts } = runCharts(
+    { axes: axes2, fields: [{ name: "u", prediction: exact.map((v) => v + 0.01), exact }] },
+    fakeLog([6, 12, 18]),
   );
-  assert.throws(() => lineChartPng([], { width: 50 }), UserError);
-  assert.throws(() => lineChartPng([], { height: 100.5 }), UserError);
+  assert.deepEqual(charts.map((c) => c.name), ["solution", "loss", "convergence", "weights"]);
+  const loss: Json = charts[1].spec;
+  assert.deepEqual(loss.encoding.color.sort, ["loss r", "loss u", "relative L2 error"]);
+  assert.deepEqual(
+    loss.data.values.filter((r: Json) => r.series === "loss u").map((r: Json) => r.y),
+    [0.5 / 6, 0.5 / 12, 0.5 / 18],
+  );
+  const figures = [];
+  for (const c of charts) figures.push({ ...await writeChart(dir, c.name, c.spec), ...c });
+  for (const c of charts) {
+    assert.deepEqual(JSON.parse(await Deno.readTextFile(`${dir}/${c.name}.vl.json`)), c.spec);
+    assert.match(await Deno.readTextFile(`${dir}/${c.name}.svg`), /^<svg/);
+    pngOf(await Deno.readFile(`${dir}/${c.name}.png`));
+  }
+  const html = reportHtml("run", "# run\n\ntext\n\n![loss](loss.png)\n", figures);
+  assert.equal((html.match(/<figure/g) ?? []).length, 4);
+  assert.ok(
+    html.indexOf('id="fig-loss"') < html.indexOf('id="fig-solution"'),
+    "placed in the text",
+  );
+  assert.ok(html.includes(vegaRuntime.slice(0, 200)), "Vega's runtime is inline");
+  // Nothing is loaded from elsewhere: no src= or href= outside data URLs and anchors.
+  assert.doesNotMatch(html, /\ssrc="(?!data:)/);
+  assert.doesNotMatch(html, /<link\b/);
+  const specs = [
+    ...html.matchAll(/<script type="application\/json" id="spec-(\d+)">(.*?)<\/script>/gs),
+  ];
+  assert.equal(specs.length, 4);
+  const vg = JSON.parse(specs.find((m) => m[1] === "1")![2]);
+  assert.ok(JSON.stringify(vg).includes('"tooltip"'), "the compiled spec keeps tooltips");
+  await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("assets: DejaVu Sans, and the Vega runtime and resvg wasm of the versions in deno.json", async () => {
+  const font = fontData();
+  // TrueType: sfnt version 0x00010000; the name table spells the family.
+  assert.deepEqual([...font.subarray(0, 4)], [0, 1, 0, 0]);
+  assert.ok(new TextDecoder("utf-16be").decode(font).includes("DejaVu Sans"));
+  const config = JSON.parse(await Deno.readTextFile(new URL("../deno.json", import.meta.url)));
+  const version = String(config.imports.vega).split("@").pop();
+  assert.ok(vegaRuntime.includes(`version="${version}"`), `vega.min.js.txt is Vega ${version}`);
+  // The source names npm packages in full; each at the version deno.json maps.
+  for (
+    const f of ["render.ts", "heatmap.ts", "png.ts", "report.ts", "text_width.ts", "resvg_wasm.js"]
+  ) {
+    const src = await Deno.readTextFile(new URL(`../src/plot/${f}`, import.meta.url));
+    for (const m of src.matchAll(/"npm:(@?[^@"]+)@([^/"]+)[^"]*"/g)) {
+      assert.equal(`npm:${m[1]}@${m[2]}`, config.imports[m[1]], `${f} imports ${m[1]}`);
+    }
+  }
 });

@@ -6,7 +6,14 @@ import { fileURLToPath } from "node:url";
 export const ROOT: string = fileURLToPath(new URL("..", import.meta.url));
 
 /** `deno` arguments that run the CLI with the permissions its tasks grant. */
-export const CLI: string[] = ["run", "--allow-read", "--allow-write", "--allow-env", "cli/main.ts"];
+export const CLI: string[] = [
+  "run",
+  "--v8-flags=--liftoff-only",
+  "--allow-read",
+  "--allow-write",
+  "--allow-env",
+  "cli/main.ts",
+];
 
 /** Output of one child run. */
 export interface Run {

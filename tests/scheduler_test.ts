@@ -5,6 +5,7 @@
 import assert from "node:assert/strict";
 import { DEFAULT_CONFIG, type TrainConfig, Trainer, type Weighting } from "../src/trainer.ts";
 import { xavierInit } from "../src/model.ts";
+import type { TrainSettings } from "../src/settings.ts";
 import { getProblem } from "../src/problems/mod.ts";
 import { lossAndGradient } from "../src/reference/mlp64.ts";
 import { assertAllClose } from "./assert_close.ts";
@@ -12,7 +13,7 @@ import { moduleEngine } from "./gpu_helpers.ts";
 
 const engine = await moduleEngine();
 
-const small = (weighting: Weighting, extra: Partial<TrainConfig> = {}): TrainConfig => ({
+const small = (weighting: Weighting, extra: Partial<TrainConfig> = {}): TrainSettings => ({
   ...DEFAULT_CONFIG,
   sizes: [2, 12, 10, 1],
   n: { r: 40, u: 20, ut: 12 },
@@ -20,6 +21,9 @@ const small = (weighting: Weighting, extra: Partial<TrainConfig> = {}): TrainCon
   weights: weighting === "fixed" ? { r: 1, u: 3, ut: 2 } : {},
   k: 2,
   steps: 1000,
+  // These tests were written for a plain Xavier network (wave recommends more).
+  init: "xavier",
+  average: 0,
   ...extra,
 });
 
@@ -98,8 +102,8 @@ for (const optimizer of ["adam", "gd"] as const) {
     name: `scheduler: one ${optimizer} step matches the float64 reference update`,
     ...opts,
     fn: async () => {
-      const cfg = small("fixed", { optimizer, lr: 1e-2, resample: 0 });
-      const t = await Trainer.create(engine, cfg);
+      const t = await Trainer.create(engine, small("fixed", { optimizer, lr: 1e-2, resample: 0 }));
+      const cfg = t.config;
       const p0 = xavierInit(cfg.sizes, cfg.seed);
       const problem = getProblem("wave");
       const { gradient } = lossAndGradient(

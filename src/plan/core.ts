@@ -16,7 +16,7 @@
  *
  * @module
  */
-/// <reference types="@webgpu/types" />
+/// <reference types="npm:@webgpu/types@0.1.74" />
 import type { Dispatch, Engine, UniformValues } from "../engine.ts";
 import { readBuffer } from "../buffers.ts";
 import { type BatchLayout, batchLayout, type NetLayout, netLayout } from "../layout.ts";

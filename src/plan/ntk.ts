@@ -5,7 +5,7 @@
  *
  * @module
  */
-/// <reference types="@webgpu/types" />
+/// <reference types="npm:@webgpu/types@0.1.74" />
 import type { Dispatch } from "../engine.ts";
 import { Stream } from "../random.ts";
 import { ceilDiv, forwardFields, layerLaunch, PlanCore } from "./core.ts";

@@ -4,7 +4,7 @@
  *
  * @module
  */
-/// <reference types="@webgpu/types" />
+/// <reference types="npm:@webgpu/types@0.1.74" />
 import type { Dispatch } from "../engine.ts";
 import { UserError } from "../errors.ts";
 import { ceilDiv } from "./core.ts";
@@ -39,6 +39,7 @@ export function checkCausalChunks(chunks: number): void {
 export class PlanOptim extends PlanNtk {
   #optU?: GPUBuffer;
   #causalChunks = 0;
+  #averageU?: GPUBuffer;
 
   /** The parameter update (Adam or gradient descent) with λ from b.lambda. */
   optimizerSeq(mode: "adam" | "gd"): Promise<Dispatch[]> {
@@ -79,6 +80,7 @@ export class PlanOptim extends PlanNtk {
         count: this.net.paramCount,
         scale: beta,
       }, "average");
+      this.#averageU = u;
       return [
         await this.engine.dispatch(
           "averageParams",
@@ -89,6 +91,19 @@ export class PlanOptim extends PlanNtk {
         ),
       ];
     });
+  }
+
+  /**
+   * Sets β of the planned average's next update (a per-step β gives the
+   * warmed-up average; see `averageBeta`). Call after {@linkcode PlanOptim.averageSeq}.
+   */
+  setAverageBeta(beta: number): void {
+    if (!this.#averageU) throw new Error("setAverageBeta before averageSeq");
+    this.engine.write(
+      this.#averageU,
+      0,
+      this.engine.uniformBytes("averageParams", { count: this.net.paramCount, scale: beta }),
+    );
   }
 
   /** Starts the parameter average at the current parameters. */

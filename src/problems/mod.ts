@@ -15,7 +15,8 @@
  *
  * @module
  */
-import { pathToFileURL } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import { resolve } from "node:path";
 import { UserError } from "../errors.ts";
 import { INITS, MAX_INPUT_DIM, validateSizes } from "../model.ts";
 import type { Problem } from "./problem.ts";
@@ -61,11 +62,35 @@ export function isProblemPath(nameOrPath: string): boolean {
   return /\.m?[jt]s$/.test(nameOrPath) || /^(\.\.?[\\/]|\/|file:)/.test(nameOrPath);
 }
 
+/** The absolute file path of each problem imported from a module (see {@linkcode problemPath}). */
+const modulePaths = new WeakMap<object, string>();
+
+/**
+ * The absolute path of the module `problem` was imported from by
+ * {@linkcode resolveProblem}, or undefined for a built-in or in-program problem.
+ */
+export function problemPath(problem: Problem): string | undefined {
+  return modulePaths.get(problem);
+}
+
+/** `file:///a/b.ts:2:9` in an import error, as `/a/b.ts:2:9`. */
+function errorLocation(message: string): string | undefined {
+  const m = message.match(/(file:\/\/\S+?):(\d+):(\d+)/);
+  if (!m) return undefined;
+  try {
+    return `${fileURLToPath(m[1])}:${m[2]}:${m[3]}`;
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * A built-in problem by name, or the problem a module file exports (see
  * {@linkcode isProblemPath}): its default export, else its export named `problem`,
- * validated by {@linkcode validateProblem}. Paths are resolved against the current
- * working directory. `input` (a flag or a model file) is named in error messages.
+ * validated by {@linkcode validateProblem}. A relative path resolves against
+ * `base` (default: the current working directory); {@linkcode problemPath} then
+ * gives the module's absolute path. `input` (a flag or a file) is named in error
+ * messages.
  *
  * @example
  * ```ts ignore
@@ -74,11 +99,17 @@ export function isProblemPath(nameOrPath: string): boolean {
  * const mine = await resolveProblem("./examples/my_pde.ts");
  * ```
  */
-export async function resolveProblem(nameOrPath: string, input = "--problem"): Promise<Problem> {
+export async function resolveProblem(
+  nameOrPath: string,
+  input = "--problem",
+  base?: string,
+): Promise<Problem> {
   if (!isProblemPath(nameOrPath)) return getProblem(nameOrPath);
   let url: URL;
   try {
-    url = nameOrPath.startsWith("file:") ? new URL(nameOrPath) : pathToFileURL(nameOrPath);
+    url = nameOrPath.startsWith("file:")
+      ? new URL(nameOrPath)
+      : pathToFileURL(resolve(base ?? Deno.cwd(), nameOrPath));
   } catch {
     throw new UserError(input, `Problem module ${nameOrPath} is not a valid path or file: URL.`);
   }
@@ -88,10 +119,14 @@ export async function resolveProblem(nameOrPath: string, input = "--problem"): P
     // rewrite this import (unanalyzable-dynamic-import) is expected.
     mod = await import(url.href);
   } catch (e) {
-    const why = String((e as Error)?.message ?? e).split("\n")[0];
+    const msg = String((e as Error)?.message ?? e);
+    const where = errorLocation(msg);
+    const why = msg.split("\n")[0].replace(/^TypeError: (?=SyntaxError)/, "");
     throw new UserError(
       input,
-      `Cannot import problem module ${nameOrPath} (${why}); check the path and the module's code.`,
+      where
+        ? `Cannot import problem module ${nameOrPath}: ${why} at ${where}; fix the module's code there.`
+        : `Cannot import problem module ${nameOrPath} (${why}); check the path and the module's code.`,
     );
   }
   const value = mod.default ?? mod.problem;
@@ -101,7 +136,9 @@ export async function resolveProblem(nameOrPath: string, input = "--problem"): P
       `Problem module ${nameOrPath} has no default export (nor an export named "problem"); add \`export default { name, inputs, domain, groups, exact, grid, sizes, doc } satisfies Problem\`.`,
     );
   }
-  return validateProblem(value, nameOrPath, input);
+  const problem = validateProblem(value, nameOrPath, input);
+  modulePaths.set(problem, fileURLToPath(url));
+  return problem;
 }
 
 const isFn = (v: unknown): v is (...args: never[]) => unknown => typeof v === "function";

@@ -1,12 +1,12 @@
 /**
  * Charts of a collected sweep: the error against each axis, and the error curves of
  * all runs in one chart. Building the chart data is kept apart from drawing it
- * (`renderChart`, on the PNG helpers of plot.ts), so another renderer can take the
- * same {@linkcode Chart} values.
+ * ({@linkcode chartSpec} makes the Vega-Lite spec the picture code renders).
  *
  * @module
  */
-import { lineChartPng } from "../plot.ts";
+import { lineChartSpec } from "../plot/line.ts";
+import type { ChartSpec } from "../plot/render.ts";
 import type { RunRow } from "./collect.ts";
 import { type SettingValue, valueText } from "./plan.ts";
 
@@ -22,11 +22,11 @@ export interface ChartSeries {
 
 /** A chart's data and labels, independent of how it is drawn. */
 export interface Chart {
-  /** Output file name (PNG). */
+  /** Output file name (PNG; the SVG and `.vl.json` spec sit beside it). */
   file: string;
   /** Drawn above the chart. */
   title: string;
-  /** Names the x axis; for categories, it lists which value each position stands for. */
+  /** Names the x axis. */
   xLabel: string;
   /** Names the y axis. */
   yLabel: string;
@@ -75,7 +75,7 @@ export function errorAgainstAxis(axes: string[], runs: RunRow[], axis: string): 
   return {
     file: `error_vs_${axis.replace(/[^A-Za-z0-9-]+/g, "-")}.png`,
     title: `rel. L2 error against ${axis}`,
-    xLabel: categories ? `${axis}: ${categories.map((c, i) => `${i} = ${c}`).join(", ")}` : axis,
+    xLabel: axis,
     yLabel: "relative L2 error",
     logY: true,
     categories,
@@ -115,12 +115,13 @@ export async function readCurve(
   return { steps, rel_l2: rel };
 }
 
-/** Draws a chart as PNG. */
-export function renderChart(c: Chart): Uint8Array {
-  return lineChartPng(c.series, {
+/** The chart as a Vega-Lite spec (categories become the x axis' labels). */
+export function chartSpec(c: Chart): ChartSpec {
+  return lineChartSpec(c.series, {
     title: c.title,
     xLabel: c.xLabel,
     yLabel: c.yLabel,
     logY: c.logY,
+    ...(c.categories ? { categories: c.categories } : {}),
   });
 }

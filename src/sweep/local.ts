@@ -30,7 +30,7 @@ import {
 export const CLI_MAIN: URL = new URL("../../cli/main.ts", import.meta.url);
 
 /**
- * `deno` arguments that run the CLI with `args`: the permissions the tasks grant and,
+ * `deno` arguments that run the CLI with `args`: the flags and permissions the tasks grant and,
  * for a local checkout, its deno.json (its import map), whatever the working folder.
  */
 export function cliArgs(args: string[], allowRun = false): string[] {
@@ -40,7 +40,8 @@ export function cliArgs(args: string[], allowRun = false): string[] {
     ? ["--config", new URL("../../deno.json", import.meta.url).pathname]
     : [];
   const main = CLI_MAIN.protocol === "file:" ? CLI_MAIN.pathname : CLI_MAIN.href;
-  return ["run", ...perms, ...config, main, ...args];
+  // Like the tasks: resvg, the only wasm, on V8's baseline compiler (see README, Pictures).
+  return ["run", "--v8-flags=--liftoff-only", ...perms, ...config, main, ...args];
 }
 
 /** How one attempt at a run ended. */
