@@ -16,6 +16,7 @@ import ntkSrc from "../shaders/ntk.wgsl" with { type: "text" };
 import optimSrc from "../shaders/optim.wgsl" with { type: "text" };
 import randomSrc from "../shaders/random.wgsl" with { type: "text" };
 import causalSrc from "../shaders/causal.wgsl" with { type: "text" };
+import lbfgsSrc from "../shaders/lbfgs.wgsl" with { type: "text" };
 import { type Consts, type Instances, specialize } from "./specialize.ts";
 
 /** How a kernel uses a binding. */
@@ -56,10 +57,52 @@ export type KernelName =
   | "directions"
   | "residualNoise"
   | "causalWeights"
-  | "averageParams";
+  | "averageParams"
+  | "twoLoopBack"
+  | "twoLoopFwd"
+  | "lineStart"
+  | "lineTrial"
+  | "lineValues"
+  | "pairUpdate";
+
+const lbfgs = (entry: string, bindings: Record<number, BindingKind>): KernelDef => ({
+  source: lbfgsSrc,
+  entry,
+  common: false,
+  bindings: { 0: "uniform", ...bindings },
+});
 
 /** Every kernel of the engine. */
 export const KERNELS: Record<KernelName, KernelDef> = {
+  twoLoopBack: lbfgs("twoLoopBack", { 1: "read", 2: "read", 3: "rw", 4: "rw", 5: "read" }),
+  twoLoopFwd: lbfgs("twoLoopFwd", { 1: "read", 2: "read", 3: "rw", 4: "rw" }),
+  lineStart: lbfgs("lineStart", {
+    6: "read",
+    7: "read",
+    5: "read",
+    8: "rw",
+    9: "rw",
+    10: "rw",
+    4: "rw",
+  }),
+  lineTrial: lbfgs("lineTrial", { 16: "read", 11: "read", 12: "rw" }),
+  lineValues: lbfgs("lineValues", {
+    13: "read",
+    14: "read",
+    15: "read",
+    5: "read",
+    11: "read",
+    4: "rw",
+  }),
+  pairUpdate: lbfgs("pairUpdate", {
+    1: "read",
+    7: "read",
+    16: "read",
+    5: "read",
+    17: "read",
+    18: "rw",
+    4: "rw",
+  }),
   taylorForward: taylor("taylorForward", { 2: "read", 3: "rw", 4: "rw" }),
   taylorBackward: taylor("taylorBackward", { 5: "read", 6: "read", 7: "rw" }),
   taylorTangent: taylor("taylorTangent", { 2: "read", 8: "read", 9: "read", 6: "read", 10: "rw" }),

@@ -1,0 +1,347 @@
+/**
+ * L-BFGS on the GPU over a plan's full-batch loss (its fixed points and λ):
+ * the history of m curvature pairs lives in GPU buffers, the two-loop recursion
+ * runs as 2m planned single-workgroup dispatches (a dot product and the axpy that
+ * needs it), and each line-search trial is one submit (trial point, pack, forward,
+ * residual, backward, gradient, φ and φ') reading two floats back. The strong-Wolfe
+ * decisions are the shared scalar code of `line_search.ts`; `reference/lbfgs64.ts`
+ * is the same algorithm in float64.
+ *
+ * @module
+ */
+/// <reference types="@webgpu/types" />
+import type { Dispatch } from "./engine.ts";
+import type { PlanCore } from "./plan.ts";
+import { type LineValue, strongWolfe, type WolfeOptions } from "./line_search.ts";
+import { UserError } from "./errors.ts";
+
+/** Settings of {@linkcode Lbfgs}. */
+export interface LbfgsOptions {
+  /** Curvature pairs kept (default 20). */
+  m?: number;
+  /** Strong-Wolfe constants and the evaluations per line search. */
+  wolfe?: WolfeOptions;
+  /** Stop when ‖∇L‖₂ ≤ gtol (default 0: never). */
+  gtol?: number;
+  /** Stop when (L_prev − L) / max(|L_prev|, |L|) ≤ ftol (default 0: only when L stalls). */
+  ftol?: number;
+}
+
+/** Why {@linkcode Lbfgs.iterate} says to stop (null: go on). */
+export type LbfgsStop = "gradient norm" | "loss change" | "line search" | null;
+
+/** One iteration's outcome. */
+export interface LbfgsIterate {
+  /** Loss at the new parameters. */
+  loss: number;
+  /** ‖∇L‖₂ at the parameters the iteration started from. */
+  gradNorm: number;
+  /** Accepted step length (0: no step taken). */
+  alpha: number;
+  /** Loss-and-gradient evaluations of the line search. */
+  evals: number;
+  /** Why to stop, or null. */
+  stop: LbfgsStop;
+}
+
+/** What a checkpoint needs to continue the same L-BFGS trajectory. */
+export interface LbfgsState {
+  /** Pairs stored. */
+  k: number;
+  /** Slot of the newest pair. */
+  newest: number;
+  /** The history (2m × P float32, s rows then y rows), base64 of its bytes. */
+  hist: string;
+  /** The scalar buffer (γ, ρ, α per slot, …). */
+  scal: number[];
+}
+
+const SCAL_GAMMA = 4;
+
+/** Base64 of a float32 array's bytes (exact, 4 bytes per value). */
+export function f32ToBase64(a: Float32Array): string {
+  const bytes = new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
+  let s = "";
+  for (let i = 0; i < bytes.length; i += 0x8000) {
+    s += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+  }
+  return btoa(s);
+}
+
+/** The float32 array {@linkcode f32ToBase64} encoded. */
+export function base64ToF32(s: string): Float32Array {
+  const bin = atob(s);
+  const bytes = new Uint8Array(bin.length);
+  for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
+  return new Float32Array(bytes.buffer);
+}
+
+/**
+ * L-BFGS over `plan`'s loss at its current points and λ. Call
+ * {@linkcode Lbfgs.restart} after changing the parameters, points or λ.
+ */
+export class Lbfgs {
+  /** The plan whose parameters it steps. */
+  readonly plan: PlanCore;
+  /** Curvature pairs kept. */
+  readonly m: number;
+  /** Loss at the current parameters. */
+  loss = NaN;
+  /** Loss-and-gradient evaluations so far. */
+  evals = 0;
+  #o: LbfgsOptions;
+  #k = 0;
+  #newest = 0;
+  #buf: Record<string, GPUBuffer> = {};
+  #uniforms: GPUBuffer[] = [];
+  #trialU!: GPUBuffer;
+  #evalSeq!: Dispatch[];
+  #dirSeq!: Dispatch[];
+  #trialSeq!: Dispatch[];
+  #pairSeq!: Dispatch[];
+
+  private constructor(plan: PlanCore, o: LbfgsOptions) {
+    this.plan = plan;
+    this.m = o.m ?? 20;
+    this.#o = o;
+    if (!Number.isInteger(this.m) || this.m < 1 || this.m > 1000) {
+      throw new UserError("--history", `--history must be an integer in 1..1000, not ${o.m}.`);
+    }
+  }
+
+  /** Allocates the history and plans the sequences on `plan`. */
+  static async create(plan: PlanCore, o: LbfgsOptions = {}): Promise<Lbfgs> {
+    const l = new Lbfgs(plan, o);
+    await l.#plan();
+    return l;
+  }
+
+  async #plan(): Promise<void> {
+    const p = this.plan, e = p.engine, P = p.net.paramCount, m = this.m, b = p.b;
+    const st = (label: string, floats: number, what?: string) =>
+      this.#buf[label] = e.storage(`lbfgs.${label}`, floats * 4, what);
+    st("hist", 2 * m * P, "the L-BFGS history (2 × --history × parameters)");
+    for (const v of ["q", "d", "x0", "g0"]) st(v, P);
+    st("scal", 8 + 2 * m);
+    st("state", 4);
+    const B = this.#buf;
+    const uni = (pos: number, label: string) => {
+      const u = e.uniform("lineStart", { count: P, pos, m, G: p.G }, `lbfgs.${label}`);
+      this.#uniforms.push(u);
+      return u;
+    };
+    const u = uni(0, "main");
+    this.#trialU = uni(0, "trial");
+    const one = (
+      name: Parameters<typeof e.dispatch>[0],
+      bind: Record<number, GPUBuffer>,
+      label: string,
+      groups = 1,
+    ) => e.dispatch(name, { overrides: { WG: 256 } }, bind, [groups], `lbfgs.${label}`);
+    this.#dirSeq = [];
+    for (let j = 0; j < m; j++) {
+      this.#dirSeq.push(
+        await one("twoLoopBack", {
+          0: uni(j, `back${j}`),
+          1: B.state,
+          2: B.hist,
+          3: B.q,
+          4: B.scal,
+          5: b.grad,
+        }, `back${j}`),
+      );
+    }
+    for (let j = 0; j < m; j++) {
+      this.#dirSeq.push(
+        await one("twoLoopFwd", {
+          0: uni(j, `fwd${j}`),
+          1: B.state,
+          2: B.hist,
+          3: B.q,
+          4: B.scal,
+        }, `fwd${j}`),
+      );
+    }
+    this.#dirSeq.push(
+      await one("lineStart", {
+        0: u,
+        6: B.q,
+        7: b.params,
+        5: b.grad,
+        8: B.d,
+        9: B.x0,
+        10: B.g0,
+        4: B.scal,
+      }, "start"),
+    );
+    const values = await one("lineValues", {
+      0: u,
+      13: b.lossSums,
+      14: b.lambda,
+      15: b.groups,
+      5: b.grad,
+      11: B.d,
+      4: B.scal,
+    }, "values");
+    this.#evalSeq = [
+      ...p.forward,
+      ...p.residual,
+      ...p.lossSums,
+      ...p.backward,
+      ...p.weightGrad,
+      ...p.gather,
+      values,
+    ];
+    this.#trialSeq = [
+      await one(
+        "lineTrial",
+        { 0: this.#trialU, 16: B.x0, 11: B.d, 12: b.params },
+        "trial",
+        Math.ceil(P / 256),
+      ),
+      ...p.pack,
+      ...this.#evalSeq,
+    ];
+    this.#pairSeq = [
+      await one("pairUpdate", {
+        0: u,
+        1: B.state,
+        7: b.params,
+        16: B.x0,
+        5: b.grad,
+        17: B.g0,
+        18: B.hist,
+        4: B.scal,
+      }, "pair"),
+    ];
+  }
+
+  #writeState(): void {
+    this.plan.engine.write(this.#buf.state, 0, Uint32Array.of(this.#k, this.#newest, 0, 0));
+  }
+
+  /** Forgets the history (γ back to 1). */
+  resetHistory(): void {
+    this.#k = 0;
+    this.#newest = this.m - 1;
+    this.#writeState();
+    this.plan.engine.write(this.#buf.scal, SCAL_GAMMA * 4, Float32Array.of(1));
+  }
+
+  /** Evaluates the loss and gradient at the current parameters and forgets the history. */
+  async restart(): Promise<number> {
+    this.resetHistory();
+    return await this.evaluate();
+  }
+
+  /** Loss and gradient at the current parameters (the history is kept); returns the loss. */
+  async evaluate(): Promise<number> {
+    this.plan.engine.submit("lbfgs.evaluate", this.#evalSeq);
+    this.evals++;
+    this.loss = (await this.plan.read(this.#buf.scal, 0, 1))[0];
+    return this.loss;
+  }
+
+  async #direction(): Promise<{ gg: number; gd: number }> {
+    this.plan.engine.submit("lbfgs.direction", this.#dirSeq);
+    const s = await this.plan.read(this.#buf.scal, 0, 4);
+    return { gg: s[2], gd: s[3] };
+  }
+
+  async #trial(alpha: number): Promise<LineValue> {
+    const e = this.plan.engine;
+    e.write(
+      this.#trialU,
+      0,
+      e.uniformBytes("lineTrial", { count: this.plan.net.paramCount, alpha }),
+    );
+    e.submit("lbfgs.trial", this.#trialSeq);
+    this.evals++;
+    const s = await this.plan.read(this.#buf.scal, 0, 2);
+    return { f: s[0], df: s[1] };
+  }
+
+  /** One L-BFGS iteration: direction, strong-Wolfe line search, history update. */
+  async iterate(): Promise<LbfgsIterate> {
+    const o = this.#o;
+    let { gg, gd } = await this.#direction();
+    const gradNorm = Math.sqrt(gg);
+    const none = { loss: this.loss, gradNorm, alpha: 0, evals: 0 };
+    if (gradNorm <= (o.gtol ?? 0)) return { ...none, stop: "gradient norm" };
+    if (!(gd < 0) && this.#k > 0) {
+      // Not a descent direction (the curvature pairs are stale): steepest descent.
+      this.resetHistory();
+      ({ gg, gd } = await this.#direction());
+    }
+    if (!(gd < 0)) return { ...none, stop: "line search" };
+    const first = this.#k === 0 ? Math.min(1, 1 / gradNorm) : 1;
+    let last = NaN;
+    const ls = await strongWolfe(
+      async (a) => {
+        last = a;
+        return await this.#trial(a);
+      },
+      { f: this.loss, df: gd },
+      first,
+      o.wolfe,
+    );
+    if (ls.alpha === 0) {
+      // Back to the start point (α = 0 gives x0 exactly), with its gradient.
+      await this.#trial(0);
+      this.loss = (await this.plan.read(this.#buf.scal, 0, 1))[0];
+      const hadHistory = this.#k > 0;
+      this.resetHistory();
+      return { ...none, evals: ls.evals, stop: hadHistory ? null : "line search" };
+    }
+    if (last !== ls.alpha) await this.#trial(ls.alpha);
+    this.#newest = (this.#newest + 1) % this.m;
+    this.#k = Math.min(this.#k + 1, this.m);
+    this.#writeState();
+    this.plan.engine.submit("lbfgs.pair", this.#pairSeq);
+    const prev = this.loss;
+    this.loss = ls.f;
+    const change = (prev - ls.f) / Math.max(Math.abs(prev), Math.abs(ls.f));
+    const stop = change <= (o.ftol ?? 0) ? "loss change" : null;
+    return { loss: ls.f, gradNorm, alpha: ls.alpha, evals: ls.evals, stop };
+  }
+
+  /** The history and scalars, for a checkpoint. */
+  async state(): Promise<LbfgsState> {
+    const P = this.plan.net.paramCount;
+    return {
+      k: this.#k,
+      newest: this.#newest,
+      hist: f32ToBase64(await this.plan.read(this.#buf.hist, 0, 2 * this.m * P)),
+      scal: Array.from(await this.plan.read(this.#buf.scal, 0, 8 + 2 * this.m)),
+    };
+  }
+
+  /** Restores {@linkcode Lbfgs.state} (then evaluates at the current parameters). */
+  async restore(s: LbfgsState): Promise<void> {
+    const P = this.plan.net.paramCount;
+    const hist = base64ToF32(s.hist);
+    if (
+      hist.length !== 2 * this.m * P || s.scal.length !== 8 + 2 * this.m ||
+      !(s.k >= 0 && s.k <= this.m) || !(s.newest >= 0 && s.newest < this.m)
+    ) {
+      throw new UserError(
+        "--resume",
+        "The checkpoint's L-BFGS state does not match this configuration (--history, --sizes).",
+      );
+    }
+    this.#k = s.k;
+    this.#newest = s.newest;
+    this.#writeState();
+    this.plan.engine.write(this.#buf.hist, 0, hist);
+    this.plan.engine.write(this.#buf.scal, 0, Float32Array.from(s.scal));
+    await this.evaluate();
+  }
+
+  /** Releases the history buffers. */
+  async dispose(): Promise<void> {
+    for (const u of this.#uniforms) u.destroy();
+    this.#uniforms = [];
+    await this.plan.engine.pool.release(...Object.values(this.#buf));
+    this.#buf = {};
+  }
+}

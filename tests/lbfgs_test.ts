@@ -1,0 +1,116 @@
+/**
+ * L-BFGS: the strong-Wolfe line search on known functions, the float64 reference
+ * on Rosenbrock, and the GPU L-BFGS against the reference (same iterates to
+ * float32 precision over the first iterations, through a wrapped history).
+ */
+import assert from "node:assert/strict";
+import { strongWolfe } from "../src/line_search.ts";
+import { lbfgs64 } from "../src/reference/lbfgs64.ts";
+import { lossAndGradient } from "../src/reference/mlp64.ts";
+import { Lbfgs } from "../src/lbfgs.ts";
+import { Plan } from "../src/plan.ts";
+import { getProblem } from "../src/problems/mod.ts";
+import { samplePoints } from "../src/points.ts";
+import { assertRelInf, moduleEngine, testParams } from "./gpu_helpers.ts";
+
+const opts = { sanitizeResources: false, sanitizeOps: false };
+
+Deno.test("strongWolfe: the accepted step satisfies both conditions, bracketing or not", async () => {
+  // φ(α) = (α − a)⁴ − α: minimum past several doublings for large a, inside the
+  // first trial for small a (zoom).
+  for (const center of [0.05, 0.7, 6]) {
+    const phi = (a: number) => ({ f: (a - center) ** 4 - a, df: 4 * (a - center) ** 3 - 1 });
+    const at0 = phi(0);
+    const r = await strongWolfe(phi, at0, 1, { c1: 1e-4, c2: 0.1 });
+    assert.ok(r.ok, `center ${center}: not ok`);
+    assert.ok(r.f <= at0.f + 1e-4 * r.alpha * at0.df, `center ${center}: no sufficient decrease`);
+    assert.ok(Math.abs(r.df) <= 0.1 * Math.abs(at0.df), `center ${center}: curvature fails`);
+    assert.ok(r.evals <= 10, `center ${center}: ${r.evals} evaluations`);
+  }
+});
+
+Deno.test("strongWolfe: NaN counts as no decrease; an ascent-only φ returns α = 0", async () => {
+  const nanPast = (a: number) =>
+    a > 0.5 ? { f: NaN, df: NaN } : { f: (a - 0.3) ** 2, df: 2 * (a - 0.3) };
+  const r = await strongWolfe(nanPast, nanPast(0), 1);
+  assert.ok(r.ok && r.alpha > 0 && r.alpha <= 0.5, `alpha ${r.alpha}`);
+  const up = (a: number) => ({ f: a * a + a * 1e-3, df: 2 * a + 1e-3 });
+  const bad = await strongWolfe(up, { f: 0, df: -1 }, 1, { maxEvals: 8 });
+  assert.equal(bad.ok, false);
+  assert.equal(bad.alpha, 0);
+});
+
+Deno.test("lbfgs64 minimises the Rosenbrock function", async () => {
+  const fg = (x: Float64Array) => {
+    const [a, b] = x;
+    return {
+      f: (1 - a) ** 2 + 100 * (b - a * a) ** 2,
+      g: Float64Array.of(-2 * (1 - a) - 400 * a * (b - a * a), 200 * (b - a * a)),
+    };
+  };
+  const its = await lbfgs64(fg, [-1.2, 1], 60, 5);
+  const x = its.at(-1)!.x;
+  assert.ok(Math.abs(x[0] - 1) < 1e-6 && Math.abs(x[1] - 1) < 1e-6, `ended at ${x}`);
+  for (let i = 1; i < its.length; i++) assert.ok(its[i].f <= its[i - 1].f, "f increased");
+});
+
+const engine = await moduleEngine();
+
+Deno.test({
+  name: "GPU L-BFGS matches the float64 reference over 8 iterations (m = 3, weighted wave)",
+  ...opts,
+  fn: async () => {
+    const problem = getProblem("wave");
+    const sizes = [2, 10, 10, 1];
+    const counts = { r: 24, u: 12, ut: 8 };
+    const weights = { r: 1, u: 3, ut: 2 };
+    // The GPU holds the points in float32: give the reference the same values.
+    const raw = samplePoints(problem, counts, 3);
+    const points = Object.fromEntries(
+      Object.entries(raw).map(([g, l]) => [g, l.map((x) => x.map(Math.fround))]),
+    );
+    const x0 = testParams(sizes, 5);
+    const iters = 8, m = 3;
+    const ref = await lbfgs64(
+      (x) => {
+        const r = lossAndGradient(problem, sizes, "tanh", x, points, weights);
+        return { f: r.loss, g: r.gradient };
+      },
+      x0,
+      iters,
+      m,
+    );
+    await using plan = await Plan.create(engine, { problem, sizes, activation: "tanh", counts });
+    plan.setParams(x0);
+    plan.setPoints(points);
+    plan.setLambda(weights);
+    const lb = await Lbfgs.create(plan, { m });
+    try {
+      const f0 = await lb.restart();
+      assert.ok(
+        Math.abs(f0 - lossAndGradient(problem, sizes, "tanh", x0, points, weights).loss) <
+          1e-5 * f0,
+      );
+      for (let i = 0; i < iters; i++) {
+        const it = await lb.iterate();
+        assert.equal(it.stop, null, `iteration ${i} stopped: ${it.stop}`);
+        assert.equal(it.evals, ref[i].evals, `iteration ${i}: line-search evaluations`);
+        const x = await plan.read(plan.b.params, 0, plan.net.paramCount);
+        // Measured: at most 1.2e-6 after 8 iterations (float32 rounding, growing slowly).
+        const tol = 1e-5;
+        assertRelInf(x, ref[i].x, tol, `parameters after iteration ${i + 1}`);
+        assert.ok(
+          Math.abs(it.loss - ref[i].f) <= tol * ref[i].f + 1e-7,
+          `iteration ${i + 1}: loss ${it.loss} vs ${ref[i].f}`,
+        );
+        assert.ok(Math.abs(it.alpha - ref[i].alpha) <= tol * 10 * ref[i].alpha, `alpha ${i + 1}`);
+      }
+      assert.ok(
+        ref[iters - 1].f < 0.7 * f0,
+        `the reference should descend: ${f0} → ${ref[iters - 1].f}`,
+      );
+    } finally {
+      await lb.dispose();
+    }
+  },
+});
