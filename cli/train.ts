@@ -46,7 +46,9 @@ export const HELP: string = (() => {
   const f = FALLBACK_TRAIN_DEFAULTS, d = DEFAULT_CONFIG;
   const inits = [w.init ?? f.init, ...INITS.filter((i) => i !== (w.init ?? f.init))];
   return `train [--problem wave|./my_pde.ts] [--sizes ${wave.sizes}] [--activation tanh|sin]
-      [--init ${inits.join("|")}] [--optimizer adam|gd] [--lr ${w.lr ?? f.lr}] [--decay ${d.decay}]
+      [--init ${inits.join("|")}] [--optimizer adam|gd|lbfgs] [--lr ${
+    w.lr ?? f.lr
+  }] [--decay ${d.decay}]
       [--decay-steps ${w.decaySteps ?? f.decaySteps}] [--steps ${w.steps ?? f.steps}] [--n ${n}]
       [--resample ${d.resample}] [--sampler sobol|uniform] [--weighting ${
     [d.weighting, ...WEIGHTINGS.filter((x) => x !== d.weighting)].join("|")

@@ -39,6 +39,11 @@ export const TRAIN_FLAGS = {
   causal: "string",
   chunks: "string",
   average: "string",
+  then: "string",
+  "then-steps": "string",
+  "then-n": "string",
+  "then-refresh": "string",
+  history: "string",
   seed: "string",
   "log-every": "string",
   "checkpoint-every": "string",
@@ -57,6 +62,9 @@ const CAMEL: Record<string, string> = {
   logEvery: "log-every",
   checkpointEvery: "checkpoint-every",
   onNan: "on-nan",
+  thenSteps: "then-steps",
+  thenN: "then-n",
+  thenRefresh: "then-refresh",
 };
 
 /** Config-file keys that set training options: flag names, and TrainConfig keys without a flag. */
@@ -109,7 +117,7 @@ export function applySetting(
       c.init = choiceFlag(key, v, INITS);
       break;
     case "optimizer":
-      c.optimizer = choiceFlag(key, v, ["adam", "gd"] as const);
+      c.optimizer = choiceFlag(key, v, ["adam", "gd", "lbfgs"] as const);
       break;
     case "lr":
       c.lr = numFlag(key, v, { positive: true });
@@ -174,6 +182,21 @@ export function applySetting(
       break;
     case "eps":
       c.eps = numFlag(key, v, { positive: true });
+      break;
+    case "then":
+      c.then = choiceFlag(key, v, ["lbfgs", "none"] as const);
+      break;
+    case "then-steps":
+      c.thenSteps = intFlag(key, v, 0);
+      break;
+    case "then-n":
+      c.thenN = mapFlag(key, v, true);
+      break;
+    case "then-refresh":
+      c.thenRefresh = intFlag(key, v, 0);
+      break;
+    case "history":
+      c.history = intFlag(key, v, 1);
       break;
     case "seed":
       c.seed = intFlag(key, v, 0);

@@ -319,9 +319,15 @@ export class Lbfgs {
   /** Restores {@linkcode Lbfgs.state} (then evaluates at the current parameters). */
   async restore(s: LbfgsState): Promise<void> {
     const P = this.plan.net.paramCount;
-    const hist = base64ToF32(s.hist);
+    let hist: Float32Array;
+    try {
+      hist = base64ToF32(s.hist);
+    } catch {
+      hist = new Float32Array(0);
+    }
     if (
-      hist.length !== 2 * this.m * P || s.scal.length !== 8 + 2 * this.m ||
+      !Array.isArray(s.scal) || hist.length !== 2 * this.m * P ||
+      s.scal.length !== 8 + 2 * this.m ||
       !(s.k >= 0 && s.k <= this.m) || !(s.newest >= 0 && s.newest < this.m)
     ) {
       throw new UserError(

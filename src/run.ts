@@ -60,6 +60,8 @@ export interface Metrics {
   weighting: string;
   /** Training steps per second in this session. */
   steps_per_s: number;
+  /** Why the run ended before its last step (an L-BFGS stopping rule), when it did. */
+  stopped?: string;
 }
 
 /** Progress of a run, reported at each log step. */
@@ -302,7 +304,7 @@ async function train(trainer: Trainer, o: RunOptions): Promise<RunResult> {
   let lastLog = { step: trainer.step, time: performance.now() };
   const startStep = trainer.step;
   try {
-    while (trainer.step < c.steps) {
+    while (trainer.step < trainer.totalSteps && !trainer.stopped) {
       if (o.signal?.aborted) {
         interrupted = true;
         break;
@@ -319,7 +321,7 @@ async function train(trainer: Trainer, o: RunOptions): Promise<RunResult> {
         await previous;
       }
       const s = trainer.step;
-      const logNow = s % c.logEvery === 0 || s === c.steps;
+      const logNow = s % c.logEvery === 0 || s === trainer.totalSteps || trainer.stopped !== null;
       if (!logNow) continue;
       const l = await trainer.losses();
       if (!finite(l.loss) || !finite(l.weights)) {
@@ -377,9 +379,9 @@ async function train(trainer: Trainer, o: RunOptions): Promise<RunResult> {
       lastLog = { step: s, time: now };
       o.onProgress?.({
         ...rec,
-        steps: c.steps,
+        steps: trainer.totalSteps,
         stepsPerSecond: rate,
-        etaSeconds: (c.steps - s) / rate,
+        etaSeconds: (trainer.totalSteps - s) / rate,
       });
       if (o.checkpointEvery && s % o.checkpointEvery === 0) await save(snapshot);
     }
@@ -420,6 +422,7 @@ async function train(trainer: Trainer, o: RunOptions): Promise<RunResult> {
     adapter: adapterLine(engine.adapter),
     weighting: c.weighting,
     steps_per_s: (trainer.step - startStep) / ((performance.now() - t0) / 1000),
+    ...(trainer.stopped ? { stopped: trainer.stopped } : {}),
   };
   await writeFileAtomic(`${out}/metrics.json`, JSON.stringify(metrics, null, 2) + "\n");
   if (!o.noReport) await writeReport(trainer, metrics, await readJsonl(logPath), out);

@@ -80,6 +80,20 @@ export async function resolveSettings(
   if (s.logEvery === undefined) config.logEvery = defaultLogEvery(config.steps);
   validateSizes(config.sizes, problem.inputs.length, "--sizes", problemOutputs(problem).length);
   resolveCounts(problem, config.n);
+  if (config.thenN) {
+    try {
+      resolveCounts(problem, config.thenN);
+    } catch (e) {
+      if (!(e instanceof UserError)) throw e;
+      throw new UserError("--then-n", e.message.replaceAll("--n", "--then-n"));
+    }
+  }
+  if (config.then === "lbfgs" && config.optimizer === "lbfgs") {
+    throw new UserError(
+      "--then",
+      "--then lbfgs follows an Adam or gd phase; with --optimizer lbfgs drop --then (or use --optimizer adam).",
+    );
+  }
   const groups = problem.groups.map((g) => g.name);
   for (const g of Object.keys(config.weights)) {
     if (!groups.includes(g)) {

@@ -19,6 +19,8 @@ import {
 import { UserError } from "./errors.ts";
 import { valueProblem } from "./predict.ts";
 import { evaluationGrid, gridSolution, type Problem, problemOutputs } from "./problems/problem.ts";
+import { LbfgsPhase } from "./lbfgs_phase.ts";
+import type { LbfgsState } from "./lbfgs.ts";
 
 /** Loss weighting policies. */
 export const WEIGHTINGS = ["none", "fixed", "exact", "jvp", "pc", "hutch", "gradnorm"] as const;
@@ -35,8 +37,8 @@ export interface TrainConfig {
   activation: Activation;
   /** Initialisation of a new network (absent: "xavier"; see {@linkcode initParams}). */
   init?: Init;
-  /** Optimizer. */
-  optimizer: "adam" | "gd";
+  /** Optimizer (lbfgs: `steps` L-BFGS iterations on one fixed point set, see `then`). */
+  optimizer: "adam" | "gd" | "lbfgs";
   /** Learning rate. */
   lr: number;
   /** Learning-rate factor applied every `decaySteps` steps. */
@@ -92,6 +94,29 @@ export interface TrainConfig {
    * steps the raw parameters (carried in the checkpoint's state).
    */
   average?: number;
+  /**
+   * A second phase after the `steps` Adam/gd steps: "lbfgs" runs `thenSteps`
+   * L-BFGS iterations on a fixed point set (`thenN` over `n`), starting from the
+   * model (the parameter average when `average` is on) and λ at their values then.
+   */
+  then?: "lbfgs" | "none";
+  /** Iterations of the `then` phase. */
+  thenSteps?: number;
+  /** Points per group of the L-BFGS point set (missing groups: `n`'s, then the problem's). */
+  thenN?: Counts;
+  /**
+   * With an adaptive weighting: refresh λ from exact traces on the L-BFGS points every
+   * this many iterations, resetting the history (0 or absent: λ stays frozen).
+   */
+  thenRefresh?: number;
+  /** L-BFGS curvature pairs kept (default 20). */
+  history?: number;
+}
+
+/** The steps of a run: the first phase's and the total (with an L-BFGS phase after it). */
+export function phaseSteps(c: TrainConfig): { first: number; total: number } {
+  if (c.optimizer === "lbfgs") return { first: 0, total: c.steps };
+  return { first: c.steps, total: c.steps + (c.then === "lbfgs" ? c.thenSteps ?? 0 : 0) };
 }
 
 /** Time chunks of the causal weights when a config sets none. */
@@ -202,6 +227,8 @@ export interface TrainState {
   lrScale: number;
   /** The optimizer's raw parameters when the model's are their average (`average`). */
   raw?: number[];
+  /** The L-BFGS history, once the L-BFGS phase has run an iteration (λ is then its λ). */
+  lbfgs?: LbfgsState;
 }
 
 /** One log record (log.jsonl). */
@@ -264,6 +291,11 @@ export class Trainer {
   #solution?: Float64Array[] | null;
   #round = 0;
   #causal: ReturnType<typeof causalSettings>;
+  #phase?: LbfgsPhase;
+  #phaseSaved?: LbfgsState;
+  #phaseLambda?: number[];
+  /** Why the run stopped before its last step (an L-BFGS stopping rule), else null. */
+  stopped: string | null = null;
   /** Whether the model is the parameter average (`config.average` > 0). */
   get averaging(): boolean {
     return (this.config.average ?? 0) > 0;
@@ -304,6 +336,12 @@ export class Trainer {
     const { config, problem } = await resolveSettings(settings);
     const counts = resolveCounts(problem, config.n);
     const causal = causalSettings(config, problem);
+    if (causal && (config.optimizer === "lbfgs" || config.then === "lbfgs")) {
+      throw new UserError(
+        "--causal",
+        "Causal weights change the loss every step and L-BFGS needs a fixed one; drop --causal or the L-BFGS phase.",
+      );
+    }
     const plan = await Plan.create(engine, {
       problem,
       sizes: config.sizes,
@@ -355,6 +393,7 @@ export class Trainer {
   }
 
   async #prepare(): Promise<void> {
+    if (this.config.optimizer === "lbfgs") return;
     // Compile every pipeline the step uses before the first timed step.
     await this.#sequences(true);
     await this.#sequences(false);
@@ -401,7 +440,8 @@ export class Trainer {
       main.push(p.gram, p.traceSums, await p.ntkWeightsSeq(1, 1, emaBeta(c)));
     }
     main.push(p.weightGrad);
-    const opt = await p.optimizerSeq(c.optimizer);
+    // An lbfgs run never plans this step (advance() hands every step to the phase).
+    const opt = await p.optimizerSeq(c.optimizer === "gd" ? "gd" : "adam");
     if (!this.averaging) return { pre, main, opt };
     return { pre, main, opt: [...opt, ...await p.averageSeq(c.average!)] };
   }
@@ -412,9 +452,63 @@ export class Trainer {
     return c.lr * this.lrScale * c.decay ** Math.floor(this.step / c.decaySteps);
   }
 
+  /** Total steps of the run (both phases). */
+  get totalSteps(): number {
+    return phaseSteps(this.config).total;
+  }
+
+  /** Whether the model lives in the L-BFGS phase's plan (it has run an iteration). */
+  get #inPhase(): boolean {
+    return this.step > phaseSteps(this.config).first;
+  }
+
+  /** The plan holding the model: the L-BFGS phase's once it has run, else the step's. */
+  async #modelPlan(): Promise<Plan> {
+    return this.#inPhase ? (await this.#ensurePhase()).plan : this.plan;
+  }
+
+  async #ensurePhase(): Promise<LbfgsPhase> {
+    if (this.#phase) return this.#phase;
+    const c = this.config, adaptive = !["none", "fixed"].includes(c.weighting);
+    const counts = c.optimizer === "lbfgs"
+      ? this.counts
+      : resolveCounts(this.problem, { ...c.n, ...c.thenN });
+    const lam = this.#phaseLambda ??
+      Array.from(await this.plan.read(this.plan.b.lambda, 0, this.plan.G));
+    this.#phase = await LbfgsPhase.create(
+      this.engine,
+      {
+        problem: this.problem,
+        sizes: c.sizes,
+        activation: c.activation,
+        counts,
+        seed: c.seed,
+        sampler: c.sampler ?? "uniform",
+        m: c.history ?? 20,
+        refresh: c.thenRefresh ?? 0,
+        adaptive,
+        refreshFirst: c.optimizer === "lbfgs",
+      },
+      await this.#adamModelParams(),
+      Object.fromEntries(this.plan.batch.groups.map((g, i) => [g.name, lam[i]])),
+      this.#phaseSaved,
+    );
+    this.#phaseSaved = undefined;
+    this.#phaseLambda = undefined;
+    return this.#phase;
+  }
+
   /** Advances one step: one submit (two for gradnorm updates, which read gradients back). */
   async advance(): Promise<void> {
     const c = this.config, p = this.plan;
+    const first = phaseSteps(c).first;
+    if (this.step >= first) {
+      const phase = await this.#ensurePhase();
+      await phase.iterate(this.step - first);
+      this.stopped = phase.stopped;
+      this.step++;
+      return;
+    }
     this.#resample();
     const update = this.step % c.every === 0;
     if (update && (c.weighting === "jvp" || c.weighting === "pc")) {
@@ -462,7 +556,7 @@ export class Trainer {
   async losses(): Promise<
     { loss: Record<string, number>; total: number; weights: Record<string, number> }
   > {
-    const p = this.plan;
+    const p = await this.#modelPlan();
     const sums = await p.read(p.b.lossSums, 0, p.G);
     const lam = await p.read(p.b.lambda, 0, p.G);
     const loss: Record<string, number> = {};
@@ -481,7 +575,7 @@ export class Trainer {
    * the λ it used), for the convergence diagnostics of the seed paper.
    */
   async gradNormSq(): Promise<number> {
-    const p = this.plan;
+    const p = await this.#modelPlan();
     this.engine.submit("gradNorm", p.gather);
     const g = await p.read(p.b.grad, 0, p.net.paramCount);
     let s = 0;
@@ -501,15 +595,19 @@ export class Trainer {
       this.#grid.setPoints({ grid: this.#gridPoints });
     }
     const g = this.#grid;
-    this.#copyModelTo(g, "grid");
+    await this.#copyModelTo(g, "grid");
     this.engine.submit("grid.eval", g.forward);
     return (await g.readOutputs()).grid;
   }
 
   /** Copies the model's parameters (the average, or the raw ones) into `plan` and packs them. */
-  #copyModelTo(plan: Plan, label: string): void {
+  async #copyModelTo(plan: Plan, label: string): Promise<void> {
     const enc = this.engine.device.createCommandEncoder({ label: `${label}.params` });
-    const src = this.averaging ? this.plan.b.average : this.plan.b.params;
+    const src = this.#inPhase
+      ? (await this.#modelPlan()).b.params
+      : this.averaging
+      ? this.plan.b.average
+      : this.plan.b.params;
     enc.copyBufferToBuffer(src, 0, plan.b.params, 0, this.plan.net.paramCount * 4);
     this.engine.device.queue.submit([enc.finish()]);
     this.engine.submit(`${label}.pack`, plan.pack);
@@ -543,7 +641,7 @@ export class Trainer {
     const lam = await p.read(p.b.lambda, 0, p.G);
     const weights = Object.fromEntries(p.batch.groups.map((g, i) => [g.name, lam[i]]));
     e.setLambda(weights);
-    this.#copyModelTo(e, "model");
+    await this.#copyModelTo(e, "model");
     const ev = await e.evaluate(false);
     return { loss: ev.lossPerGroup, total: ev.loss, weights };
   }
@@ -605,20 +703,30 @@ export class Trainer {
 
   /** The model's parameters: their average when `config.average` is set, else {@linkcode Trainer.params}. */
   async modelParams(): Promise<Float32Array> {
+    if (this.#inPhase) {
+      const p = await this.#modelPlan();
+      return await p.read(p.b.params, 0, p.net.paramCount);
+    }
+    return await this.#adamModelParams();
+  }
+
+  /** The first phase's model: the average or the optimizer's parameters. */
+  async #adamModelParams(): Promise<Float32Array> {
     if (!this.averaging) return await this.params();
     return await this.plan.read(this.plan.b.average, 0, this.plan.net.paramCount);
   }
 
   /** Everything needed to continue this trajectory exactly. */
   async state(): Promise<TrainState> {
-    const p = this.plan;
+    const p = this.plan, lp = await this.#modelPlan();
     return {
       step: this.step,
       moments: Array.from(await p.read(p.b.moments, 0, 2 * p.net.paramCount)),
-      lambda: Array.from(await p.read(p.b.lambda, 0, p.G)),
+      lambda: Array.from(await lp.read(lp.b.lambda, 0, p.G)),
       ntkState: Array.from(await p.read(p.b.ntkState, 0, 2 * p.G + 1)),
       lrScale: this.lrScale,
       ...(this.averaging ? { raw: Array.from(await this.params()) } : {}),
+      ...(this.#inPhase ? { lbfgs: await this.#phase!.lbfgs.state() } : {}),
     };
   }
 
@@ -638,6 +746,12 @@ export class Trainer {
         "The checkpoint's training state does not match this configuration.",
       );
     }
+    if (s.step > phaseSteps(this.config).first && !s.lbfgs) {
+      throw new UserError(
+        "--resume",
+        "The checkpoint is inside the L-BFGS phase but holds no L-BFGS state; resume from an earlier copy.",
+      );
+    }
     this.engine.write(p.b.moments, 0, Float32Array.from(s.moments));
     this.engine.write(p.b.lambda, 0, Float32Array.from(s.lambda));
     this.engine.write(p.b.ntkState, 0, Float32Array.from(s.ntkState));
@@ -648,6 +762,14 @@ export class Trainer {
     this.step = s.step;
     this.lrScale = s.lrScale;
     this.#resample(true);
+    // The phase is planned again at its next use, from the model's parameters
+    // (setParams) and the checkpoint's λ and history.
+    const old = this.#phase;
+    this.#phase = undefined;
+    void old?.dispose();
+    this.stopped = null;
+    this.#phaseSaved = this.#inPhase ? s.lbfgs : undefined;
+    this.#phaseLambda = this.#inPhase ? s.lambda : undefined;
   }
 
   /** Sets parameters (flat layout). */
@@ -663,6 +785,7 @@ export class Trainer {
 
   /** Releases the plans' buffers. */
   async dispose(): Promise<void> {
+    await this.#phase?.dispose();
     await this.plan.dispose();
     await this.#grid?.dispose();
     await this.#eval?.plan.dispose();

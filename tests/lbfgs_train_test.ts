@@ -1,0 +1,108 @@
+/**
+ * L-BFGS in training runs: `--optimizer lbfgs` from the start, Adam → L-BFGS with
+ * frozen or refreshed weights, and bitwise `--resume` inside the L-BFGS phase.
+ */
+import assert from "node:assert/strict";
+import { runTraining } from "../src/run.ts";
+import { DEFAULT_CONFIG, type LogRecord, type TrainConfig, Trainer } from "../src/trainer.ts";
+import { moduleEngine } from "./gpu_helpers.ts";
+
+const engine = await moduleEngine();
+const opts = { sanitizeResources: false, sanitizeOps: false };
+
+const small = (extra: Partial<TrainConfig>): TrainConfig => ({
+  ...DEFAULT_CONFIG,
+  sizes: [2, 12, 12, 1],
+  n: { r: 48, u: 16, ut: 16 },
+  steps: 4,
+  logEvery: 2,
+  ...extra,
+});
+
+const readLog = async (out: string): Promise<LogRecord[]> =>
+  (await Deno.readTextFile(`${out}/log.jsonl`)).trim().split("\n").map((l) => JSON.parse(l));
+
+Deno.test({
+  name: "lbfgs from the start: exact weights set before the first iteration, the loss falls",
+  ...opts,
+  fn: async () => {
+    await using t = await Trainer.create(
+      engine,
+      small({ optimizer: "lbfgs", weighting: "exact", steps: 12, history: 5 }),
+    );
+    assert.equal(t.totalSteps, 12);
+    await t.advance();
+    const first = await t.losses();
+    assert.ok(first.weights.u > 1 && first.weights.ut > 1, JSON.stringify(first.weights));
+    let prev = first.total;
+    for (let i = 1; i < 12; i++) {
+      await t.advance();
+      const l = await t.losses();
+      assert.ok(l.total <= prev, `the loss rose at iteration ${i}: ${prev} → ${l.total}`);
+      prev = l.total;
+    }
+    const last = await t.losses();
+    assert.ok(last.total < 0.9 * first.total, `${first.total} → ${last.total}`);
+    // Frozen after the first refresh (thenRefresh 0): the weights did not move.
+    assert.deepEqual(last.weights, first.weights);
+    assert.equal(t.stopped, null);
+  },
+});
+
+Deno.test({
+  name: "Adam then L-BFGS: the phase starts at the model and λ, on its own fixed points",
+  ...opts,
+  fn: async () => {
+    const out = await Deno.makeTempDir();
+    const { metrics } = await runTraining(
+      engine,
+      small({
+        weighting: "pc",
+        average: 0.8,
+        then: "lbfgs",
+        thenSteps: 10,
+        thenN: { r: 96 },
+        logEvery: 1,
+      }),
+      { out, noReport: true },
+    );
+    assert.equal(metrics.steps, 14);
+    const log = await readLog(out);
+    const adamEnd = log.find((r) => r.step === 4)!, lb = log.filter((r) => r.step > 4);
+    assert.deepEqual(lb[0].weights, adamEnd.weights, "λ frozen at the Adam phase's values");
+    for (let i = 1; i < lb.length; i++) {
+      assert.ok(lb[i].total <= lb[i - 1].total, `L-BFGS loss rose at step ${lb[i].step}`);
+    }
+    assert.ok(lb.at(-1)!.total < 0.9 * lb[0].total, "the L-BFGS phase lowers its loss");
+    await Deno.remove(out, { recursive: true });
+  },
+});
+
+for (
+  const [tag, extra] of [
+    ["pc, average, frozen λ", { weighting: "pc", average: 0.8 }],
+    ["exact, λ refreshed every 2", { weighting: "exact", thenRefresh: 2 }],
+  ] as const
+) {
+  Deno.test({
+    name: `Adam → L-BFGS stopped inside the phase and resumed equals one run, bitwise (${tag})`,
+    ...opts,
+    fn: async () => {
+      const dir = await Deno.makeTempDir();
+      const cfg = (thenSteps: number) =>
+        small({ ...extra, then: "lbfgs", thenSteps, history: 3 } as Partial<TrainConfig>);
+      await runTraining(engine, cfg(9), { out: `${dir}/whole`, noReport: true });
+      await runTraining(engine, cfg(5), { out: `${dir}/split`, noReport: true });
+      const mid = JSON.parse(await Deno.readTextFile(`${dir}/split/model.json`));
+      assert.equal(mid.state.step, 9);
+      assert.equal(typeof mid.state.lbfgs.hist, "string");
+      await runTraining(engine, cfg(9), { out: `${dir}/split`, resume: true, noReport: true });
+      const a = JSON.parse(await Deno.readTextFile(`${dir}/whole/model.json`));
+      const b = JSON.parse(await Deno.readTextFile(`${dir}/split/model.json`));
+      assert.equal(b.state.step, 13);
+      assert.deepEqual(b.params, a.params, "parameters");
+      assert.deepEqual(b.state, a.state, "L-BFGS history, λ and the Adam state");
+      await Deno.remove(dir, { recursive: true });
+    },
+  });
+}
