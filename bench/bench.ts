@@ -23,11 +23,12 @@ import { writeFileAtomic } from "../src/fsutil.ts";
 import { writeScalingCharts } from "./scaling_charts.ts";
 import type { Dispatch } from "../src/engine.ts";
 import { matmulDispatch, padRows } from "../src/matmul.ts";
+import { lbfgsRecords } from "./lbfgs_bench.ts";
 import { candidates, DEFAULT_TUNING, loadTuning, saveTuning, type Tuning } from "../src/tuning.ts";
 
 /** One measurement (one JSON line of `bench --json`). */
 export interface BenchRecord {
-  /** Suite name: matmul, taylor, step, ntk or scaling. */
+  /** Suite name: matmul, taylor, step, ntk, outputs, lbfgs or scaling. */
   suite: string;
   /** What was measured, e.g. "step fixed". */
   name: string;
@@ -509,7 +510,7 @@ export async function runBench(args: string[]): Promise<number> {
   });
   if (f.help) {
     console.log(
-      `bench [--suite all|matmul|taylor|step|ntk|outputs|scaling] [--quick] [--sizes ${B.sizes}] [--n ${
+      `bench [--suite all|matmul|taylor|step|ntk|outputs|lbfgs|scaling] [--quick] [--sizes ${B.sizes}] [--n ${
         Object.entries(B.n).map(([g, v]) => `${g}=${v}`).join(",")
       }]\n` +
         `      [--weighting fixed|exact|pc|jvp|hutch|none] [--repeats ${B.repeats} (--quick: ${B.quickRepeats})] [--baseline torch]\n` +
@@ -523,7 +524,7 @@ export async function runBench(args: string[]): Promise<number> {
   const suite = choiceFlag(
     "suite",
     (f.suite as string) ?? B.suite,
-    ["all", "matmul", "taylor", "step", "ntk", "outputs", "scaling"] as const,
+    ["all", "matmul", "taylor", "step", "ntk", "outputs", "lbfgs", "scaling"] as const,
   );
   const sizes = typeof f.sizes === "string" ? listFlag("sizes", f.sizes) : [...B.sizes];
   const n = typeof f.n === "string" ? mapFlag("n", f.n, true) : { ...B.n };
@@ -587,6 +588,9 @@ export async function runBench(args: string[]): Promise<number> {
     if (suite === "all") await suiteStep(ctx, sizes, n, ["fixed"]);
     if (suite === "all" || suite === "ntk") await suiteNtk(ctx, sizes, n);
     if (suite === "all" || suite === "outputs") await suiteOutputs(ctx, sizes, n);
+    if (suite === "all" || suite === "lbfgs") {
+      for (const r of await lbfgsRecords(engine, sizes, n, { repeats })) ctx.emit(r);
+    }
     if (suite === "all" && !f.quick || suite === "scaling") {
       await suiteScaling(ctx, f.out as string | undefined);
     }
