@@ -192,6 +192,10 @@ export {
   WEIGHTINGS,
 } from "./src/trainer.ts";
 export type { LogRecord, TrainConfig, TrainState, Weighting } from "./src/trainer.ts";
+export { Lbfgs } from "./src/lbfgs.ts";
+export type { LbfgsIterate, LbfgsOptions, LbfgsState, LbfgsStop } from "./src/lbfgs.ts";
+export { strongWolfe } from "./src/line_search.ts";
+export type { LineResult, LineValue, WolfeOptions } from "./src/line_search.ts";
 export { loadRun, NO_SOLUTION, runTraining } from "./src/run.ts";
 export { predict, valueProblem } from "./src/predict.ts";
 export { FALLBACK_TRAIN_DEFAULTS, resolveSettings, storedProblem } from "./src/settings.ts";

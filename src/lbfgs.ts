@@ -86,9 +86,9 @@ export class Lbfgs {
   /** Curvature pairs kept. */
   readonly m: number;
   /** Loss at the current parameters. */
-  loss = NaN;
+  loss: number = NaN;
   /** Loss-and-gradient evaluations so far. */
-  evals = 0;
+  evals: number = 0;
   #o: LbfgsOptions;
   #k = 0;
   #newest = 0;
