@@ -6,6 +6,7 @@ import assert from "node:assert/strict";
 import { runTraining } from "../src/run.ts";
 import { DEFAULT_CONFIG, type LogRecord, type TrainConfig, Trainer } from "../src/trainer.ts";
 import { moduleEngine } from "./gpu_helpers.ts";
+import { CLI, runDeno } from "./process.ts";
 
 const engine = await moduleEngine();
 const opts = { sanitizeResources: false, sanitizeOps: false };
@@ -106,3 +107,19 @@ for (
     },
   });
 }
+
+Deno.test("train: a bad --then-n or a second L-BFGS phase ends in exit code 2 naming the flag", async () => {
+  for (
+    const [flag, args] of [
+      ["--then-n", ["--then", "lbfgs", "--then-steps", "2", "--then-n", "q=5"]],
+      ["--then", ["--optimizer", "lbfgs", "--then", "lbfgs"]],
+      ["--causal", ["--then", "lbfgs", "--then-steps", "2", "--causal", "1"]],
+    ] as const
+  ) {
+    const r = await runDeno([...CLI, "train", "--sizes", "2,8,1", "--steps", "2", ...args]);
+    assert.equal(r.code, 2, r.stderr);
+    const last = r.stderr.trim().split("\n").at(-1)!;
+    assert.ok(last.startsWith("error:") && last.includes(flag), r.stderr);
+    assert.ok(!r.stderr.includes("    at "), r.stderr);
+  }
+});
