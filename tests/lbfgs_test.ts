@@ -114,3 +114,32 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name:
+    "GPU L-BFGS: iterations allocate nothing; one submit for the direction, one per trial, one for the pair",
+  ...opts,
+  fn: async () => {
+    const problem = getProblem("wave");
+    const sizes = [2, 10, 10, 1], counts = { r: 24, u: 12, ut: 8 };
+    await using plan = await Plan.create(engine, { problem, sizes, activation: "tanh", counts });
+    plan.setParams(testParams(sizes, 2));
+    plan.setPoints(samplePoints(problem, counts, 1));
+    const lb = await Lbfgs.create(plan, { m: 4 });
+    try {
+      await lb.restart();
+      for (let i = 0; i < 2; i++) await lb.iterate();
+      await engine.device.queue.onSubmittedWorkDone();
+      const created = engine.pool.stats.created, uniforms = engine.counters.uniforms;
+      const submits = engine.counters.submits, evals = lb.evals;
+      let trials = 0;
+      for (let i = 0; i < 6; i++) trials += (await lb.iterate()).evals;
+      assert.equal(engine.pool.stats.created, created, "pool buffers created");
+      assert.equal(engine.counters.uniforms, uniforms, "uniform buffers created");
+      assert.equal(lb.evals - evals, trials, "every evaluation is a line-search trial");
+      assert.equal(engine.counters.submits - submits, 6 * 2 + trials, "submits");
+    } finally {
+      await lb.dispose();
+    }
+  },
+});
