@@ -52,8 +52,8 @@ export interface LbfgsState {
   newest: number;
   /** The history (2m × P float32, s rows then y rows), base64 of its bytes. */
   hist: string;
-  /** The scalar buffer (γ, ρ, α per slot, …). */
-  scal: number[];
+  /** The scalar buffer (γ, ρ and α per slot, …; 8 + 2m float32), base64 of its bytes. */
+  scal: string;
 }
 
 const SCAL_GAMMA = 4;
@@ -74,6 +74,37 @@ export function base64ToF32(s: string): Float32Array {
   const bytes = new Uint8Array(bin.length);
   for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
   return new Float32Array(bytes.buffer);
+}
+
+/**
+ * The history and scalars of a checkpoint's L-BFGS state, checked against m pairs
+ * of P parameters; a UserError naming `--resume` when it does not fit or is damaged.
+ */
+export function checkLbfgsState(
+  s: LbfgsState,
+  m: number,
+  P: number,
+): { hist: Float32Array; scal: Float32Array } {
+  const decode = (v: unknown) => {
+    try {
+      return base64ToF32(v as string);
+    } catch {
+      return new Float32Array(0);
+    }
+  };
+  const hist = decode(s?.hist), scal = decode(s?.scal);
+  const within = (v: unknown, hi: number) =>
+    Number.isInteger(v) && (v as number) >= 0 && (v as number) <= hi;
+  if (
+    hist.length !== 2 * m * P || scal.length !== 8 + 2 * m || !within(s.k, m) ||
+    !within(s.newest, m - 1)
+  ) {
+    throw new UserError(
+      "--resume",
+      "The checkpoint's L-BFGS state is damaged or does not match this configuration (--history, --sizes); resume from an earlier copy.",
+    );
+  }
+  return { hist, scal };
 }
 
 /**
@@ -312,34 +343,18 @@ export class Lbfgs {
       k: this.#k,
       newest: this.#newest,
       hist: f32ToBase64(await this.plan.read(this.#buf.hist, 0, 2 * this.m * P)),
-      scal: Array.from(await this.plan.read(this.#buf.scal, 0, 8 + 2 * this.m)),
+      scal: f32ToBase64(await this.plan.read(this.#buf.scal, 0, 8 + 2 * this.m)),
     };
   }
 
   /** Restores {@linkcode Lbfgs.state} (then evaluates at the current parameters). */
   async restore(s: LbfgsState): Promise<void> {
-    const P = this.plan.net.paramCount;
-    let hist: Float32Array;
-    try {
-      hist = base64ToF32(s.hist);
-    } catch {
-      hist = new Float32Array(0);
-    }
-    if (
-      !Array.isArray(s.scal) || hist.length !== 2 * this.m * P ||
-      s.scal.length !== 8 + 2 * this.m ||
-      !(s.k >= 0 && s.k <= this.m) || !(s.newest >= 0 && s.newest < this.m)
-    ) {
-      throw new UserError(
-        "--resume",
-        "The checkpoint's L-BFGS state does not match this configuration (--history, --sizes).",
-      );
-    }
+    const { hist, scal } = checkLbfgsState(s, this.m, this.plan.net.paramCount);
     this.#k = s.k;
     this.#newest = s.newest;
     this.#writeState();
     this.plan.engine.write(this.#buf.hist, 0, hist);
-    this.plan.engine.write(this.#buf.scal, 0, Float32Array.from(s.scal));
+    this.plan.engine.write(this.#buf.scal, 0, scal);
     await this.evaluate();
   }
 

@@ -20,7 +20,7 @@ import { UserError } from "./errors.ts";
 import { valueProblem } from "./predict.ts";
 import { evaluationGrid, gridSolution, type Problem, problemOutputs } from "./problems/problem.ts";
 import { LbfgsPhase } from "./lbfgs_phase.ts";
-import type { LbfgsState } from "./lbfgs.ts";
+import { checkLbfgsState, type LbfgsState } from "./lbfgs.ts";
 
 /** Loss weighting policies. */
 export const WEIGHTINGS = ["none", "fixed", "exact", "jvp", "pc", "hutch", "gradnorm"] as const;
@@ -752,6 +752,7 @@ export class Trainer {
         "The checkpoint is inside the L-BFGS phase but holds no L-BFGS state; resume from an earlier copy.",
       );
     }
+    if (s.lbfgs) checkLbfgsState(s.lbfgs, this.config.history ?? 20, p.net.paramCount);
     this.engine.write(p.b.moments, 0, Float32Array.from(s.moments));
     this.engine.write(p.b.lambda, 0, Float32Array.from(s.lambda));
     this.engine.write(p.b.ntkState, 0, Float32Array.from(s.ntkState));

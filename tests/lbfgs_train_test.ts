@@ -7,6 +7,7 @@ import { runTraining } from "../src/run.ts";
 import { DEFAULT_CONFIG, type LogRecord, type TrainConfig, Trainer } from "../src/trainer.ts";
 import { moduleEngine } from "./gpu_helpers.ts";
 import { CLI, runDeno } from "./process.ts";
+import { UserError } from "../src/errors.ts";
 
 const engine = await moduleEngine();
 const opts = { sanitizeResources: false, sanitizeOps: false };
@@ -122,4 +123,34 @@ Deno.test("train: a bad --then-n or a second L-BFGS phase ends in exit code 2 na
     assert.ok(last.startsWith("error:") && last.includes(flag), r.stderr);
     assert.ok(!r.stderr.includes("    at "), r.stderr);
   }
+});
+
+Deno.test({
+  name: "a checkpoint inside the L-BFGS phase with a damaged or missing history is refused",
+  ...opts,
+  fn: async () => {
+    await using t = await Trainer.create(
+      engine,
+      small({ steps: 2, then: "lbfgs", thenSteps: 3, history: 4 }),
+    );
+    for (let i = 0; i < 3; i++) await t.advance();
+    const s = await t.state();
+    assert.ok(s.lbfgs, "the state carries the history");
+    const bad = [
+      { ...s, lbfgs: { ...s.lbfgs, hist: s.lbfgs.hist.slice(8) } },
+      { ...s, lbfgs: { ...s.lbfgs, scal: "not base64!" } },
+      { ...s, lbfgs: { ...s.lbfgs, newest: 4 } },
+      { ...s, lbfgs: undefined },
+    ];
+    for (const b of bad) {
+      assert.throws(
+        () => t.restore(b),
+        (e: unknown) => e instanceof UserError && e.input === "--resume",
+        JSON.stringify(b.lbfgs)?.slice(0, 80),
+      );
+    }
+    t.restore(s);
+    await t.advance();
+    assert.equal(t.step, 4);
+  },
 });
