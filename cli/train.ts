@@ -60,6 +60,7 @@ export const HELP: string = (() => {
   })] [--every ${d.every}]
       [--causal 0 (ε; 0 = off)] [--chunks ${DEFAULT_CHUNKS} (with --causal)]
       [--average ${w.average ?? f.average} (β of a parameter EMA; 0 = off)] [--seed ${d.seed}]
+      [--then none|lbfgs] [--then-steps 0] [--then-n GROUP=N,…] [--then-refresh 0 (M; 0 = frozen λ)] [--history 20]
       [--log-every ${
     defaultLogEvery(w.steps ?? f.steps)
   } (shorter runs: steps/50, so curves get ~50 points)] [--checkpoint-every ${RUN_DEFAULTS.checkpointEvery}] [--on-nan ${RUN_DEFAULTS.onNan}|rollback]

@@ -5,6 +5,7 @@
 import assert from "node:assert/strict";
 import { runTraining } from "../src/run.ts";
 import { DEFAULT_CONFIG, type LogRecord, type TrainConfig, Trainer } from "../src/trainer.ts";
+import type { TrainSettings } from "../src/settings.ts";
 import { moduleEngine } from "./gpu_helpers.ts";
 import { CLI, runDeno } from "./process.ts";
 import { UserError } from "../src/errors.ts";
@@ -12,7 +13,7 @@ import { UserError } from "../src/errors.ts";
 const engine = await moduleEngine();
 const opts = { sanitizeResources: false, sanitizeOps: false };
 
-const small = (extra: Partial<TrainConfig>): TrainConfig => ({
+const small = (extra: Partial<TrainConfig>): TrainSettings => ({
   ...DEFAULT_CONFIG,
   sizes: [2, 12, 12, 1],
   n: { r: 48, u: 16, ut: 16 },
