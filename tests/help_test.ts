@@ -109,6 +109,10 @@ Deno.test("train --help shows the defaults a run uses (config.json of a flagless
     "log-every": lib.logEvery,
     "checkpoint-every": RUN_DEFAULTS.checkpointEvery,
     "on-nan": RUN_DEFAULTS.onNan,
+    then: c.then ?? "none",
+    "then-steps": c.thenSteps ?? 0,
+    "then-refresh": c.thenRefresh ?? 0,
+    history: c.history ?? 20,
   });
 });
 

@@ -9,11 +9,14 @@
  */
 import { writeFileAtomic } from "../fsutil.ts";
 import type { Plan, PlannedRun } from "./plan.ts";
+import { phaseSteps, type TrainConfig } from "../trainer.ts";
 
 /** The metrics.json fields a sweep reads (see `Metrics` in run.ts). */
 export interface RunMetrics {
   /** Steps trained. */
   steps: number;
+  /** Why a stopping rule (L-BFGS) ended the run before its last step, when one did. */
+  stopped?: string;
   /** Wall time of the whole run, across resumptions. */
   wall_s: number;
   /** Relative L2 error; null for a problem without a reference solution. */
@@ -161,19 +164,20 @@ async function loggedStep(run: string): Promise<number | undefined> {
 
 /**
  * Reads a run's metrics.json; undefined unless the run finished. `train` writes
- * metrics.json when interrupted too, so finished means all of config.json's steps;
+ * metrics.json when interrupted too, so finished means all of config.json's steps (both
+ * phases with an L-BFGS phase) or a stopping rule's end;
  * and it writes the pictures and then report.md (atomically) after metrics.json, so
  * a run killed while drawing them counts as unfinished and its resume redraws them.
  */
 export async function readMetrics(run: string): Promise<RunMetrics | undefined> {
   const m = await readJson<RunMetrics>(`${run}/metrics.json`);
-  const config = await readJson<{ steps?: unknown }>(`${run}/config.json`);
-  const steps = config?.steps;
+  const config = await readJson<TrainConfig>(`${run}/config.json`);
+  // With an L-BFGS phase the run has more steps than `steps`; a stopping rule may end it early.
+  const steps = config && typeof config.steps === "number" ? phaseSteps(config).total : undefined;
   const report = await Deno.stat(`${run}/report.md`).then(() => true, () => false);
-  return m && typeof m.steps === "number" && typeof steps === "number" && m.steps >= steps &&
-      report
-    ? m
-    : undefined;
+  const done = m && typeof m.steps === "number" &&
+    ((typeof steps === "number" && m.steps >= steps) || typeof m.stopped === "string");
+  return done && report ? m : undefined;
 }
 
 /** The state of one planned run. */
