@@ -34,6 +34,7 @@ import type { Problem } from "./problems/problem.ts";
 import { type ChannelRef, diffChannel, toWgsl } from "./problems/expr.ts";
 import { UserError } from "./errors.ts";
 import { Stream } from "./random.ts";
+import { checkPlanResources } from "./limits.ts";
 
 /** What a plan is for. */
 export interface PlanOptions {
@@ -52,6 +53,9 @@ export interface PlanOptions {
   /** Column slice of the weight gradients, in vec4 (default 128). */
   sliceVec4?: number;
 }
+
+/** Most rows (points) {@linkcode Plan.fullNtk} builds the full NTK for. */
+export const MAX_FULL_NTK_ROWS = 4096;
 
 /** Options of {@linkcode Plan.causalSeq}. */
 export interface CausalOptions {
@@ -265,6 +269,7 @@ export class Plan {
   /** Plans evaluation buffers and sequences for `o`. */
   static async create(engine: Engine, o: PlanOptions): Promise<Plan> {
     validateSizes(o.sizes, o.problem.inputs.length);
+    checkPlanResources(engine, o);
     const p = new Plan(engine, o);
     p.#allocate(o);
     await p.#planCore();
@@ -1192,7 +1197,7 @@ export class Plan {
    * engine's matrix product in parameter chunks, accumulated in float64.
    */
   async fullNtk(
-    maxRows = 4096,
+    maxRows: number = MAX_FULL_NTK_ROWS,
   ): Promise<{ order: { group: string; index: number }[]; K: Float64Array }> {
     const { batch, net, engine } = this;
     const n = batch.groups.reduce((a, g) => a + g.n, 0);
