@@ -271,7 +271,19 @@ export class Plan {
     validateSizes(o.sizes, o.problem.inputs.length);
     checkPlanResources(engine, o);
     const p = new Plan(engine, o);
+    // What the estimate cannot see (a GPU whose memory is full) shows up here.
+    engine.device.pushErrorScope("out-of-memory");
     p.#allocate(o);
+    const oom = await engine.device.popErrorScope();
+    if (oom) {
+      await p.dispose();
+      throw new UserError(
+        "GPU memory",
+        `The GPU could not allocate the plan's buffers (${
+          oom.message.split("\n")[0]
+        }); use fewer points, a narrower network or a smaller --k, or close other GPU programs.`,
+      );
+    }
     await p.#planCore();
     return p;
   }
