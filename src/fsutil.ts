@@ -74,11 +74,12 @@ export function quote(s: string, max = 80): string {
  * starts with `what` (e.g. "Model file m.json") and ends with `fix`.
  */
 export async function readJsonFile(path: string, what: string, fix: string): Promise<unknown> {
+  const lower = what[0].toLowerCase() + what.slice(1);
   let info: Deno.FileInfo;
   try {
     info = await Deno.stat(path);
   } catch (e) {
-    throw new UserError(path, `Cannot read ${what} (${errorCode(e)}); check the path.`);
+    throw new UserError(path, `Cannot read ${lower} (${errorCode(e)}); check the path.`);
   }
   // A device (/dev/zero) or a folder would be read forever or not at all.
   if (!info.isFile) {
@@ -96,7 +97,7 @@ export async function readJsonFile(path: string, what: string, fix: string): Pro
   try {
     text = await Deno.readTextFile(path);
   } catch (e) {
-    throw new UserError(path, `Cannot read ${what} (${errorCode(e)}); check the path.`);
+    throw new UserError(path, `Cannot read ${lower} (${errorCode(e)}); check the path.`);
   }
   try {
     return JSON.parse(text);
@@ -111,4 +112,9 @@ export async function readJsonFile(path: string, what: string, fix: string): Pro
 /** The short reason of a file-system error ("No such file or directory (os error 2)"). */
 export function errorCode(e: unknown): string {
   return e instanceof Error ? quote(e.message.split(":")[0], 60) : "unknown error";
+}
+
+/** Whether `e` is the operating system refusing a file operation (no space, read-only, …). */
+export function isFsError(e: unknown): e is Error {
+  return e instanceof Error && ("code" in e || e.name in Deno.errors);
 }
