@@ -11,6 +11,7 @@
  * @module
  */
 import { UserError } from "./errors.ts";
+import { errorCode, isFsError } from "./fsutil.ts";
 
 /** Name of the lock file inside a run folder. */
 export const LOCK_FILE = ".lock";
@@ -43,7 +44,15 @@ export class RunLock {
   ): Promise<RunLock> {
     const path = `${dir}/${LOCK_FILE}`;
     for (let attempt = 0; attempt < 10; attempt++) {
-      const file = await Deno.open(path, { read: true, write: true, create: true });
+      const file = await Deno.open(path, { read: true, write: true, create: true }).catch((e) => {
+        if (!isFsError(e)) throw e;
+        throw new UserError(
+          "--out",
+          `Cannot lock run folder ${dir} (${
+            errorCode(e)
+          }); make the folder writable or choose another --out.`,
+        );
+      });
       if (!(await file.tryLock(true))) {
         const owner = await readOwner(path);
         file.close();
