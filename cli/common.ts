@@ -93,8 +93,12 @@ export async function modelAndPoints(f: Record<string, string | boolean | undefi
   return { model, problem, points };
 }
 
-/** Runs `write`, turning a file-system failure into one sentence naming `--out`. */
-export async function writing(path: string, write: () => Promise<void>): Promise<void> {
+/** Runs `write`, turning a file-system failure into one sentence naming `input`. */
+export async function writing(
+  path: string,
+  write: () => Promise<void>,
+  input = "--out",
+): Promise<void> {
   try {
     await write();
   } catch (e) {
@@ -102,7 +106,7 @@ export async function writing(path: string, write: () => Promise<void>): Promise
     // a device or pipe that cannot be renamed over) is the user's path to fix.
     if (!(e instanceof Error) || !("code" in e || e.name in Deno.errors)) throw e;
     throw new UserError(
-      "--out",
+      input,
       `Cannot write ${path} (${
         e.message.split(":")[0]
       }); give a regular file in a folder that exists and is writable.`,

@@ -11,7 +11,7 @@ import { writeFileAtomic } from "../src/fsutil.ts";
 import { symmetricEigenvalues } from "../src/linalg.ts";
 import { Plan } from "../src/plan.ts";
 import { DEFAULT_DT, DEFAULT_HUTCH_DT, defaultK, ntkWeights } from "../src/ntk.ts";
-import { checkFiles, countsOf, help, info, modelAndPoints, out } from "./common.ts";
+import { checkFiles, countsOf, help, info, modelAndPoints, out, writing } from "./common.ts";
 import { checkDirections } from "../src/limits.ts";
 import { MAX_FULL_NTK_ROWS } from "../src/plan.ts";
 import type { ResourceEstimate } from "../src/resources.ts";
@@ -133,7 +133,11 @@ export async function cmdNtk(args: string[]): Promise<number> {
     const result: Record<string, unknown> = { method, ...r };
     if (typeof f.full === "string") {
       const spectra = await fullSpectra(plan);
-      await writeFileAtomic(f.full, JSON.stringify(spectra));
+      await writing(
+        f.full,
+        () => writeFileAtomic(f.full as string, JSON.stringify(spectra)),
+        "--full",
+      );
       result.spectra = Object.fromEntries(
         Object.entries(spectra.blocks).map((
           [g, b],
