@@ -307,11 +307,14 @@ async function fuzzCase(r: Rng, i: number): Promise<string[]> {
   for (let m = 1 + r.int(3); m > 0; m--) {
     const at = 1 + r.int(args.length - 1);
     switch (r.int(7) % 6 === 5 ? 1 : r.int(6)) {
-      case 0: // a flag's value replaced
-        if (args[at].startsWith("--") && at + 1 < args.length) {
-          args[at + 1] = valueFor(r, args[at]);
+      case 0: { // a flag's value replaced
+        const flags = args.flatMap((a, j) => a.startsWith("--") && j + 1 < args.length ? [j] : []);
+        if (flags.length) {
+          const j = r.pick(flags);
+          args[j + 1] = valueFor(r, args[j]);
         }
         break;
+      }
       case 1: { // a flag with a value aimed at its limits, or a random one
         const flag = r.pick(FLAGS);
         args.push(flag, valueFor(r, flag));
