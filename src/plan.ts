@@ -273,8 +273,12 @@ export class Plan {
     const p = new Plan(engine, o);
     // What the estimate cannot see (a GPU whose memory is full) shows up here.
     engine.device.pushErrorScope("out-of-memory");
-    p.#allocate(o);
-    const oom = await engine.device.popErrorScope();
+    let oom: GPUError | null = null;
+    try {
+      p.#allocate(o);
+    } finally {
+      oom = await engine.device.popErrorScope();
+    }
     if (oom) {
       await p.dispose();
       throw new UserError(

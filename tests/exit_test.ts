@@ -50,9 +50,9 @@ await Deno.writeTextFile(
 
 const TINY = ["--sizes", "2,8,1", "--n", "r=32,u=16,ut=16"];
 const COMMANDS: Record<string, (i: number) => string[]> = {
-  train: (i) => ["train", ...TINY, "--steps", "3", "--log-every", "1", "--out", `${dir}/t${i}`],
+  train: (i) => ["train", ...TINY, "--steps", "2", "--log-every", "2", "--out", `${dir}/t${i}`],
   eval: () => ["eval", "--model", model, "--points", points],
-  ntk: () => ["ntk", "--model", model, "--points", points, "--method", "pc"],
+  ntk: () => ["ntk", "--model", model, "--points", points, "--method", "exact"],
   bench: () => ["bench", "--suite", "step", ...TINY, "--repeats", "1", "--quick"],
 };
 
