@@ -75,6 +75,9 @@ Deno.test("the training demand equals what a trainer allocates, with its grid pl
   const config: TrainConfig = {
     ...structuredClone(DEFAULT_CONFIG),
     sizes: [2, 16, 16, 1],
+    steps: 10,
+    lr: 1e-3,
+    decaySteps: 1000,
     n: { r: 80, u: 24, ut: 24 },
     weighting: "jvp",
     k: 2,
