@@ -497,7 +497,7 @@ export async function runBench(args: string[]): Promise<number> {
         Object.entries(B.n).map(([g, v]) => `${g}=${v}`).join(",")
       }]\n` +
         `      [--weighting fixed|exact|pc|jvp|hutch|none] [--repeats ${B.repeats} (--quick: ${B.quickRepeats})] [--baseline torch]\n` +
-        `      [--compare old.json] [--threshold ${B.threshold}] [--retune] [--out results.json] [--max-memory 4GiB]\n      [--json]\n` +
+        `      [--compare old.json] [--threshold ${B.threshold}] [--retune] [--out results.json] [--max-memory SIZE]\n      [--json]\n` +
         "Tile shapes are searched on the first run on an adapter (or with --retune) and kept in\n" +
         "tuning.json inside the cache folder: $SKETCHPINN_CACHE, else $XDG_CACHE_HOME/sketchpinn or\n" +
         "~/.cache/sketchpinn.",

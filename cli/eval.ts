@@ -10,7 +10,7 @@ import { checkFiles, checkWeightGroups, countsOf, help, modelAndPoints, out } fr
 
 /** `eval --help`. */
 export const HELP: string =
-  `eval --model M.json --points P.json [--weights r=1,u=10] [--max-memory 4GiB] [--json]`;
+  `eval --model M.json --points P.json [--weights r=1,u=10] [--max-memory SIZE] [--json]`;
 
 /** Runs `eval`; returns the exit code. */
 export async function cmdEval(args: string[]): Promise<number> {

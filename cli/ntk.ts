@@ -26,7 +26,7 @@ export const HELP: string =
     defaultK("jvp")
   } (jvp; pc, hutch: ${defaultK("pc")})]
     [--dt ${DEFAULT_DT} (pc; hutch: ${DEFAULT_HUTCH_DT})] [--central (pc)] [--kind gaussian|rademacher (jvp, pc)]
-    [--seed ${NTK_DEFAULTS.seed}] [--repeat ${NTK_DEFAULTS.repeat}] [--full SPECTRA.json] [--max-memory 4GiB] [--json]
+    [--seed ${NTK_DEFAULTS.seed}] [--repeat ${NTK_DEFAULTS.repeat}] [--full SPECTRA.json] [--max-memory SIZE] [--json]
     --k, --seed and --repeat apply to jvp, pc and hutch; a flag the method does not read is an error.
     --full: the full NTK (≤ 4096 rows) and its eigenvalues per block, written to the file`;
 

@@ -64,7 +64,7 @@ export const HELP: string = (() => {
       [--log-every ${
     defaultLogEvery(w.steps ?? f.steps)
   } (shorter runs: steps/50, so curves get ~50 points)] [--checkpoint-every ${RUN_DEFAULTS.checkpointEvery}] [--on-nan ${RUN_DEFAULTS.onNan}|rollback]
-      [--out runs/<problem>-<weighting>] [--config FILE] [--resume DIR] [--max-memory 4GiB]
+      [--out runs/<problem>-<weighting>] [--config FILE] [--resume DIR] [--max-memory SIZE]
       [--json] [--quiet]
 Defaults shown are wave's, the default problem's. Another problem brings its own --sizes and
 --n and may recommend --steps, --lr, --decay-steps, --init and --average (README, Problems);
@@ -75,6 +75,8 @@ Flags override --config, which overrides the problem's recommendations. Wave's 1
   config.json (decaySteps; also beta1, beta2, eps); a run's own config.json works. A module path
   in it is relative to the file.
 --quiet: no banner and no progress on stderr (warnings, errors and the interrupt notice remain).
+--max-memory SIZE: the memory budget checked before anything is allocated (4GiB, 512MiB);
+  default half the machine's memory on a software adapter, none on a GPU.
 Ctrl-C (or SIGTERM) stops within a step, writes a checkpoint and prints the --resume command
 (exit code 130); a second Ctrl-C quits at once (after the checkpoint if one is being written).`;
 })();
