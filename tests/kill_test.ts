@@ -49,7 +49,7 @@ async function writing(dir: string): Promise<boolean> {
   return false;
 }
 
-/** Asserts every file of the run folder parses (PNG files end with their IEND chunk). */
+/** Asserts every file of the run folder parses (PNG files end with their IEND chunk, SVG and HTML with their closing tag). */
 async function assertParses(dir: string, label: string): Promise<void> {
   for await (const e of Deno.readDir(dir)) {
     const path = `${dir}/${e.name}`;
@@ -62,6 +62,9 @@ async function assertParses(dir: string, label: string): Promise<void> {
       const text = await Deno.readTextFile(path);
       assert.ok(text === "" || text.endsWith("\n"), `${label}: log.jsonl ends mid-line`);
       for (const l of text.split("\n").filter((l) => l)) JSON.parse(l);
+    } else if (e.name.endsWith(".svg") || e.name.endsWith(".html")) {
+      const text = (await Deno.readTextFile(path)).trimEnd();
+      assert.ok(/<\/(svg|html)>$/.test(text), `${label}: ${e.name} torn`);
     } else if (e.name.endsWith(".png")) {
       const b = await Deno.readFile(path);
       const iend = [0x49, 0x45, 0x4e, 0x44, 0xae, 0x42, 0x60, 0x82];
