@@ -159,7 +159,7 @@ Deno.test({
       // Read-only: a finished run on a folder remounted read-only refuses to resume
       // with one sentence, and its checkpoint is untouched.
       const ro = await inTmpfs(
-        1024,
+        16384, // a finished run with its pictures holds about 1 MiB
         `$DENO train ${
           FLAGS.join(" ")
         } --steps 4 --out $D/run && mount -o remount,ro $D && $DENO train --resume $D/run --steps 8; c=$?; cp -r $D/run ${dir}/ro; exit $c`,
