@@ -165,11 +165,11 @@
  * @module
  */
 export { Engine } from "./src/engine.ts";
-export type { Dispatch } from "./src/engine.ts";
+export type { Dispatch, UniformValues } from "./src/engine.ts";
 export type { Tuning } from "./src/tuning.ts";
 export { acquireGpu, adapterLine, describeAdapter } from "./src/device.ts";
 export type { AdapterReport, Gpu } from "./src/device.ts";
-export { MAX_CAUSAL_CHUNKS, Plan, residualWgsl } from "./src/plan.ts";
+export { MAX_CAUSAL_CHUNKS, Plan, PlanCore, PlanNtk, PlanOptim, residualWgsl } from "./src/plan.ts";
 export type { CausalOptions, Evaluation, PlanOptions } from "./src/plan.ts";
 export type { BatchLayout, GroupLayout, NetLayout, PackedLayer } from "./src/layout.ts";
 export {
@@ -192,7 +192,8 @@ export {
   WEIGHTINGS,
 } from "./src/trainer.ts";
 export type { LogRecord, TrainConfig, TrainState, Weighting } from "./src/trainer.ts";
-export { loadRun, runTraining } from "./src/run.ts";
+export { loadRun, NO_SOLUTION, runTraining } from "./src/run.ts";
+export { predict, valueProblem } from "./src/predict.ts";
 export { FALLBACK_TRAIN_DEFAULTS, resolveSettings, storedProblem } from "./src/settings.ts";
 export type { ResolvedSettings, TrainSettings } from "./src/settings.ts";
 export type { Metrics, Progress, RunOptions, RunResult } from "./src/run.ts";
@@ -219,9 +220,20 @@ export {
   resolveProblem,
   validateProblem,
 } from "./src/problems/mod.ts";
-export type { GroupDef, Problem, TrainDefaults } from "./src/problems/problem.ts";
-export { evaluationGrid, groupChannels } from "./src/problems/problem.ts";
-export { channelsOf, E } from "./src/problems/expr.ts";
+export type {
+  GroupDef,
+  Problem,
+  ReferenceSolution,
+  TrainDefaults,
+} from "./src/problems/problem.ts";
+export {
+  evaluationGrid,
+  exactOutput,
+  gridSolution,
+  groupChannels,
+  problemOutputs,
+} from "./src/problems/problem.ts";
+export { channelsOf, E, outputsOf } from "./src/problems/expr.ts";
 export type { ChannelRef, ChannelSet, Expr, ExprLike } from "./src/problems/expr.ts";
 export { UserError } from "./src/errors.ts";
 export {

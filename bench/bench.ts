@@ -21,6 +21,8 @@ import { validateSizes } from "../src/model.ts";
 import { resolveCounts } from "../src/points.ts";
 import { wave } from "../src/problems/mod.ts";
 import { estimateTraces } from "../src/ntk.ts";
+import type { Problem } from "../src/problems/problem.ts";
+import { waveOutputs } from "./wave_outputs.ts";
 import { writeFileAtomic } from "../src/fsutil.ts";
 import { writeScalingCharts } from "./scaling_charts.ts";
 import type { Dispatch } from "../src/engine.ts";
@@ -174,8 +176,10 @@ async function stepRecord(
   n: Record<string, number>,
   weighting: Weighting,
   k = 1,
+  problem?: Problem,
 ): Promise<BenchRecord> {
-  const t = await Trainer.create(ctx.engine, trainConfig(sizes, n, weighting, k));
+  const config = trainConfig(sizes, n, weighting, k);
+  const t = await Trainer.create(ctx.engine, problem ? { ...config, problem } : config);
   try {
     const timing = await timeBatches(ctx.engine, () => t.advance(), {
       repeats: ctx.repeats,
@@ -324,6 +328,23 @@ async function suiteNtk(
       note: "ratio = step / fixed-weight step",
     });
   }
+}
+
+/**
+ * The cost of outputs: a fixed-weight step of wave with one output against the
+ * same network with 3 outputs carrying the same channels (bench/wave_outputs.ts).
+ */
+async function suiteOutputs(ctx: BenchContext, sizes: number[], n: Record<string, number>) {
+  const one = await stepRecord(ctx, sizes, n, "fixed", 1, waveOutputs(1));
+  ctx.emit({ ...one, suite: "outputs", name: "step m=1" });
+  const m = 3;
+  const many = await stepRecord(ctx, [...sizes.slice(0, -1), m], n, "fixed", 1, waveOutputs(m));
+  ctx.emit({
+    ...many,
+    suite: "outputs",
+    name: `step m=${m}`,
+    ratio: many.median_ms / one.median_ms,
+  });
 }
 
 async function suiteScaling(ctx: BenchContext, out?: string): Promise<void> {
@@ -493,7 +514,7 @@ export async function runBench(args: string[]): Promise<number> {
   });
   if (f.help) {
     console.log(
-      `bench [--suite all|matmul|taylor|step|ntk|scaling] [--quick] [--sizes ${B.sizes}] [--n ${
+      `bench [--suite all|matmul|taylor|step|ntk|outputs|scaling] [--quick] [--sizes ${B.sizes}] [--n ${
         Object.entries(B.n).map(([g, v]) => `${g}=${v}`).join(",")
       }]\n` +
         `      [--weighting fixed|exact|pc|jvp|hutch|none] [--repeats ${B.repeats} (--quick: ${B.quickRepeats})] [--baseline torch]\n` +
@@ -507,7 +528,7 @@ export async function runBench(args: string[]): Promise<number> {
   const suite = choiceFlag(
     "suite",
     (f.suite as string) ?? B.suite,
-    ["all", "matmul", "taylor", "step", "ntk", "scaling"] as const,
+    ["all", "matmul", "taylor", "step", "ntk", "outputs", "scaling"] as const,
   );
   const sizes = typeof f.sizes === "string" ? listFlag("sizes", f.sizes) : [...B.sizes];
   const n = typeof f.n === "string" ? mapFlag("n", f.n, true) : { ...B.n };
@@ -592,6 +613,7 @@ export async function runBench(args: string[]): Promise<number> {
     if (suite === "all" || suite === "taylor") await suiteTaylor(ctx, sizes, n);
     if (suite === "all") await suiteStep(ctx, sizes, n, ["fixed"]);
     if (suite === "all" || suite === "ntk") await suiteNtk(ctx, sizes, n);
+    if (suite === "all" || suite === "outputs") await suiteOutputs(ctx, sizes, n);
     if (suite === "all" && !f.quick || suite === "scaling") {
       await suiteScaling(ctx, f.out as string | undefined);
     }

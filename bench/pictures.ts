@@ -16,13 +16,13 @@ import { gridAxes } from "../src/plot/solution.ts";
 import { writeChart } from "../src/plot/render.ts";
 import { reportHtml } from "../src/plot/report.ts";
 import { getProblem } from "../src/problems/mod.ts";
-import { evaluationGrid } from "../src/problems/problem.ts";
+import { evaluationGrid, exactOutput } from "../src/problems/problem.ts";
 import type { LogRecord } from "../src/trainer.ts";
 
 const { values } = parseArgs({ options: { scale: { type: "string", default: "2" } } });
 const scale = Number(values.scale);
 const p = getProblem("wave");
-const exact = Float64Array.from(evaluationGrid(p), (x) => p.exact(x));
+const exact = Float64Array.from(evaluationGrid(p), exactOutput(p)!);
 const prediction = Float32Array.from(exact, (v, i) => 0.9 * v + 0.05 * Math.sin(i));
 const log: LogRecord[] = Array.from({ length: 50 }, (_, i) => {
   const s = 6 * (i + 1), decay = Math.exp(-s / 100);

@@ -7,7 +7,7 @@
 import { UserError } from "../src/errors.ts";
 import { choiceFlag } from "./args.ts";
 import { getProblem, isProblemPath, problems, resolveProblem } from "../src/problems/mod.ts";
-import type { Problem } from "../src/problems/problem.ts";
+import { type Problem, problemOutputs } from "../src/problems/problem.ts";
 import { loadModel, type Model, validateSizes } from "../src/model.ts";
 import { dirname, resolve } from "node:path";
 import { existsSync } from "node:fs";
@@ -60,16 +60,12 @@ export function checkWeightGroups(
   }
 }
 
-/** The `--model` file, its problem and the `--points` file, validated against each other. */
-export async function modelAndPoints(f: Record<string, string | boolean | undefined>) {
+/** The `--model` file and its problem, validated against each other. */
+export async function modelArg(
+  f: Record<string, string | boolean | undefined>,
+): Promise<{ model: Model; problem: Problem }> {
   if (typeof f.model !== "string") {
     throw new UserError("--model", "Give the model file with --model M.json (`init` writes one).");
-  }
-  if (typeof f.points !== "string") {
-    throw new UserError(
-      "--points",
-      "Give the points file with --points P.json (`points` writes one).",
-    );
   }
   const model: Model = await loadModel(f.model);
   if (!isProblemPath(model.problem) && !Object.hasOwn(problems, model.problem)) {
@@ -88,7 +84,22 @@ export async function modelAndPoints(f: Record<string, string | boolean | undefi
     ? Deno.cwd()
     : dir;
   const problem = await resolveProblem(model.problem, f.model, beside);
-  validateSizes(model.sizes, problem.inputs.length, f.model);
+  validateSizes(model.sizes, problem.inputs.length, f.model, problemOutputs(problem).length);
+  return { model, problem };
+}
+
+/** The `--model` file, its problem and the `--points` file, validated against each other. */
+export async function modelAndPoints(f: Record<string, string | boolean | undefined>) {
+  if (typeof f.model !== "string") {
+    throw new UserError("--model", "Give the model file with --model M.json (`init` writes one).");
+  }
+  if (typeof f.points !== "string") {
+    throw new UserError(
+      "--points",
+      "Give the points file with --points P.json (`points` writes one).",
+    );
+  }
+  const { model, problem } = await modelArg(f);
   const points = await loadPoints(problem, f.points);
   return { model, problem, points };
 }

@@ -8,6 +8,7 @@ import { choiceFlag, intFlag, listFlag, parseFlags } from "./args.ts";
 import { dirname, resolve } from "node:path";
 import { problemPath, wave } from "../src/problems/mod.ts";
 import { storedProblem } from "../src/settings.ts";
+import { problemOutputs } from "../src/problems/problem.ts";
 import { initParams, INITS, saveModel, validateSizes } from "../src/model.ts";
 import { help, out, problemArg, writing } from "./common.ts";
 
@@ -43,7 +44,7 @@ export async function cmdInit(args: string[]): Promise<number> {
   const problemName = (f.problem as string) ?? INIT_DEFAULTS.problem;
   const problem = await problemArg(problemName);
   const sizes = typeof f.sizes === "string" ? listFlag("sizes", f.sizes) : [...problem.sizes];
-  validateSizes(sizes, problem.inputs.length);
+  validateSizes(sizes, problem.inputs.length, "--sizes", problemOutputs(problem).length);
   const activation = choiceFlag(
     "activation",
     (f.activation as string) ?? INIT_DEFAULTS.activation,

@@ -1,5 +1,5 @@
 /**
- * The sketchpinn command line: `train`, `eval`, `ntk`, `init`, `points`, `bench`, `sweep`.
+ * The sketchpinn command line: `train`, `eval`, `predict`, `ntk`, `init`, `points`, `bench`, `sweep`.
  * One module per command under cli/; this file only dispatches.
  *
  * Human-readable output by default, `--json` for machines; progress and
@@ -13,6 +13,7 @@ import { problems } from "../src/problems/mod.ts";
 import { runBench } from "../bench/bench.ts";
 import { cmdTrain } from "./train.ts";
 import { cmdEval } from "./eval.ts";
+import { cmdPredict } from "./predict.ts";
 import { cmdNtk } from "./ntk.ts";
 import { cmdInit } from "./init.ts";
 import { cmdPoints } from "./points.ts";
@@ -24,6 +25,7 @@ const HELP: string = `sketchpinn — PINN training with NTK loss weights on WebG
 Commands (each also a deno task: deno task train|eval|ntk|init|points|bench|sweep …):
   train   train a problem (default: wave with predictor–corrector NTK weights)
   eval    residuals, loss and gradient of a model on a points file
+  predict a model's outputs at given points
   ntk     NTK block traces and weights of a model (exact, jvp, pc, hutch)
   init    write an initialised model file
   points  write a points file for a problem
@@ -41,6 +43,7 @@ under deno task. The tuning cache is tuning.json in the folder $SKETCHPINN_CACHE
 const COMMANDS: Record<string, (args: string[]) => Promise<number>> = {
   train: cmdTrain,
   eval: cmdEval,
+  predict: cmdPredict,
   ntk: cmdNtk,
   init: cmdInit,
   points: cmdPoints,

@@ -223,9 +223,12 @@ export async function cmdTrain(args: string[]): Promise<number> {
       );
       return 130;
     }
+    const outs = Object.entries(metrics.rel_l2_outputs ?? {});
     const err = metrics.rel_l2 === null
-      ? "no reference solution (the problem's exact solution is zero on its grid)"
-      : `relative L2 error ${metrics.rel_l2.toExponential(3)}`;
+      ? "no reference (no exact or reference solution to compare with, so no error)"
+      : `relative L2 error ${metrics.rel_l2.toExponential(3)}${
+        outs.length > 1 ? ` (${outs.map(([k, v]) => `${k} ${v.toExponential(2)}`).join(", ")})` : ""
+      }`;
     out(
       json,
       metrics,

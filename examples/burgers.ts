@@ -110,5 +110,5 @@ if (import.meta.main) {
     );
   }
   const err = await trainer.relL2();
-  console.log(`relative L2 error vs Cole–Hopf ${err.toExponential(3)} after ${steps} steps`);
+  console.log(`relative L2 error vs Cole–Hopf ${err!.toExponential(3)} after ${steps} steps`);
 }

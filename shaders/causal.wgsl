@@ -11,7 +11,7 @@
 // adapters. The kernel runs after the residual kernel of the same step.
 //
 //   0 uniform P
-//   1 read  pts     (x0, x1, x2, target) per point, at pointOff + i
+//   1 read  pts     two vec4 per point at 2(pointOff + i): (x0, x1, x2, x3), (target, …)
 //   2 read  res     r per point, at pointOff + i
 //   3 rw    alpha   α per column (the group's C channel columns scaled)
 //   4 rw    chunks  L_k at k, w_k at M + k                      overwritten
@@ -40,7 +40,7 @@ struct Params {
 @group(0) @binding(4) var<storage, read_write> chunks: array<f32>;
 
 fn chunkOf(i: u32) -> u32 {
-  let s = (pts[P.pointOff + i][P.timeIndex] - P.t0) * P.invSpan;
+  let s = (pts[2u * (P.pointOff + i)][P.timeIndex] - P.t0) * P.invSpan;
   return min(u32(max(s, 0.0) * f32(P.chunks)), P.chunks - 1u);
 }
 

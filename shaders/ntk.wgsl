@@ -5,8 +5,9 @@
 //     ‖∇_{W,b} r_i‖² = Σ_{c,c'} (z̄_c·z̄_c') (a_c·a_c')
 //   with A_aug's bias-indicator row giving the bias term. Four points per invocation.
 //   0 uniform P; 1 read dz Z̄_l (M rows); 2 read a A_aug (K1 rows); 3 rw norms (per point)
-// tangentResidual: ṙ_i = Σ_c seed_c,i U̇_c,i for direction gid.z.
-//   0 uniform P; 4 read seeds (1 row); 5 read udot (k blocks of 1 row); 6 rw y (k rows of points)
+// tangentResidual: ṙ_i = Σ_{k,c} seed_k,c,i U̇_k,c,i for direction gid.z (output k = row k,
+//   P.M outputs, rows P.ldU4 vec4s apart).
+//   0 uniform P; 4 read seeds (M rows); 5 read udot (k blocks of M rows); 6 rw y (k rows of points)
 // groupSums: Σ over the real points of each group of v (or v² when SQUARE = 1),
 //   one workgroup per (group, row).
 //   0 uniform P; 7 read values (rows of points); 8 read groups (pointOff, n, np, col);
@@ -40,7 +41,7 @@ struct Params {
   rhsRows: u32,
   scale: f32,
   beta: f32,
-  pad1: f32,
+  ldU4: u32,
   pad2: f32,
 }
 
@@ -115,9 +116,11 @@ fn tangentResidual(@builtin(global_invocation_id) gid: vec3<u32>) {
   }
   let uOff = gid.z * P.rowStride;
   var s = vec4<f32>(0.0);
-  for (var c = 0u; c < C; c++) {
-    let i = P.col4 + c * P.np4 + pv;
-    s = fma(seeds[i], udot[uOff + i], s);
+  for (var k = 0u; k < P.M; k++) {
+    for (var c = 0u; c < C; c++) {
+      let i = k * P.ldU4 + P.col4 + c * P.np4 + pv;
+      s = fma(seeds[i], udot[uOff + i], s);
+    }
   }
   y[gid.z * P.ld4 + P.pointOff4 + pv] = s;
 }

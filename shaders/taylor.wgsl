@@ -6,8 +6,10 @@
 // Activation matrices are row-major, row stride P.ld4 vec4s. A group's columns
 // start at vec4 col4; channel c of point p is column col + c*np + p, so one
 // invocation reads TN = 4*TV consecutive points of every channel.
-// Channels: 0 value, 1..NF first derivatives, 1+NF..NF+NS second derivatives
-// (second channel s belongs to first channel s).
+// Channels: 0 value, 1..NF first derivatives, 1+NF..NF+NS pure second
+// derivatives (second channel s belongs to first channel s), then NM mixed
+// second derivatives: mixed channel m is ∂²/∂x_a∂x_b of first channels
+// a = (MA >> 4m) & 15 and b = (MB >> 4m) & 15 (design §8).
 //
 // One dispatch covers every group of a layer: group g owns the workgroups
 // x ∈ [P.groups[g].z, P.groups[g+1].z) and has (np4, col4) = P.groups[g].xy. The
@@ -89,7 +91,15 @@ fn at(t: Tile, row: u32, c: u32, v: u32) -> u32 {
 const TV_V: u32 = 1u;
 const NF_V: u32 = 2u;
 const NS_V: u32 = 2u;
-const C_V: u32 = 1u + NF_V + NS_V;
+const NM_V: u32 = 0u;
+const MA_V: u32 = 0u;
+const MB_V: u32 = 0u;
+const C_V: u32 = 1u + NF_V + NS_V + NM_V;
+
+// First-derivative channels of mixed channel m: (channel of a, channel of b, own channel).
+fn mixed_V(m: u32) -> vec3<u32> {
+  return vec3<u32>(1u + ((MA_V >> (4u * m)) & 15u), 1u + ((MB_V >> (4u * m)) & 15u), 1u + NF_V + NS_V + m);
+}
 
 // acc[(i*C + c)*TV + v] holds row r0+i, channel c, points 4v..4v+3 of the tile.
 fn acc_V(i: u32, c: u32, v: u32) -> u32 {
@@ -153,6 +163,12 @@ fn forward_V(gx: u32, r0: u32, g: vec4<u32>) {
           actOut[at(t, r, 1u + NF_V + f, v)] = s.s2 * zf * zf + s.s1 * zff;
         }
       }
+      for (var m = 0u; m < NM_V; m++) {
+        let q = mixed_V(m);
+        let za = zOut[at(t, r, q.x, v)];
+        let zb = zOut[at(t, r, q.y, v)];
+        actOut[at(t, r, q.z, v)] = s.s2 * za * zb + s.s1 * zOut[at(t, r, q.z, v)];
+      }
     }
   }
 }
@@ -211,6 +227,17 @@ fn backward_V(gx: u32, r0: u32, g: vec4<u32>) {
           dzOut[at(t, r, 1u + NF_V + f, v)] = s.s1 * aff;
         }
         dzOut[at(t, r, 1u + f, v)] = df;
+      }
+      // Mixed adjoints add to the first-derivative channels just written (design §8).
+      for (var m = 0u; m < NM_V; m++) {
+        let q = mixed_V(m);
+        let za = zIn[at(t, r, q.x, v)];
+        let zb = zIn[at(t, r, q.y, v)];
+        let aab = dzOut[at(t, r, q.z, v)];
+        d0 += (s.s3 * za * zb + s.s2 * zIn[at(t, r, q.z, v)]) * aab;
+        dzOut[at(t, r, q.x, v)] += s.s2 * zb * aab;
+        dzOut[at(t, r, q.y, v)] += s.s2 * za * aab;
+        dzOut[at(t, r, q.z, v)] = s.s1 * aab;
       }
       dzOut[at(t, r, 0u, v)] = d0;
     }
@@ -281,6 +308,17 @@ fn tangent_V(gx: u32, r0: u32, g: vec4<u32>, j: u32) {
       let s = activation4(zIn[at(t, r, 0u, v)]);
       let t0 = tOut[tOff + at(t, r, 0u, v)];
       tOut[tOff + at(t, r, 0u, v)] = s.s1 * t0;
+      // Mixed channels first: they read ż_a and ż_b, which the loop below overwrites.
+      for (var m = 0u; m < NM_V; m++) {
+        let q = mixed_V(m);
+        let za = zIn[at(t, r, q.x, v)];
+        let zb = zIn[at(t, r, q.y, v)];
+        let ta = tOut[tOff + at(t, r, q.x, v)];
+        let tb = tOut[tOff + at(t, r, q.y, v)];
+        let tab = tOut[tOff + at(t, r, q.z, v)];
+        tOut[tOff + at(t, r, q.z, v)] = s.s3 * t0 * za * zb +
+          s.s2 * (ta * zb + za * tb + t0 * zIn[at(t, r, q.z, v)]) + s.s1 * tab;
+      }
       for (var f = 0u; f < NF_V; f++) {
         let zf = zIn[at(t, r, 1u + f, v)];
         let tf = tOut[tOff + at(t, r, 1u + f, v)];

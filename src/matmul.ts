@@ -6,7 +6,7 @@
  * @module
  */
 import type { Dispatch, Engine } from "./engine.ts";
-import { taylorLaunch } from "./plan.ts";
+import { taylorLaunch } from "./launch.ts";
 
 /** Row padding of the transposed left operand. */
 export const padRows = (m: number): number => Math.ceil(m / 16) * 16;

@@ -38,13 +38,18 @@ export function paramLayout(sizes: readonly number[]): { layers: LayerLayout[]; 
 }
 
 /** Limits the engine supports (hidden layers and widths). */
-export const MAX_HIDDEN_LAYERS = 8, MAX_WIDTH = 512, MAX_INPUT_DIM = 3;
+export const MAX_HIDDEN_LAYERS = 8, MAX_WIDTH = 512, MAX_INPUT_DIM = 4;
 
 /**
  * Checks sizes [d, W…, m] against what the engine supports; `input` (a flag, or a
  * model file's path) is named in the message.
  */
-export function validateSizes(sizes: readonly number[], inputDim: number, input = "--sizes"): void {
+export function validateSizes(
+  sizes: readonly number[],
+  inputDim: number,
+  input = "--sizes",
+  outputs = 1,
+): void {
   const what = input.startsWith("--") ? input : `Model file ${input}, "sizes"`;
   check(
     Array.isArray(sizes) && sizes.every((s) => Number.isInteger(s) && s > 0),
@@ -66,9 +71,9 @@ export function validateSizes(sizes: readonly number[], inputDim: number, input 
     `${what}: the first size must be the problem's input dimension ${inputDim}; got ${sizes[0]}.`,
   );
   check(
-    sizes.at(-1) === 1,
+    sizes.at(-1) === outputs,
     input,
-    `${what}: the last size must be 1 (one output); got ${sizes.at(-1)}.`,
+    `${what}: the last size must be the problem's output count ${outputs}; got ${sizes.at(-1)}.`,
   );
   const wide = sizes.slice(1, -1).find((w) => w > MAX_WIDTH);
   check(

@@ -41,8 +41,13 @@ export function resolveCounts(p: Problem, counts: Counts = {}): Counts {
 /** How points are drawn: independent uniform, or a randomly shifted Sobol sequence. */
 export type Sampler = "uniform" | "sobol";
 
-/** Sobol direction numbers (Joe & Kuo) for the first three dimensions: (degree, a, m). */
-const SOBOL_DIMS: [number, number, number[]][] = [[0, 0, []], [1, 0, [1]], [2, 1, [1, 3]]];
+/** Sobol direction numbers (Joe & Kuo) for the first four dimensions: (degree, a, m). */
+const SOBOL_DIMS: [number, number, number[]][] = [
+  [0, 0, []],
+  [1, 0, [1]],
+  [2, 1, [1, 3]],
+  [3, 1, [1, 3, 1]],
+];
 
 function sobolDirections(dim: number): Uint32Array {
   const v = new Uint32Array(32);
@@ -61,7 +66,7 @@ function sobolDirections(dim: number): Uint32Array {
 }
 
 /**
- * n points of the Sobol sequence in [0,1)^dim (dim ≤ 3) with a random digital
+ * n points of the Sobol sequence in [0,1)^dim (dim ≤ 4) with a random digital
  * shift per dimension (XOR with a word drawn from `rng`), which keeps the net
  * structure and makes each round an independent randomisation.
  */

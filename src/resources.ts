@@ -4,8 +4,9 @@
  * what lives beside it (the evaluation grid, a full NTK); src/limits.ts checks
  * it against the adapter's limits and a memory budget.
  *
- * The buffer list mirrors `Plan`'s allocation (src/plan.ts) and is tested against
- * the buffer pool's own counters, so the two cannot drift apart silently.
+ * The buffer list mirrors `Plan`'s allocation (src/plan/core.ts, plan/ntk.ts,
+ * plan/optim.ts) and is tested against the buffer pool's own counters, so the
+ * two cannot drift apart silently.
  *
  * @module
  */
@@ -67,7 +68,7 @@ export interface ResourceEstimate {
 
 const roundUp = (n: number, m: number) => Math.ceil(n / m) * m;
 const sizeClass = (n: number) => Math.max(256, 2 ** Math.ceil(Math.log2(Math.max(1, n))));
-/** Row stride of multi-row per-point arrays (as in src/plan.ts). */
+/** Row stride of multi-row per-point arrays (as in src/plan/core.ts). */
 const rowStride = (points: number) => Math.ceil(points / 64) * 64;
 
 /** The shape of a plan of `problem` with `counts` points per group. */
@@ -129,7 +130,7 @@ export function estimatePlan(shape: PlanShape): ResourceEstimate {
   add("ntkState", 2 * G + 1);
   add("partial", nslices * P, "the weight-gradient slices (points × channels × parameters)");
   add("grad", P);
-  add("pts", 4 * points);
+  add("pts", 8 * points); // two vec4 per point: up to 4 inputs, then the target
   add("alpha", cols);
   add("res", points);
   add("norms", points);
@@ -160,9 +161,10 @@ export function estimatePlan(shape: PlanShape): ResourceEstimate {
   if (shape.causal) add("causal", 2 * 64);
   if (shape.average) add("average", P);
   // Host side: the sampled points as JS arrays (≈ 64 + 8d bytes each), the points
-  // and input-channel uploads, and the slice table built in the plan's constructor.
+  // (8 floats each) and input-channel uploads, and the slice table built in the
+  // plan's constructor.
   const n = shape.groups.reduce((a, g) => a + g.n, 0);
-  const hostBytes = n * (64 + 8 * d) + 16 * points + 4 * (d + 1) * cols + 48 * nslices;
+  const hostBytes = n * (64 + 8 * d) + 32 * points + 4 * (d + 1) * cols + 48 * nslices;
   return { buffers, gpuBytes: buffers.reduce((a, b) => a + b.allocated, 0), hostBytes };
 }
 

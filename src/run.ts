@@ -25,6 +25,7 @@ import { runCharts } from "./plot/run_charts.ts";
 import { gridAxes } from "./plot/solution.ts";
 import { reportHtml } from "./plot/report.ts";
 import { adapterLine } from "./device.ts";
+import { problemOutputs } from "./problems/problem.ts";
 import { isProblemPath, problems } from "./problems/mod.ts";
 import { resolveSettings, storedProblem, type TrainSettings } from "./settings.ts";
 import { DEFAULT_DT, DEFAULT_HUTCH_DT } from "./ntk.ts";
@@ -40,10 +41,16 @@ export interface Metrics {
   /** Wall-clock seconds of training (resumed runs add up). */
   wall_s: number;
   /**
-   * ‖u_θ − u_exact‖₂ / ‖u_exact‖₂ of the saved model on the evaluation grid; null
-   * when the problem's exact solution is zero there (no reference to compare with).
+   * ‖u_θ − u‖₂ / ‖u‖₂ on the evaluation grid over all outputs stacked, u being the
+   * exact or reference solution; null when the problem has neither.
    */
   rel_l2: number | null;
+  /** The same per output (by name); null when the problem has no solution to compare with. */
+  rel_l2_outputs: Record<string, number> | null;
+  /** Root mean square residual per group at the end: what the run can report without a solution. */
+  residual_rms: Record<string, number>;
+  /** Present when no error can be computed: says why. */
+  note?: string;
   /** Mean r² per group of the saved model on the last points (what `eval` gives). */
   loss: Record<string, number>;
   /** Loss weights λ per group at the end. */
@@ -333,7 +340,7 @@ async function train(trainer: Trainer, o: RunOptions): Promise<RunResult> {
       // With the parameter average the logged figures are the average's (the saved
       // model's); the step's own losses (raw parameters) are kept as train_loss.
       const m = trainer.averaging ? await trainer.modelLosses() : l;
-      const rel = trainer.hasReference ? await trainer.relL2() : undefined;
+      const rel = await trainer.relL2();
       const residualSq = Object.values(l.loss).reduce((a, b) => a + b, 0);
       const gradSq = await trainer.gradNormSq();
       const causal = await trainer.causalWeights();
@@ -345,7 +352,7 @@ async function train(trainer: Trainer, o: RunOptions): Promise<RunResult> {
         total: m.total,
         weights: l.weights,
         ...(trainer.averaging ? { train_loss: l.loss } : {}),
-        ...(rel !== undefined ? { rel_l2: rel } : {}),
+        ...(rel === null || rel === undefined ? {} : { rel_l2: rel }),
         residual_sq: residualSq,
         grad_norm_sq: gradSq,
         avg_residual_sq: ((prev?.avg_residual_sq ?? 0) * (n - 1) + residualSq) / n,
@@ -389,11 +396,15 @@ async function train(trainer: Trainer, o: RunOptions): Promise<RunResult> {
     },
   );
   const l = await trainer.modelLosses();
+  const errors = await trainer.errors();
   const metrics: Metrics = {
     problem: storedProblem(c.problem, out),
     steps: trainer.step,
     wall_s: wall(),
-    rel_l2: trainer.hasReference ? await trainer.relL2() : null,
+    rel_l2: errors?.stacked ?? null,
+    rel_l2_outputs: errors?.outputs ?? null,
+    residual_rms: Object.fromEntries(Object.entries(l.loss).map(([g, v]) => [g, Math.sqrt(v)])),
+    ...(errors ? {} : { note: NO_SOLUTION }),
     loss: l.loss,
     weights: l.weights,
     adapter: adapterLine(engine.adapter),
@@ -428,7 +439,11 @@ async function writeSnapshot(
   );
 }
 
-const fmt = (v: number) => Number.isFinite(v) ? v.toExponential(3) : String(v);
+const fmt = (v: number | null) => v !== null && Number.isFinite(v) ? v.toExponential(3) : String(v);
+
+/** What metrics.json and report.md say when a problem has no exact solution nor reference. */
+export const NO_SOLUTION =
+  "The problem has no exact solution nor reference solution, so no error can be computed; the residual norms (residual_rms, loss) are what the run reports.";
 
 async function writeReport(
   trainer: Trainer,
@@ -437,11 +452,15 @@ async function writeReport(
   out: string,
 ): Promise<void> {
   const p = trainer.problem, c = trainer.config;
-  const fields = [{
-    name: "u",
-    prediction: await trainer.predictGrid(),
-    ...(trainer.hasReference ? { exact: trainer.gridExact } : {}),
-  }];
+  // One field per output: prediction, and the exact or reference solution where there is one.
+  const pred = await trainer.predictOutputs();
+  const ref = await trainer.gridSolution();
+  const names = problemOutputs(p);
+  const fields = names.map((name, k) => ({
+    name,
+    prediction: pred[k],
+    ...(ref ? { exact: ref[k] } : {}),
+  }));
   const { charts, note } = runCharts({ axes: gridAxes(p), fields }, log);
   const figures = [];
   for (const ch of charts) figures.push({ ...await writeChart(out, ch.name, ch.spec), ...ch });
@@ -476,13 +495,18 @@ async function writeReport(
     }, resampled every ${c.resample || "never"} step(s)`,
     `- steps: ${m.steps} in ${m.wall_s.toFixed(1)} s (${m.steps_per_s.toFixed(2)} steps/s)`,
     "",
+    ...(m.note ? [m.note, ""] : []),
     "| metric | value |",
     "| --- | --- |",
-    `| relative L2 error | ${
+    `| relative L2 error${names.length > 1 ? " (outputs stacked)" : ""} | ${
       m.rel_l2 === null
-        ? "no reference (the problem's exact solution is zero on the evaluation grid)"
+        ? "no reference (no exact or reference solution to compare with)"
         : fmt(m.rel_l2)
     } |`,
+    ...(names.length > 1 && m.rel_l2_outputs
+      ? Object.entries(m.rel_l2_outputs).map(([k, v]) => `| relative L2 error ${k} | ${fmt(v)} |`)
+      : []),
+    ...Object.entries(m.residual_rms).map(([g, v]) => `| rms residual ${g} | ${fmt(v)} |`),
     ...Object.entries(m.loss).map(([g, v]) =>
       `| loss ${g} (saved model, last points) | ${fmt(v)} |`
     ),

@@ -13,7 +13,7 @@ import { UserError } from "./errors.ts";
 import { validateSizes } from "./model.ts";
 import { resolveCounts } from "./points.ts";
 import { isProblemPath, problemPath, resolveProblem, validateProblem } from "./problems/mod.ts";
-import type { Problem, TrainDefaults } from "./problems/problem.ts";
+import { type Problem, problemOutputs, type TrainDefaults } from "./problems/problem.ts";
 import { DEFAULT_CONFIG, defaultLogEvery, type TrainConfig } from "./trainer.ts";
 
 /**
@@ -78,7 +78,7 @@ export async function resolveSettings(
   };
   // Unless set, a short run still logs ~50 points per curve (at most every 100 steps).
   if (s.logEvery === undefined) config.logEvery = defaultLogEvery(config.steps);
-  validateSizes(config.sizes, problem.inputs.length);
+  validateSizes(config.sizes, problem.inputs.length, "--sizes", problemOutputs(problem).length);
   resolveCounts(problem, config.n);
   const groups = problem.groups.map((g) => g.name);
   for (const g of Object.keys(config.weights)) {

@@ -9,7 +9,6 @@ import { checkCausalChunks, Plan } from "./plan.ts";
 import { type Activation, type Init, initParams, type Model, paramLayout } from "./model.ts";
 import { type Counts, type Points, resolveCounts, samplePoints, type Sampler } from "./points.ts";
 import { resolveSettings, type TrainSettings } from "./settings.ts";
-import type { Problem } from "./problems/problem.ts";
 import {
   DEFAULT_DT,
   DEFAULT_HUTCH_DT,
@@ -18,8 +17,8 @@ import {
   weightsFromTraces,
 } from "./ntk.ts";
 import { UserError } from "./errors.ts";
-import { E } from "./problems/expr.ts";
-import { evaluationGrid } from "./problems/problem.ts";
+import { valueProblem } from "./predict.ts";
+import { evaluationGrid, gridSolution, type Problem, problemOutputs } from "./problems/problem.ts";
 
 /** Loss weighting policies. */
 export const WEIGHTINGS = ["none", "fixed", "exact", "jvp", "pc", "hutch", "gradnorm"] as const;
@@ -244,21 +243,6 @@ export function planDirections(c: TrainConfig): number {
   return 0;
 }
 
-/** A problem whose single group evaluates u on the evaluation grid (residual = u). */
-function gridProblem(p: Problem): Problem {
-  return {
-    ...p,
-    groups: [{
-      name: "grid",
-      residual: E.u(),
-      sampleDim: 0,
-      sample: () => [],
-      defaultN: 0,
-      doc: "u on the evaluation grid",
-    }],
-  };
-}
-
 /** Trains one network; `step()` advances one optimizer step. */
 export class Trainer {
   /** The engine it runs on. */
@@ -271,12 +255,6 @@ export class Trainer {
   readonly plan: Plan;
   /** Points per group. */
   readonly counts: Counts;
-  /**
-   * Whether the exact solution is non-zero somewhere on the evaluation grid; when
-   * it is not (a problem without a closed form, `exact: () => 0`), no relative
-   * error exists and runs report "no reference".
-   */
-  readonly hasReference: boolean;
   /** Steps done. */
   step = 0;
   /** Learning-rate scale (halved by rollbacks). */
@@ -284,7 +262,7 @@ export class Trainer {
   #grid?: Plan;
   #eval?: { plan: Plan; round: number };
   #gridPoints: number[][];
-  #gridExact: Float64Array;
+  #solution?: Float64Array[] | null;
   #round = 0;
   #causal: ReturnType<typeof causalSettings>;
   /** Whether the model is the parameter average (`config.average` > 0). */
@@ -305,8 +283,6 @@ export class Trainer {
     this.plan = plan;
     this.counts = counts;
     this.#gridPoints = evaluationGrid(this.problem);
-    this.#gridExact = Float64Array.from(this.#gridPoints, (x) => this.problem.exact(x));
-    this.hasReference = this.#gridExact.some((v) => v !== 0);
     this.#causal = causal;
   }
 
@@ -514,11 +490,11 @@ export class Trainer {
     return s;
   }
 
-  /** The network's prediction on the problem's evaluation grid. */
-  async predictGrid(): Promise<Float32Array> {
+  /** The network's outputs on the problem's evaluation grid, one array per output. */
+  async predictOutputs(): Promise<Float32Array[]> {
     if (!this.#grid) {
       this.#grid = await Plan.create(this.engine, {
-        problem: gridProblem(this.problem),
+        problem: valueProblem(this.problem, "grid"),
         sizes: this.config.sizes,
         activation: this.config.activation,
         counts: { grid: this.#gridPoints.length },
@@ -527,8 +503,8 @@ export class Trainer {
     }
     const g = this.#grid;
     this.#copyModelTo(g, "grid");
-    this.engine.submit("grid.eval", g.forward, g.residual);
-    return g.perGroup(await g.read(g.b.res)).grid;
+    this.engine.submit("grid.eval", g.forward);
+    return (await g.readOutputs()).grid;
   }
 
   /** Copies the model's parameters (the average, or the raw ones) into `plan` and packs them. */
@@ -573,24 +549,54 @@ export class Trainer {
     return { loss: ev.lossPerGroup, total: ev.loss, weights };
   }
 
-  /**
-   * Relative L2 error ‖u_θ − u_exact‖ / ‖u_exact‖ of the model on the evaluation
-   * grid (NaN without a reference, see {@linkcode Trainer.hasReference}).
-   */
-  async relL2(): Promise<number> {
-    if (!this.hasReference) return NaN;
-    const u = await this.predictGrid();
-    let num = 0, den = 0;
-    for (let i = 0; i < u.length; i++) {
-      num += (u[i] - this.#gridExact[i]) ** 2;
-      den += this.#gridExact[i] ** 2;
-    }
-    return Math.sqrt(num / den);
+  /** The network's first output on the problem's evaluation grid. */
+  async predictGrid(): Promise<Float32Array> {
+    return (await this.predictOutputs())[0];
   }
 
-  /** The exact solution on the evaluation grid. */
-  get gridExact(): Float64Array {
-    return this.#gridExact;
+  /**
+   * The solution on the evaluation grid, one array per output (from the problem's
+   * `exact` or `reference`, computed once); null when the problem has neither.
+   */
+  async gridSolution(): Promise<Float64Array[] | null> {
+    if (this.#solution === undefined) {
+      this.#solution = await gridSolution(this.problem, this.#gridPoints);
+    }
+    return this.#solution;
+  }
+
+  /**
+   * Relative L2 errors on the evaluation grid: over all outputs stacked, and per
+   * output (by name); null when the problem has no solution to compare with (or
+   * it is zero on the whole grid).
+   */
+  async errors(): Promise<{ stacked: number; outputs: Record<string, number> } | null> {
+    const ref = await this.gridSolution();
+    // A solution that is zero on the whole grid (`exact: () => 0` for a problem
+    // without a closed form) gives no relative error either.
+    if (!ref || ref.every((a) => a.every((v) => v === 0))) return null;
+    const u = await this.predictOutputs();
+    let num = 0, den = 0;
+    const outputs: Record<string, number> = {};
+    problemOutputs(this.problem).forEach((name, k) => {
+      let nk = 0, dk = 0;
+      for (let i = 0; i < u[k].length; i++) {
+        nk += (u[k][i] - ref[k][i]) ** 2;
+        dk += ref[k][i] ** 2;
+      }
+      outputs[name] = Math.sqrt(nk / dk);
+      num += nk;
+      den += dk;
+    });
+    return { stacked: Math.sqrt(num / den), outputs };
+  }
+
+  /**
+   * Relative L2 error ‖u_θ − u‖ / ‖u‖ on the evaluation grid over all outputs
+   * stacked; null when the problem has no exact solution nor reference.
+   */
+  async relL2(): Promise<number | null> {
+    return (await this.errors())?.stacked ?? null;
   }
 
   /** Current parameters (flat layout), as the optimizer steps them. */

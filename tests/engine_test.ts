@@ -25,6 +25,8 @@ import {
   gaussianVector,
   infNorm,
   moduleEngine,
+  sys2,
+  sys3x4,
   testParams,
 } from "./gpu_helpers.ts";
 
@@ -78,15 +80,29 @@ const CASES: Case[] = [
     counts: { r: 23, s: 9, b: 31 },
   },
   { problem: cube3, sizes: [3, 5, 1], activation: "sin", counts: { r: 1, s: 5, b: 2 } },
+  // Systems: m = 2 and 3 outputs, mixed derivatives, several groups per output, d = 4.
+  {
+    problem: sys2,
+    sizes: [2, 13, 30, 2],
+    activation: "tanh",
+    counts: { a: 29, b: 17, c: 5, d: 3 },
+  },
+  { problem: sys2, sizes: [2, 5, 13, 2], activation: "sin", counts: { a: 7, b: 33, c: 2, d: 9 } },
+  {
+    problem: sys3x4,
+    sizes: [4, 13, 30, 3],
+    activation: "tanh",
+    counts: { m: 21, n: 19, div: 6, bp: 5 },
+  },
 ];
 
 const label = (c: Case) =>
   `${c.problem.name} [${c.sizes}] ${c.activation} n=${JSON.stringify(c.counts)}`;
 const names = (p: Problem) => p.groups.map((g) => g.name);
 
-/** Non-unit loss weights: 3.5, 0.25, 7 by group index. */
+/** Non-unit loss weights: 3.5, 0.25, 7, 1.5 by group index. */
 const lambdaFor = (p: Problem) =>
-  Object.fromEntries(p.groups.map((g, i) => [g.name, [3.5, 0.25, 7][i]]));
+  Object.fromEntries(p.groups.map((g, i) => [g.name, [3.5, 0.25, 7, 1.5][i]]));
 
 /** Residuals, per-group loss, loss and gradient of one evaluation against the reference. */
 function checkEvaluation(
@@ -144,7 +160,7 @@ for (const [ci, c] of CASES.entries()) {
 }
 
 // (c) JVP and VJP against the reference, and the adjoint identity on the GPU.
-const ADJOINT_CASES = [2, 3, 6, 9, 10].map((i) => CASES[i]);
+const ADJOINT_CASES = [2, 3, 6, 9, 10, 13, 14].map((i) => CASES[i]);
 for (const [ci, c] of ADJOINT_CASES.entries()) {
   test(`jvp, vjp and vᵀ(Js) = sᵀ(Jᵀv): ${label(c)}`, async () => {
     const { problem, sizes, activation, counts } = c;

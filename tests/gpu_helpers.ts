@@ -67,6 +67,121 @@ export const cube3: Problem = {
   ],
 };
 
+/**
+ * Test system, d = 2, m = 2 (outputs u, v): mixed derivatives, residuals coupling
+ * both outputs, two groups per output and a value-only group per output.
+ */
+export const sys2: Problem = {
+  name: "sys2",
+  inputs: ["x", "y"],
+  outputs: ["u", "v"],
+  domain: [[0, 1], [-1, 1]],
+  doc: "test system, d = 2, m = 2",
+  exact: ([x, y]) => [Math.sin(x + y), x * y],
+  grid: [4, 5],
+  sizes: [2, 8, 2],
+  groups: [
+    {
+      name: "a",
+      doc: "u_xy + v u_x − sin(x) v_yy + u³ − x",
+      residual: E.add(
+        E.d2(0, 1),
+        E.mul(E.u(1), E.du(0)),
+        E.neg(E.mul(E.sin(E.x(0)), E.d2u(1, 1))),
+        E.pow(E.u(), 3),
+      ),
+      target: ([x]) => x,
+      sampleDim: 2,
+      sample: ([a, b]) => [a, 2 * b - 1],
+      defaultN: 16,
+    },
+    {
+      name: "b",
+      doc: "v_xx + u v_y + u_xy v_xy",
+      residual: E.add(E.d2u(0, 1), E.mul(E.u(), E.du(1, 1)), E.mul(E.d2(1, 0), E.d2(0, 1, 1))),
+      sampleDim: 2,
+      sample: ([a, b]) => [a, 2 * b - 1],
+      defaultN: 16,
+    },
+    {
+      name: "c",
+      doc: "v − y on x = 0",
+      residual: E.u(1),
+      target: ([, y]) => y,
+      sampleDim: 1,
+      sample: ([a]) => [0, 2 * a - 1],
+      defaultN: 8,
+    },
+    {
+      name: "d",
+      doc: "u on x = 1",
+      residual: E.u(),
+      sampleDim: 1,
+      sample: ([a]) => [1, 2 * a - 1],
+      defaultN: 8,
+    },
+  ],
+};
+
+/** Test system, d = 4 (t, x, y, z), m = 3 (u, v, p), with mixed and pure second derivatives. */
+export const sys3x4: Problem = {
+  name: "sys3x4",
+  inputs: ["t", "x", "y", "z"],
+  outputs: ["u", "v", "p"],
+  domain: [[0, 1], [0, 1], [0, 1], [0, 1]],
+  doc: "test system, d = 4, m = 3",
+  grid: [2, 2, 2, 2],
+  sizes: [4, 8, 3],
+  groups: [
+    {
+      name: "m",
+      doc: "u_t + u u_x + v u_y + p_x − (u_xx + u_yy + u_zz)/10 + u_xz",
+      residual: E.add(
+        E.du(0),
+        E.mul(E.u(), E.du(1)),
+        E.mul(E.u(1), E.du(2)),
+        E.du(1, 2),
+        E.mul(-0.1, E.add(E.d2u(1), E.d2u(2), E.d2u(3))),
+        E.d2(1, 3),
+      ),
+      sampleDim: 4,
+      sample: (u) => [...u],
+      defaultN: 16,
+    },
+    {
+      name: "n",
+      doc: "v_yz + p_y u − v_tt + v_tx p",
+      residual: E.add(
+        E.d2(2, 3, 1),
+        E.mul(E.du(2, 2), E.u()),
+        E.neg(E.d2u(0, 1)),
+        E.mul(E.d2(0, 1, 1), E.u(2)),
+      ),
+      target: ([t, x, y, z]) => t + x * y - z,
+      sampleDim: 4,
+      sample: (u) => [...u],
+      defaultN: 16,
+    },
+    {
+      name: "div",
+      doc: "u_x + v_y + p_z",
+      residual: E.add(E.du(1), E.du(2, 1), E.du(3, 2)),
+      sampleDim: 4,
+      sample: (u) => [...u],
+      defaultN: 16,
+    },
+    {
+      name: "bp",
+      doc: "p − sin(x) on z = 0",
+      residual: E.u(2),
+      target: ([, x]) => Math.sin(x),
+      sampleDim: 3,
+      sample: ([a, b, c]) => [a, b, c, 0],
+      defaultN: 8,
+    },
+  ],
+};
+
 /** Xavier weights plus non-zero biases, so bias gradients and tangents are exercised. */
 export function testParams(sizes: number[], seed: number): Float32Array {
   const p = xavierInit(sizes, seed);

@@ -18,6 +18,7 @@ import type { GroupDef, Problem } from "../src/problems/problem.ts";
 import { samplePoints } from "../src/points.ts";
 
 type Fn = (x: readonly number[]) => number;
+type VecFn = (x: readonly number[]) => number[];
 
 // Step sizes of the brief; fourth-order stencils make the truncation error
 // (h⁴/30 f⁽⁵⁾, h⁴/90 f⁽⁶⁾) negligible even for wave's cos(8πt) mode, where a
@@ -40,24 +41,45 @@ function fd2(f: Fn, x: readonly number[], dir: number, h = H2): number {
   return (-at(2) + 16 * at(1) - 30 * at(0) + 16 * at(-1) - at(-2)) / (12 * h * h);
 }
 
-/** The channels of `set` for the function f at x, placed where the kernels put them. */
-function channelsAt(f: Fn, x: readonly number[], set: ChannelSet): number[] {
-  const ch = new Array<number>(channelCount(set)).fill(NaN);
-  ch[channelIndex(set, { order: 0, dir: 0 })] = f(x);
-  for (const dir of set.first) {
-    ch[channelIndex(set, { order: 1, dir })] = fd1(f, x, dir);
-    const i2 = channelIndex(set, { order: 2, dir });
-    if (i2 >= 0) ch[i2] = fd2(f, x, dir);
+/** ∂²f/∂x_a∂x_b by the fourth-order stencil of ∂_b applied to the fourth-order ∂_a. */
+function fdMixed(f: Fn, x: readonly number[], a: number, b: number, h = H2): number {
+  return fd1((y) => fd1(f, y, a, h), x, b, h);
+}
+
+/**
+ * The channels of `set` for every output of F (a vector function) at x, placed
+ * where the kernels put them: C per output, output-major.
+ */
+function channelsAt(F: VecFn, x: readonly number[], set: ChannelSet): number[] {
+  const C = channelCount(set), m = F(x).length;
+  const ch = new Array<number>(m * C).fill(NaN);
+  for (let k = 0; k < m; k++) {
+    const f: Fn = (y) => F(y)[k];
+    ch[k * C + channelIndex(set, { order: 0, dir: 0 })] = f(x);
+    for (const dir of set.first) {
+      ch[k * C + channelIndex(set, { order: 1, dir })] = fd1(f, x, dir);
+      const i2 = channelIndex(set, { order: 2, dir });
+      if (i2 >= 0) ch[k * C + i2] = fd2(f, x, dir);
+    }
+    for (const [a, b] of set.mixed ?? []) {
+      ch[k * C + channelIndex(set, { order: 2, dir: a, dir2: b })] = fdMixed(f, x, a, b);
+    }
   }
   assert.ok(ch.every(Number.isFinite), "every channel of the set was filled");
   return ch;
 }
 
+/** Every output of a problem's exact solution at x. */
+const exactAll = (p: Problem): VecFn => (x) => {
+  const v = p.exact!(x);
+  return typeof v === "number" ? [v] : v;
+};
+
 /**
  * r = F(x, channels of f) − target(x), and the tolerance 1e-4 · (1 + |target| +
  * largest |channel|), the scale of the terms the residual cancels.
  */
-function residualAt(g: GroupDef, f: Fn, x: readonly number[]): { r: number; tol: number } {
+function residualAt(g: GroupDef, f: VecFn, x: readonly number[]): { r: number; tol: number } {
   const set = channelsOf([g.residual]);
   const ch = channelsAt(f, x, set);
   const target = g.target ? g.target(x) : 0;
@@ -98,6 +120,7 @@ Deno.test("registry: names, shapes and kernel limits are consistent", () => {
     "heat1d",
     "helmholtz2d",
     "klein-gordon1d",
+    "kovasznay",
     "poisson1d",
     "wave",
   ]);
@@ -108,18 +131,18 @@ Deno.test("registry: names, shapes and kernel limits are consistent", () => {
     assert.equal(p.domain.length, d, `${key}: one domain interval per input`);
     assert.equal(p.grid.length, d, `${key}: one grid size per input`);
     assert.equal(p.sizes[0], d, `${key}: first size is the input dimension`);
-    assert.equal(p.sizes.at(-1), 1, `${key}: scalar output`);
-    // The kernels hold a point in array<f32, 3> and its channels in array<f32, 7>.
-    assert.ok(d >= 1 && d <= 3, `${key}: 1 to 3 inputs`);
+    assert.equal(p.sizes.at(-1), (p.outputs ?? ["u"]).length, `${key}: one output per name`);
+    assert.ok(d >= 1 && d <= 4, `${key}: 1 to 4 inputs`);
     assert.ok(p.doc.length > 0, `${key}: documented`);
     for (const [lo, hi] of p.domain) assert.ok(lo < hi, `${key}: domain interval ordered`);
     assert.ok(p.grid.every((n) => Number.isInteger(n) && n >= 2), `${key}: grid sizes`);
     const names = p.groups.map((g) => g.name);
     assert.equal(new Set(names).size, names.length, `${key}: group names are unique`);
-    assert.ok(names.includes("r"), `${key}: has an interior residual group "r"`);
+    const interior = key === "kovasznay" ? "mx" : "r";
+    assert.ok(names.includes(interior), `${key}: has an interior residual group "${interior}"`);
     for (const g of p.groups) {
       const set = channelsOf([g.residual]);
-      assert.ok(channelCount(set) <= 7, `${key}.${g.name}: at most 7 channels`);
+      assert.ok(channelCount(set) <= 15, `${key}.${g.name}: at most 15 channels`);
       assert.ok(set.first.every((dir) => dir >= 0 && dir < d), `${key}.${g.name}: directions`);
       assert.ok(Number.isInteger(g.defaultN) && g.defaultN > 0, `${key}.${g.name}: defaultN`);
       assert.ok(g.doc.length > 0, `${key}.${g.name}: documented`);
@@ -131,7 +154,7 @@ for (const [key, p] of entries) {
   Deno.test(`${key}: the exact solution satisfies every group's residual`, () => {
     for (const [g, pts] of testPoints(p)) {
       for (const x of pts) {
-        const { r, tol } = residualAt(g, p.exact, x);
+        const { r, tol } = residualAt(g, exactAll(p), x);
         assert.ok(
           Math.abs(r) <= tol,
           `${key}.${g.name} at [${x.join(", ")}]: |r| = ${Math.abs(r)} > ${tol}`,
@@ -142,8 +165,10 @@ for (const [key, p] of entries) {
 
   Deno.test(`${key}: a wrong solution leaves every group's residual clearly nonzero`, () => {
     const coef = [7, 3, 5];
-    const wrong: Fn = (x) =>
-      p.exact(x) + 0.1 * Math.sin(1 + x.reduce((s, v, i) => s + coef[i] * v, 0));
+    const wrong: VecFn = (x) =>
+      exactAll(p)(x).map((u, k) =>
+        u + 0.1 * Math.sin(1 + k + x.reduce((s, v, i) => s + coef[i] * v, 0))
+      );
     for (const [g, pts] of testPoints(p)) {
       // Worst ratio |r| / tol over the group's points: the exact-solution test
       // would fail on this solution by that factor.
@@ -170,7 +195,15 @@ const boundaryFaces: Record<string, Record<string, Face[]>> = {
     u: [[0, "lo", 0.25], [0, "hi", 0.25], [1, "lo", 0.25], [1, "hi", 0.25]],
   },
   "klein-gordon1d": { u: timeBoundary, ut: initial },
+  kovasznay: {
+    bu: [[1, "lo", 1.5 / 7], [1, "hi", 1.5 / 7], [0, "lo", 2 / 7], [0, "hi", 2 / 7]],
+    bv: [[1, "lo", 1.5 / 7], [1, "hi", 1.5 / 7], [0, "lo", 2 / 7], [0, "hi", 2 / 7]],
+    bp: [[0, "hi", 1]],
+  },
 };
+
+/** Interior groups of each problem (all others are boundary groups). */
+const interiorGroups: Record<string, string[]> = { kovasznay: ["mx", "my", "div"] };
 
 /** A stratified grid over [0,1)^d plus the cube's corners, ends and the branch thresholds. */
 function samplerInputs(d: number): number[][] {
@@ -203,7 +236,10 @@ Deno.test("samplers map into the domain; boundary groups sample their faces", ()
       }
       const gf = faces[g.name];
       if (!gf) {
-        assert.equal(g.name, "r", `${key}.${g.name}: a boundary group the test does not list`);
+        assert.ok(
+          (interiorGroups[key] ?? ["r"]).includes(g.name),
+          `${key}.${g.name}: a boundary group the test does not list`,
+        );
         // Interior sampler: spans the box.
         p.domain.forEach(([lo, hi], i) => {
           const vs = pts.map((x) => x[i]);

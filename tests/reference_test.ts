@@ -21,12 +21,13 @@ import {
   E,
   evalExpr,
 } from "../src/problems/expr.ts";
-import { groupChannels, type Problem } from "../src/problems/problem.ts";
+import { exactOutput, groupChannels, type Problem } from "../src/problems/problem.ts";
 import { wave } from "../src/problems/wave.ts";
 import { type Activation, paramLayout, xavierInit } from "../src/model.ts";
 import { type Points, samplePoints } from "../src/points.ts";
 import { gaussianAt } from "../src/random.ts";
 import { assertAllClose, assertClose } from "./assert_close.ts";
+import { sys2, sys3x4 } from "./gpu_helpers.ts";
 
 // ---------------------------------------------------------------------------
 // Test problems: wave (d = 2) and two made-up ones (d = 1, d = 3) whose residuals
@@ -141,6 +142,8 @@ function makeCases(): Case[] {
     [wave, [2, 5, 4, 1], { r: 4, u: 3, ut: 3 }],
     [line, [1, 4, 4, 4, 1], { r: 5, q: 4, b: 2 }],
     [cube, [3, 6, 5, 1], { r: 4, s: 3, b: 3 }],
+    [sys2, [2, 4, 3, 2], { a: 3, b: 2, c: 2, d: 1 }],
+    [sys3x4, [4, 3, 4, 3], { m: 2, n: 2, div: 1, bp: 1 }],
   ];
   const cases: Case[] = [];
   setups.forEach(([problem, sizes, counts], k) => {
@@ -182,7 +185,8 @@ Deno.test("assertAllClose reports the first bad index and NaNs", () => {
 // (1) Taylor channels against finite differences of the value channel
 
 Deno.test("forwardChannels matches central finite differences in the inputs", () => {
-  for (const c of CASES) {
+  // One-output networks here; systems have their own test below.
+  for (const c of CASES.filter((c) => c.sizes.at(-1) === 1)) {
     const d = c.sizes[0];
     const value = (x: number[]) =>
       forwardChannels(c.sizes, c.activation, c.params, x, { first: [], numSecond: 0 })[0];
@@ -215,6 +219,48 @@ Deno.test("forwardChannels matches central finite differences in the inputs", ()
           }
         }
       }
+    }
+  }
+});
+
+Deno.test("forwardChannels: every output's mixed and pure channels match finite differences", () => {
+  // m = 3 outputs, d = 4 inputs, every mixed pair.
+  const sizes = [4, 5, 6, 3];
+  const params = testParams(sizes, 21);
+  for (const activation of ["tanh", "sin"] as const) {
+    const set: ChannelSet = {
+      first: [2, 0, 1, 3],
+      numSecond: 2,
+      mixed: [[0, 1], [0, 2], [0, 3], [1, 2], [1, 3], [2, 3]],
+    };
+    const C = 1 + 4 + 2 + 6;
+    const value = (x: number[]) =>
+      forwardChannels(sizes, activation, params, x, { first: [], numSecond: 0 });
+    const x = [0.31, -0.42, 0.77, 0.1];
+    const ch = forwardChannels(sizes, activation, params, x, set);
+    assert.equal(ch.length, 3 * C);
+    const shift = (dirs: [number, number][]) =>
+      x.map((v, k) => v + dirs.reduce((s, [d, h]) => s + (d === k ? h : 0), 0));
+    for (let k = 0; k < 3; k++) {
+      const u = (dirs: [number, number][]) => value(shift(dirs))[k];
+      const tag = `${activation} output ${k}`;
+      assertClose(ch[k * C], u([]), { rtol: 1e-15, name: `${tag} value` });
+      set.first.forEach((dir, i) => {
+        const h = 1e-4;
+        const fd = (u([[dir, h]]) - u([[dir, -h]])) / (2 * h);
+        assertClose(ch[k * C + 1 + i], fd, { rtol: 1e-6, atol: 1e-6, name: `${tag} ∂_${dir}` });
+      });
+      for (let i = 0; i < set.numSecond; i++) {
+        const dir = set.first[i], h = 1e-3;
+        const fd = (u([[dir, h]]) - 2 * u([]) + u([[dir, -h]])) / (h * h);
+        assertClose(ch[k * C + 5 + i], fd, { rtol: 1e-5, atol: 1e-5, name: `${tag} ∂²_${dir}` });
+      }
+      set.mixed!.forEach(([a, b], q) => {
+        const h = 1e-3;
+        const fd = (u([[a, h], [b, h]]) - u([[a, h], [b, -h]]) - u([[a, -h], [b, h]]) +
+          u([[a, -h], [b, -h]])) / (4 * h * h);
+        assertClose(ch[k * C + 7 + q], fd, { rtol: 1e-5, atol: 1e-5, name: `${tag} ∂_${a}∂_${b}` });
+      });
     }
   }
 });
@@ -478,7 +524,7 @@ Deno.test("wave residuals vanish on the exact solution and not on a wrong one", 
   // The hand derivatives first, against finite differences of wave.exact.
   for (const [t, x] of pts.slice(0, 3)) {
     const dv = waveExactDerivs(t, x), h = 1e-5, h2 = 1e-3;
-    const f = (a: number, b: number) => wave.exact([a, b]);
+    const f = (a: number, b: number) => exactOutput(wave)!([a, b]);
     assertClose(dv.u, f(t, x), { rtol: 1e-14, atol: 1e-15 });
     assertClose(dv.u_t, (f(t + h, x) - f(t - h, x)) / (2 * h), { rtol: 1e-7, atol: 1e-7 });
     assertClose(dv.u_x, (f(t, x + h) - f(t, x - h)) / (2 * h), { rtol: 1e-7, atol: 1e-7 });

@@ -11,6 +11,7 @@ import assert from "node:assert/strict";
 import { Engine } from "../src/engine.ts";
 import { Plan } from "../src/plan.ts";
 import { getProblem } from "../src/problems/mod.ts";
+import type { Problem } from "../src/problems/problem.ts";
 import { DEFAULT_CONFIG, planDirections, type TrainConfig, Trainer } from "../src/trainer.ts";
 import { resolveCounts } from "../src/points.ts";
 import { estimateDemand, estimatePlan, planShape } from "../src/resources.ts";
@@ -23,13 +24,13 @@ import {
 } from "../src/limits.ts";
 import { UserError } from "../src/errors.ts";
 import { CLI, runDeno } from "./process.ts";
-import { cube3 } from "./gpu_helpers.ts";
+import { cube3, sys2, sys3x4 } from "./gpu_helpers.ts";
 
 const wave = getProblem("wave");
 
 Deno.test("the estimate equals the buffers a plan allocates", async (t) => {
   interface Case {
-    problem: typeof wave;
+    problem: Problem;
     sizes: number[];
     counts: Record<string, number>;
     directions?: number;
@@ -47,6 +48,20 @@ Deno.test("the estimate equals the buffers a plan allocates", async (t) => {
     },
     { problem: getProblem("poisson1d"), sizes: [1, 8, 1], counts: { r: 33, u: 2 } },
     { problem: cube3, sizes: [3, 8, 8, 1], counts: { r: 20, s: 9, b: 5 }, directions: 1 },
+    // Several outputs: the output layer has m rows.
+    {
+      problem: sys2,
+      sizes: [2, 8, 8, 2],
+      counts: { a: 20, b: 13, c: 8, d: 5 },
+      directions: 2,
+      tangents: true,
+    },
+    { problem: sys3x4, sizes: [4, 8, 3], counts: { m: 9, n: 9, div: 7, bp: 4 }, directions: 1 },
+    {
+      problem: getProblem("kovasznay"),
+      sizes: [2, 12, 12, 3],
+      counts: { mx: 30, my: 30, div: 30, bu: 12, bv: 12, bp: 6 },
+    },
   ];
   for (const c of cases) {
     await t.step(`${c.problem.name} [${c.sizes}] k=${c.directions ?? 0}`, async () => {
@@ -70,39 +85,48 @@ Deno.test("the estimate equals the buffers a plan allocates", async (t) => {
   }
 });
 
-Deno.test("the training demand equals what a trainer allocates, with its grid plan", async () => {
-  using engine = await Engine.create();
-  const config: TrainConfig = {
-    ...structuredClone(DEFAULT_CONFIG),
-    sizes: [2, 16, 16, 1],
-    steps: 10,
-    lr: 1e-3,
-    decaySteps: 1000,
-    n: { r: 80, u: 24, ut: 24 },
-    weighting: "jvp",
-    k: 2,
-    average: 0.9,
-  };
-  const counts = resolveCounts(wave, config.n);
-  const demand = {
-    problem: wave,
-    sizes: config.sizes,
-    counts,
-    options: {
-      directions: planDirections(config),
-      tangents: true,
-      sliceVec4: engine.tuning.slice,
-      maxBinding: engine.maxBinding,
-      average: true,
-    },
-    grid: wave.grid.reduce((a, n) => a * n, 1),
-  };
-  const trainer = await Trainer.create(engine, config);
-  try {
-    await trainer.relL2(); // builds the evaluation-grid plan
-    assert.equal(engine.pool.stats.liveBytes, estimateDemand(demand).gpuBytes);
-  } finally {
-    await trainer.dispose();
+Deno.test("the training demand equals what a trainer allocates, with its grid plan", async (t) => {
+  const cases: { problem: Problem; sizes: number[]; n: Record<string, number> }[] = [
+    { problem: wave, sizes: [2, 16, 16, 1], n: { r: 80, u: 24, ut: 24 } },
+    // Several outputs: the grid plan's output layer has m rows too.
+    { problem: sys2, sizes: [2, 8, 8, 2], n: { a: 24, b: 16, c: 8, d: 8 } },
+  ];
+  for (const c of cases) {
+    await t.step(c.problem.name, async () => {
+      using engine = await Engine.create();
+      const config: TrainConfig = {
+        ...structuredClone(DEFAULT_CONFIG),
+        sizes: c.sizes,
+        steps: 10,
+        lr: 1e-3,
+        decaySteps: 1000,
+        n: c.n,
+        weighting: "jvp",
+        k: 2,
+        average: 0.9,
+      };
+      const counts = resolveCounts(c.problem, config.n);
+      const demand = {
+        problem: c.problem,
+        sizes: config.sizes,
+        counts,
+        options: {
+          directions: planDirections(config),
+          tangents: true,
+          sliceVec4: engine.tuning.slice,
+          maxBinding: engine.maxBinding,
+          average: true,
+        },
+        grid: c.problem.grid.reduce((a, n) => a * n, 1),
+      };
+      const trainer = await Trainer.create(engine, { ...config, problem: c.problem });
+      try {
+        await trainer.relL2(); // builds the evaluation-grid plan
+        assert.equal(engine.pool.stats.liveBytes, estimateDemand(demand).gpuBytes);
+      } finally {
+        await trainer.dispose();
+      }
+    });
   }
 });
 

@@ -8,12 +8,39 @@
  * @module
  */
 
-/** Which derivative of u a channel carries: order 0 (value), 1 (∂_dir u) or 2 (∂²_dir u). */
+/**
+ * Which derivative of which output a channel carries: order 0 (value), 1
+ * (∂_dir u) or 2 (∂²u/∂x_dir∂x_dir2; pure when `dir2` is absent or equals `dir`).
+ */
 export interface ChannelRef {
   /** Derivative order. */
   order: 0 | 1 | 2;
   /** Input direction of the derivative (0 for the value). */
   dir: number;
+  /** Second direction of a mixed second derivative (dir < dir2); absent for the others. */
+  dir2?: number;
+  /** Output index k of u_k (0 when absent). */
+  out?: number;
+}
+
+/** The output a channel reference reads (0 when it names none). */
+export const refOutput = (r: ChannelRef): number => r.out ?? 0;
+
+/** True for a mixed second derivative ∂²/∂x_a∂x_b with a ≠ b. */
+const isMixed = (r: ChannelRef): boolean =>
+  r.order === 2 && r.dir2 !== undefined && r.dir2 !== r.dir;
+
+function channel(order: 0 | 1 | 2, dir: number, out: number, dir2?: number): Expr {
+  if (!Number.isInteger(out) || out < 0) {
+    throw new Error(`output index must be a whole number ≥ 0, got ${out}`);
+  }
+  const ref: ChannelRef = { order, dir };
+  if (dir2 !== undefined && dir2 !== dir) {
+    ref.dir = Math.min(dir, dir2);
+    ref.dir2 = Math.max(dir, dir2);
+  }
+  if (out !== 0) ref.out = out;
+  return { op: "channel", ref };
 }
 
 /** An expression node. Build them with the helpers of {@linkcode E}. */
@@ -83,7 +110,8 @@ function unary(op: "neg" | "sin" | "cos" | "exp" | "tanh", x: ExprLike): Expr {
 
 /**
  * Expression builders. Inputs are numbered in the order the problem documents
- * them (wave: 0 = t, 1 = x).
+ * them (wave: 0 = t, 1 = x); outputs in the order of `Problem.outputs` (the
+ * optional last argument of every channel helper, 0 when left out).
  *
  * @example Wave residual u_tt − 4 u_xx
  * ```ts
@@ -96,12 +124,14 @@ export const E = {
   c: (value: number): Expr => ({ op: "const", value }),
   /** Input coordinate number `index`. */
   x: (index: number): Expr => ({ op: "input", index }),
-  /** The network output u. */
-  u: (): Expr => ({ op: "channel", ref: { order: 0, dir: 0 } }),
-  /** ∂u/∂x_dir. */
-  du: (dir: number): Expr => ({ op: "channel", ref: { order: 1, dir } }),
-  /** ∂²u/∂x_dir². */
-  d2u: (dir: number): Expr => ({ op: "channel", ref: { order: 2, dir } }),
+  /** The network output u_out (u_0 = u by default). */
+  u: (out = 0): Expr => channel(0, 0, out),
+  /** ∂u_out/∂x_dir. */
+  du: (dir: number, out = 0): Expr => channel(1, dir, out),
+  /** ∂²u_out/∂x_dir². */
+  d2u: (dir: number, out = 0): Expr => channel(2, dir, out),
+  /** ∂²u_out/∂x_a∂x_b (mixed when a ≠ b, pure when a = b). */
+  d2: (a: number, b: number, out = 0): Expr => channel(2, a, out, b),
   add: (...xs: ExprLike[]): Expr => xs.map(lift).reduce((p, q) => binary("add", p, q), E.c(0)),
   sub: (a: ExprLike, b: ExprLike): Expr => binary("sub", a, b),
   mul: (...xs: ExprLike[]): Expr => xs.map(lift).reduce((p, q) => binary("mul", p, q), E.c(1)),
@@ -124,46 +154,98 @@ export const E = {
 
 /**
  * The channels a residual needs, ordered as the kernels store them: value,
- * first derivatives (directions that also have a second derivative first), then
- * second derivatives in the same order, so second-derivative channel s belongs to
- * first-derivative channel s.
+ * first derivatives (directions that also have a pure second derivative first),
+ * pure second derivatives in the same order (second-derivative channel s belongs
+ * to first-derivative channel s), then mixed second derivatives. Every output of
+ * the network carries the same channels: hidden channels are shared.
  */
 export interface ChannelSet {
   /** Input directions of the first-derivative channels. */
   first: number[];
-  /** How many of `first` (a prefix) also have a second-derivative channel. */
+  /** How many of `first` (a prefix) also have a pure second-derivative channel. */
   numSecond: number;
+  /** Mixed channels ∂²/∂x_a∂x_b as [a, b] (a < b, both in `first`); none when absent. */
+  mixed?: [number, number][];
 }
 
-/** Channel count 1 + |first| + numSecond. */
-export const channelCount = (s: ChannelSet): number => 1 + s.first.length + s.numSecond;
+/** Channel count 1 + |first| + numSecond + |mixed|. */
+export const channelCount = (s: ChannelSet): number =>
+  1 + s.first.length + s.numSecond + (s.mixed?.length ?? 0);
 
-/** Collects every channel an expression reads. */
-export function channelsOf(exprs: Expr[]): ChannelSet {
-  const first = new Set<number>(), second = new Set<number>();
+/** Walks every channel reference of `exprs`. */
+function eachChannel(exprs: Expr[], f: (r: ChannelRef) => void): void {
   const walk = (e: Expr): void => {
-    if (e.op === "channel") {
-      if (e.ref.order >= 1) first.add(e.ref.dir);
-      if (e.ref.order === 2) second.add(e.ref.dir);
-    } else if ("b" in e) {
+    if (e.op === "channel") f(e.ref);
+    else if ("b" in e) {
       walk(e.a);
       walk(e.b);
     } else if ("a" in e) walk(e.a);
   };
   exprs.forEach(walk);
-  const withSecond = [...second].sort((a, b) => a - b);
-  const rest = [...first].filter((d) => !second.has(d)).sort((a, b) => a - b);
-  return { first: [...withSecond, ...rest], numSecond: withSecond.length };
 }
 
-/** Index of a channel in a set, or -1 when the set lacks it. */
+/** Collects every channel an expression reads (a mixed channel needs both first derivatives). */
+export function channelsOf(exprs: Expr[]): ChannelSet {
+  const first = new Set<number>(),
+    second = new Set<number>(),
+    mixed = new Map<string, [number, number]>();
+  eachChannel(exprs, (r) => {
+    if (r.order >= 1) first.add(r.dir);
+    if (isMixed(r)) {
+      first.add(r.dir2!);
+      mixed.set(`${r.dir},${r.dir2}`, [r.dir, r.dir2!]);
+    } else if (r.order === 2) second.add(r.dir);
+  });
+  const withSecond = [...second].sort((a, b) => a - b);
+  const rest = [...first].filter((d) => !second.has(d)).sort((a, b) => a - b);
+  const set: ChannelSet = { first: [...withSecond, ...rest], numSecond: withSecond.length };
+  if (mixed.size) set.mixed = [...mixed.values()].sort((p, q) => p[0] - q[0] || p[1] - q[1]);
+  return set;
+}
+
+/** Number of outputs an expression reads: 1 + the largest output index. */
+export function outputsOf(exprs: Expr[]): number {
+  let m = 1;
+  eachChannel(exprs, (r) => m = Math.max(m, refOutput(r) + 1));
+  return m;
+}
+
+/**
+ * Index of a channel within one output's channels (the output is ignored), or -1
+ * when the set lacks it.
+ */
 export function channelIndex(set: ChannelSet, ref: ChannelRef): number {
   if (ref.order === 0) return 0;
+  if (isMixed(ref)) {
+    const k = set.mixed?.findIndex(([a, b]) => a === ref.dir && b === ref.dir2) ?? -1;
+    return k < 0 ? -1 : 1 + set.first.length + set.numSecond + k;
+  }
   const i = set.first.indexOf(ref.dir);
   if (i < 0) return -1;
   if (ref.order === 1) return 1 + i;
   return i < set.numSecond ? 1 + set.first.length + i : -1;
 }
+
+/** The references of a set's channels of output `out`, in channel order (inverse of {@linkcode channelIndex}). */
+export function channelRefs(set: ChannelSet, out = 0): ChannelRef[] {
+  const o = out === 0 ? {} : { out };
+  return [
+    { order: 0, dir: 0, ...o },
+    ...set.first.map((dir) => ({ order: 1 as const, dir, ...o })),
+    ...set.first.slice(0, set.numSecond).map((dir) => ({ order: 2 as const, dir, ...o })),
+    ...(set.mixed ?? []).map(([dir, dir2]) => ({ order: 2 as const, dir, dir2, ...o })),
+  ];
+}
+
+/** Position of a channel in a residual's channel array: output-major, C channels per output. */
+const slot = (set: ChannelSet, ref: ChannelRef): number => {
+  const i = channelIndex(set, ref);
+  return i < 0 ? -1 : refOutput(ref) * channelCount(set) + i;
+};
+
+const sameRef = (a: ChannelRef, b: ChannelRef): boolean =>
+  a.order === b.order && refOutput(a) === refOutput(b) &&
+  (a.order === 0 || (a.dir === b.dir && (a.dir2 ?? a.dir) === (b.dir2 ?? b.dir)));
 
 /** Symbolic derivative of `e` with respect to one channel. */
 export function diffChannel(e: Expr, ref: ChannelRef): Expr {
@@ -173,7 +255,7 @@ export function diffChannel(e: Expr, ref: ChannelRef): Expr {
     case "input":
       return E.c(0);
     case "channel":
-      return E.c(e.ref.order === ref.order && (ref.order === 0 || e.ref.dir === ref.dir) ? 1 : 0);
+      return E.c(sameRef(e.ref, ref) ? 1 : 0);
     case "add":
       return E.add(d(e.a), d(e.b));
     case "sub":
@@ -197,7 +279,10 @@ export function diffChannel(e: Expr, ref: ChannelRef): Expr {
   }
 }
 
-/** Evaluates in float64; `ch` is indexed as {@linkcode channelIndex} orders the set. */
+/**
+ * Evaluates in float64; `ch` holds C channels per output, output-major, each
+ * output's channels ordered as {@linkcode channelIndex} orders the set.
+ */
 export function evalExpr(
   e: Expr,
   x: ArrayLike<number>,
@@ -211,7 +296,7 @@ export function evalExpr(
     case "input":
       return x[e.index];
     case "channel":
-      return ch[channelIndex(set, e.ref)];
+      return ch[slot(set, e.ref)];
     case "add":
       return ev(e.a) + ev(e.b);
     case "sub":
@@ -242,8 +327,8 @@ function wgslNumber(v: number): string {
 }
 
 /**
- * WGSL source of an expression over `x: array<f32, 3>` and `ch: array<f32, 7>`
- * (the kernels' fixed-size point and channel arrays).
+ * WGSL source of an expression over the point `x` and the channel array `ch`
+ * (C channels per output, output-major) of the residual kernel.
  */
 export function toWgsl(e: Expr, set: ChannelSet): string {
   const w = (y: Expr) => toWgsl(y, set);
@@ -253,7 +338,7 @@ export function toWgsl(e: Expr, set: ChannelSet): string {
     case "input":
       return `x[${e.index}]`;
     case "channel": {
-      const i = channelIndex(set, e.ref);
+      const i = slot(set, e.ref);
       if (i < 0) throw new Error("channel missing from the channel set");
       return `ch[${i}]`;
     }

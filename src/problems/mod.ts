@@ -1,6 +1,6 @@
 /**
- * The built-in problems: "wave", "poisson1d", "heat1d", "helmholtz2d" and
- * "klein-gordon1d". Each documents its input order, residual groups and exact
+ * The built-in problems: "wave", "poisson1d", "heat1d", "helmholtz2d",
+ * "klein-gordon1d" and "kovasznay" (a system with outputs u, v, p). Each documents its input order, residual groups and exact
  * solution in its `doc` string. Custom problems are TypeScript or JavaScript
  * modules whose default export (or export named `problem`) is a
  * {@linkcode Problem}; {@linkcode resolveProblem} imports and validates them.
@@ -21,6 +21,7 @@ import type { Problem } from "./problem.ts";
 import { heat1d } from "./heat1d.ts";
 import { helmholtz2d } from "./helmholtz2d.ts";
 import { kleinGordon1d } from "./klein_gordon1d.ts";
+import { kovasznay } from "./kovasznay.ts";
 import { poisson1d } from "./poisson1d.ts";
 import { wave } from "./wave.ts";
 
@@ -31,6 +32,7 @@ export const problems: Record<string, Problem> = {
   heat1d,
   helmholtz2d,
   "klein-gordon1d": kleinGordon1d,
+  kovasznay,
 };
 
 /** Looks a built-in problem up, or explains which names exist. */
@@ -139,7 +141,7 @@ const isInt = (v: unknown, lo: number, hi = Infinity): v is number =>
   Number.isInteger(v) && (v as number) >= lo && (v as number) <= hi;
 
 /** Why `e` is not an expression over `d` inputs (undefined when it is one). */
-function exprError(e: unknown, d: number, depth = 0): string | undefined {
+function exprError(e: unknown, d: number, m: number, depth = 0): string | undefined {
   if (depth > 1000) return "nests deeper than 1000 levels";
   if (typeof e !== "object" || e === null || !("op" in e)) {
     return `has ${
@@ -157,26 +159,34 @@ function exprError(e: unknown, d: number, depth = 0): string | undefined {
     case "channel": {
       const r = x.ref as Record<string, unknown> | undefined;
       if (!r || ![0, 1, 2].includes(r.order as number)) return "has a channel of unknown order";
-      return isInt(r.dir, 0, d - 1)
-        ? undefined
-        : `differentiates along input ${JSON.stringify(r.dir)}, but the problem has inputs 0 to ${
-          d - 1
-        }`;
+      if (r.out !== undefined && !isInt(r.out, 0, m - 1)) {
+        return `reads output ${JSON.stringify(r.out)}, but the problem has outputs 0 to ${
+          m - 1
+        } (name them in "outputs")`;
+      }
+      for (const dir of r.dir2 === undefined ? [r.dir] : [r.dir, r.dir2]) {
+        if (!isInt(dir, 0, d - 1)) {
+          return `differentiates along input ${
+            JSON.stringify(dir)
+          }, but the problem has inputs 0 to ${d - 1}`;
+        }
+      }
+      return undefined;
     }
     case "add":
     case "sub":
     case "mul":
     case "div":
-      return exprError(x.a, d, depth + 1) ?? exprError(x.b, d, depth + 1);
+      return exprError(x.a, d, m, depth + 1) ?? exprError(x.b, d, m, depth + 1);
     case "neg":
     case "sin":
     case "cos":
     case "exp":
     case "tanh":
-      return exprError(x.a, d, depth + 1);
+      return exprError(x.a, d, m, depth + 1);
     case "pow":
       return isInt(x.n, 0)
-        ? exprError(x.a, d, depth + 1)
+        ? exprError(x.a, d, m, depth + 1)
         : "has pow with an exponent that is not a whole number ≥ 0";
     default:
       return `has unknown operation ${JSON.stringify(x.op)} (build it with E)`;
@@ -193,10 +203,11 @@ function attempt<T>(f: () => T): { value?: T; error?: string } {
 }
 
 /**
- * Checks that `value` is a usable {@linkcode Problem}: name, inputs (1 to 3),
- * domain, groups (unique names, residual expressions over the problem's inputs,
- * sample/sampleDim, defaultN, optional target), exact, grid, sizes and doc. The
- * sampler, target and exact solution are called once at the domain's centre.
+ * Checks that `value` is a usable {@linkcode Problem}: name, inputs (1 to 4),
+ * outputs (optional), domain, groups (unique names, residual expressions over the
+ * problem's inputs and outputs, sample/sampleDim, defaultN, optional target),
+ * exact and reference (both optional), grid, sizes and doc. The sampler, target
+ * and exact solution are called once at the domain's centre.
  * `source` (a file, or any label) and `input` name the problem in the UserError
  * that reports the first thing missing or wrong.
  */
@@ -217,6 +228,17 @@ export function validateProblem(value: unknown, source: string, input = "--probl
     !inputs.every((v) => typeof v === "string")
   ) fail(`"inputs" must list 1 to ${MAX_INPUT_DIM} input names, e.g. ["t", "x"]`);
   const d = (inputs as string[]).length;
+  const outputs = p.outputs ?? ["u"];
+  if (
+    !Array.isArray(outputs) || outputs.length < 1 ||
+    !outputs.every((v) => typeof v === "string" && /^[\w-]+$/.test(v)) ||
+    new Set(outputs).size !== outputs.length
+  ) {
+    fail(
+      `"outputs" must list distinct output names (letters, digits, _ or -), e.g. ["u", "v", "p"]`,
+    );
+  }
+  const m = (outputs as string[]).length;
   const domain = p.domain;
   if (
     !Array.isArray(domain) || domain.length !== d ||
@@ -232,7 +254,7 @@ export function validateProblem(value: unknown, source: string, input = "--probl
     fail(`"sizes" must be the default network sizes, e.g. [${d}, 64, 64, 1]`);
   }
   try {
-    validateSizes(p.sizes as number[], d);
+    validateSizes(p.sizes as number[], d, "--sizes", m);
   } catch (e) {
     fail(
       `"sizes" ${JSON.stringify(p.sizes)} is not usable (${
@@ -260,15 +282,25 @@ export function validateProblem(value: unknown, source: string, input = "--probl
       if (!checks[k][0](v)) fail(`"train.${k}" must be ${checks[k][1]}`);
     }
   }
-  if (!isFn(p.exact)) fail(`"exact" must be a function of a point returning u (for the error)`);
   const centre = (domain as [number, number][]).map(([lo, hi]) => (lo + hi) / 2);
-  const ex = attempt(() => (p.exact as (x: number[]) => unknown)(centre));
-  if (ex.error !== undefined || !isNum(ex.value)) {
-    fail(
-      `"exact" at the domain's centre ${
-        ex.error ? `throws (${ex.error})` : `returns ${String(ex.value)}, not a finite number`
-      }`,
-    );
+  if (p.exact !== undefined) {
+    const want = m === 1 ? "u" : `an array of the ${m} outputs`;
+    if (!isFn(p.exact)) {
+      fail(`"exact" must be a function of a point returning ${want} (or left out)`);
+    }
+    const ex = attempt(() => (p.exact as (x: number[]) => unknown)(centre));
+    const ok = (v: unknown) =>
+      (m === 1 && isNum(v)) || (Array.isArray(v) && v.length === m && v.every(isNum));
+    if (ex.error !== undefined || !ok(ex.value)) {
+      fail(
+        `"exact" at the domain's centre ${
+          ex.error ? `throws (${ex.error})` : `returns ${JSON.stringify(ex.value)}, not ${want}`
+        }`,
+      );
+    }
+  }
+  if (p.reference !== undefined && !isFn(p.reference)) {
+    fail(`"reference" must be an async function returning the solution on the evaluation grid`);
   }
   const groups = p.groups;
   if (!Array.isArray(groups) || groups.length === 0) fail(`"groups" must list the residual groups`);
@@ -284,11 +316,13 @@ export function validateProblem(value: unknown, source: string, input = "--probl
     names.add(o.name as string);
     if (typeof o.doc !== "string") fail(`${at} needs a "doc" string`);
     if (o.residual === undefined) fail(`${at} lacks "residual" (an expression built with E)`);
-    const why = exprError(o.residual, d);
+    const why = exprError(o.residual, d, m);
     if (why) fail(`${at}: its residual ${why}`);
     if (!isInt(o.defaultN, 1)) fail(`${at} needs "defaultN", a whole number ≥ 1 of points`);
-    if (!isInt(o.sampleDim, 0, 3)) {
-      fail(`${at} needs "sampleDim", the dimension (0 to 3) of the unit cube "sample" maps from`);
+    if (!isInt(o.sampleDim, 0, MAX_INPUT_DIM)) {
+      fail(
+        `${at} needs "sampleDim", the dimension (0 to ${MAX_INPUT_DIM}) of the unit cube "sample" maps from`,
+      );
     }
     if (!isFn(o.sample)) {
       fail(`${at} lacks "sample", a function mapping [0,1)^sampleDim to a point`);
@@ -319,5 +353,5 @@ export function validateProblem(value: unknown, source: string, input = "--probl
   return value as Problem;
 }
 
-export { heat1d, helmholtz2d, kleinGordon1d, poisson1d, wave };
+export { heat1d, helmholtz2d, kleinGordon1d, kovasznay, poisson1d, wave };
 export type { GroupDef, Problem } from "./problem.ts";

@@ -46,18 +46,47 @@ export interface TrainDefaults {
   average?: number;
 }
 
-/** A PDE problem on a box domain with a known solution. */
+/**
+ * A problem's solution on its evaluation grid, one Float64Array per output, each
+ * in {@linkcode evaluationGrid} order. A solver that ships with the project
+ * computes it in float64 (and may cache it); a data file may supply it too.
+ *
+ * @example A reference from a float64 solver
+ * ```ts ignore
+ * const cavity: Problem = {
+ *   // …
+ *   reference: async () => {
+ *     const { u, v, p } = await solveCavity({ re: 100, grid: [65, 65] }); // one array per output
+ *     return [u, v, p];
+ *   },
+ * };
+ * ```
+ */
+export type ReferenceSolution = () => Promise<Float64Array[]>;
+
+/**
+ * A PDE problem on a box domain. Its error is measured against `exact` (a closed
+ * form) or, where there is none, against `reference` (a float64 solution on the
+ * evaluation grid); with neither, runs report residual norms only.
+ */
 export interface Problem {
   /** Name used in flags, files and reports. */
   name: string;
-  /** Input names in order (wave: ["t", "x"]). */
+  /** Input names in order (wave: ["t", "x"]); at most 4. */
   inputs: string[];
+  /** Output names in order (`["u", "v", "p"]`); one output `u` when absent. */
+  outputs?: string[];
   /** Box domain, one [lo, hi] per input. */
   domain: [number, number][];
   /** Residual groups (boundary and initial conditions are groups too). */
   groups: GroupDef[];
-  /** Exact solution, for the relative L2 error. */
-  exact: (x: readonly number[]) => number;
+  /**
+   * Exact solution, for the relative L2 error: u at x (one output), or the
+   * outputs at x in `outputs` order.
+   */
+  exact?: (x: readonly number[]) => number | number[];
+  /** The solution on the evaluation grid where no closed form exists (see {@linkcode ReferenceSolution}). */
+  reference?: ReferenceSolution;
   /** Evaluation grid points per input (wave: 101 × 101). */
   grid: number[];
   /** Default network sizes. */
@@ -66,6 +95,50 @@ export interface Problem {
   train?: TrainDefaults;
   /** One line for documentation and reports. */
   doc: string;
+}
+
+/** The output names of a problem (`["u"]` when it names none). */
+export const problemOutputs = (p: Problem): string[] => p.outputs ?? ["u"];
+
+/** Output `k` of the problem's exact solution as a function of a point; undefined without `exact`. */
+export function exactOutput(p: Problem, k = 0): ((x: readonly number[]) => number) | undefined {
+  const exact = p.exact;
+  if (!exact) return undefined;
+  return (x) => {
+    const v = exact(x);
+    return typeof v === "number" ? v : v[k];
+  };
+}
+
+/**
+ * The problem's solution on its evaluation grid, one array per output: from
+ * `exact` when given, else from `reference`; null when the problem has neither.
+ */
+export async function gridSolution(
+  p: Problem,
+  grid: readonly (readonly number[])[] = evaluationGrid(p),
+): Promise<Float64Array[] | null> {
+  const m = problemOutputs(p).length;
+  if (p.exact) {
+    const exact = p.exact;
+    const out = Array.from({ length: m }, () => new Float64Array(grid.length));
+    grid.forEach((x, i) => {
+      const v = exact(x);
+      const vs = typeof v === "number" ? [v] : v;
+      for (let k = 0; k < m; k++) out[k][i] = vs[k];
+    });
+    return out;
+  }
+  if (!p.reference) return null;
+  const ref = await p.reference();
+  if (ref.length !== m || ref.some((a) => a.length !== grid.length)) {
+    throw new Error(
+      `problem ${p.name}: its reference must give ${m} arrays of ${grid.length} values (the evaluation grid), got ${ref.length} of ${
+        ref.map((a) => a.length).join(", ")
+      }`,
+    );
+  }
+  return ref;
 }
 
 /** The channel set group `g` needs. */

@@ -10,8 +10,11 @@
  * - hand-written forward mode along a parameter direction (Jacobian–vector products);
  * - the exact NTK (block traces, weights, the full matrix) from per-point gradients.
  *
- * Channel convention for a group with channel set `set`: index 0 is u, index 1+i
- * is ∂u/∂x_{set.first[i]}, index 1+|first|+s (s < set.numSecond) is ∂²u/∂x_{set.first[s]}².
+ * Channel convention for a group with channel set `set` (C channels): index 0 is u,
+ * index 1+i is ∂u/∂x_{set.first[i]}, index 1+|first|+s (s < set.numSecond) is
+ * ∂²u/∂x_{set.first[s]}², then one index per mixed pair of `set.mixed` (design §8).
+ * A network with m outputs has these C channels per output: arrays of channel
+ * values are output-major (output k's channel c at k·C + c).
  *
  * @example Loss and gradient of a small wave network
  * ```ts
@@ -31,7 +34,7 @@
  */
 import {
   channelCount,
-  type ChannelRef,
+  channelRefs,
   type ChannelSet,
   diffChannel,
   evalExpr,
@@ -71,9 +74,6 @@ function makeNet(sizes: readonly number[], act: Activation, params: Params): Net
   if (sizes.length < 2) {
     throw new Error(`sizes need at least an input and an output, got [${sizes}]`);
   }
-  if (sizes.at(-1) !== 1) {
-    throw new Error(`the reference supports one output; sizes end in ${sizes.at(-1)}`);
-  }
   if (act !== "tanh" && act !== "sin") throw new Error(`unknown activation ${act}`);
   const { layers, count } = paramLayout(sizes);
   if (params.length !== count) {
@@ -90,16 +90,7 @@ function checkInput(net: Net, x: readonly number[]): void {
   }
 }
 
-/** The ChannelRef of channel index c in a set (inverse of `channelIndex`). */
-function channelRefs(set: ChannelSet): ChannelRef[] {
-  const nf = set.first.length;
-  const refs: ChannelRef[] = [{ order: 0, dir: 0 }];
-  for (let i = 0; i < nf; i++) refs.push({ order: 1, dir: set.first[i] });
-  for (let s = 0; s < set.numSecond; s++) refs.push({ order: 2, dir: set.first[s] });
-  return refs;
-}
-
-/** A group's residual F, its channel set and ∂F/∂(channel c) for every channel. */
+/** A group's residual F, its channel set and ∂F/∂(output k, channel c) at k·C + c. */
 interface GroupOps {
   g: GroupDef;
   set: ChannelSet;
@@ -107,14 +98,15 @@ interface GroupOps {
   pts: number[][];
 }
 
-function groupOps(problem: Problem, points: Points): GroupOps[] {
+function groupOps(problem: Problem, points: Points, m: number): GroupOps[] {
   return problem.groups.map((g) => {
     const pts = points[g.name];
     if (!Array.isArray(pts) || pts.length === 0) {
       throw new Error(`points lack group "${g.name}" of problem ${problem.name} (or it is empty)`);
     }
     const set = groupChannels(g);
-    return { g, set, dF: channelRefs(set).map((ref) => diffChannel(g.residual, ref)), pts };
+    const refs = Array.from({ length: m }, (_, k) => channelRefs(set, k)).flat();
+    return { g, set, dF: refs.map((ref) => diffChannel(g.residual, ref)), pts };
   });
 }
 
@@ -135,13 +127,38 @@ interface Tape {
   C: number;
   nf: number;
   ns: number;
+  /** Mixed channel q: [channel of ∂_a, channel of ∂_b, own channel]. */
+  mix: [number, number, number][];
   a: Float64Array[];
   z: Float64Array[];
   d1: Float64Array[];
   d2: Float64Array[];
   d3: Float64Array[];
-  /** The C output channels. */
+  /** The output channels, C × m (channel-major, as every layer's z). */
   out: Float64Array;
+}
+
+/** Mixed channels of a set as [channel of ∂_a, channel of ∂_b, own channel]. */
+function mixedChannels(set: ChannelSet): [number, number, number][] {
+  const nf = set.first.length, base = 1 + nf + set.numSecond;
+  return (set.mixed ?? []).map((
+    [a, b],
+    q,
+  ) => [1 + set.first.indexOf(a), 1 + set.first.indexOf(b), base + q]);
+}
+
+/** Output channels C × m (channel-major) to the output-major order residuals read. */
+function outputMajor(z: Float64Array, C: number): Float64Array {
+  const m = z.length / C, ch = new Float64Array(z.length);
+  for (let c = 0; c < C; c++) for (let k = 0; k < m; k++) ch[k * C + c] = z[c * m + k];
+  return ch;
+}
+
+/** Output-major seeds (k·C + c) to the channel-major adjoint of the output layer. */
+function channelMajor(seed: ArrayLike<number>, C: number): Float64Array {
+  const m = seed.length / C, z = new Float64Array(seed.length);
+  for (let c = 0; c < C; c++) for (let k = 0; k < m; k++) z[c * m + k] = seed[k * C + c];
+  return z;
 }
 
 /** z_c = W a_c (+ b for c = 0), all channels. (C × out) */
@@ -175,7 +192,19 @@ function inputChannels(x: readonly number[], set: ChannelSet): Float64Array {
 function taylorForward(net: Net, x: readonly number[], set: ChannelSet): Tape {
   checkInput(net, x);
   const C = channelCount(set), nf = set.first.length, ns = set.numSecond;
-  const tape: Tape = { C, nf, ns, a: [], z: [], d1: [], d2: [], d3: [], out: new Float64Array(C) };
+  const mix = mixedChannels(set);
+  const tape: Tape = {
+    C,
+    nf,
+    ns,
+    mix,
+    a: [],
+    z: [],
+    d1: [],
+    d2: [],
+    d3: [],
+    out: new Float64Array(C),
+  };
   let a = inputChannels(x, set);
   const L = net.layers.length;
   for (let l = 0; l < L; l++) {
@@ -197,12 +226,18 @@ function taylorForward(net: Net, x: readonly number[], set: ChannelSet): Tape {
         const za = z[(1 + q) * w + o], zaa = z[(1 + nf + q) * w + o];
         next[(1 + nf + q) * w + o] = s2 * za * za + s1 * zaa;
       }
+      for (const [ca, cb, cab] of mix) {
+        next[cab * w + o] = s2 * z[ca * w + o] * z[cb * w + o] + s1 * z[cab * w + o];
+      }
     }
     tape.z.push(z), tape.d1.push(d1), tape.d2.push(d2), tape.d3.push(d3);
     a = next;
   }
   return tape;
 }
+
+/** The output channels of a tape, output-major (what residuals read). */
+const outputs = (tape: Tape): Float64Array => outputMajor(tape.out, tape.C);
 
 // ---------------------------------------------------------------------------
 // Reverse mode through the channels
@@ -212,9 +247,9 @@ function taylorForward(net: Net, x: readonly number[], set: ChannelSet): Tape {
  * Rules of design §3, reverse mode.
  */
 function taylorBackward(net: Net, tape: Tape, seed: ArrayLike<number>, grad: Float64Array): void {
-  const { C, nf, ns } = tape, { p } = net;
-  // The last layer is linear, so the output adjoint is its z̄ directly. (C × 1)
-  let zbar = Float64Array.from(seed);
+  const { C, nf, ns, mix } = tape, { p } = net;
+  // The last layer is linear, so the output adjoint is its z̄ directly. (C × m)
+  let zbar = channelMajor(seed, C);
   for (let l = net.layers.length - 1; l >= 0; l--) {
     const lay = net.layers[l], a = tape.a[l];
     for (let o = 0; o < lay.out; o++) {
@@ -252,6 +287,14 @@ function taylorBackward(net: Net, tape: Tape, seed: ArrayLike<number>, grad: Flo
         }
         zbar[(1 + i) * w + k] = zi;
       }
+      // Mixed channels (design §8): their adjoint feeds z̄, z̄_a and z̄_b.
+      for (const [ca, cb, cab] of mix) {
+        const za = z[ca * w + k], zb = z[cb * w + k], abab = abar[cab * w + k];
+        z0 += (d3[k] * za * zb + d2[k] * z[cab * w + k]) * abab;
+        zbar[ca * w + k] += d2[k] * zb * abab;
+        zbar[cb * w + k] += d2[k] * za * abab;
+        zbar[cab * w + k] = d1[k] * abab;
+      }
       zbar[k] = z0;
     }
   }
@@ -272,6 +315,7 @@ function taylorTangent(
 ): { out: Float64Array; dout: Float64Array } {
   checkInput(net, x);
   const C = channelCount(set), nf = set.first.length, ns = set.numSecond, { p } = net;
+  const mix = mixedChannels(set);
   let a = inputChannels(x, set);
   let da = new Float64Array(a.length);
   const L = net.layers.length;
@@ -308,6 +352,13 @@ function taylorTangent(
             s1 * dzaa;
         }
       }
+      for (const [ca, cb, cab] of mix) {
+        const za = z[ca * w + o], zb = z[cb * w + o], zab = z[cab * w + o];
+        const dza = dz[ca * w + o], dzb = dz[cb * w + o];
+        next[cab * w + o] = s2 * za * zb + s1 * zab;
+        dnext[cab * w + o] = s3 * dz0 * za * zb + s2 * (dza * zb + za * dzb + dz0 * zab) +
+          s1 * dz[cab * w + o];
+      }
     }
     a = next;
     da = dnext;
@@ -342,7 +393,8 @@ export function forwardChannels(
   x: readonly number[],
   set: ChannelSet,
 ): Float64Array {
-  return taylorForward(makeNet(sizes, activation, params), x, set).out;
+  const tape = taylorForward(makeNet(sizes, activation, params), x, set);
+  return outputMajor(tape.out, tape.C);
 }
 
 /** The residuals r_i = F_j(x_i, channels) − target_j(x_i) of every group, per point. */
@@ -355,10 +407,10 @@ export function residuals(
 ): Record<string, Float64Array> {
   const net = makeNet(sizes, activation, params);
   const out: Record<string, Float64Array> = {};
-  for (const o of groupOps(problem, points)) {
+  for (const o of groupOps(problem, points, sizes[sizes.length - 1])) {
     out[o.g.name] = Float64Array.from(
       o.pts,
-      (x) => residualAt(o, x, taylorForward(net, x, o.set).out),
+      (x) => residualAt(o, x, outputs(taylorForward(net, x, o.set))),
     );
   }
   return out;
@@ -381,15 +433,16 @@ export function lossAndGradient(
   const gradient = new Float64Array(net.count);
   const lossPerGroup: Record<string, number> = {};
   let loss = 0;
-  for (const o of groupOps(problem, points)) {
+  for (const o of groupOps(problem, points, sizes[sizes.length - 1])) {
     const lam = weights[o.g.name] ?? 1, N = o.pts.length;
     let sum = 0;
     for (const x of o.pts) {
       const tape = taylorForward(net, x, o.set);
-      const r = residualAt(o, x, tape.out);
+      const ch = outputs(tape);
+      const r = residualAt(o, x, ch);
       sum += r * r;
       // ∂L/∂(channel c) = λ (2/N) r ∂F/∂c
-      const seed = residualSeeds(o, x, tape.out).map((v) => lam * (2 / N) * r * v);
+      const seed = residualSeeds(o, x, ch).map((v) => lam * (2 / N) * r * v);
       taylorBackward(net, tape, seed, gradient);
     }
     lossPerGroup[o.g.name] = sum / N;
@@ -408,11 +461,11 @@ export function residualGradients(
 ): Record<string, Float64Array[]> {
   const net = makeNet(sizes, activation, params);
   const out: Record<string, Float64Array[]> = {};
-  for (const o of groupOps(problem, points)) {
+  for (const o of groupOps(problem, points, sizes[sizes.length - 1])) {
     out[o.g.name] = o.pts.map((x) => {
       const tape = taylorForward(net, x, o.set);
       const grad = new Float64Array(net.count);
-      taylorBackward(net, tape, residualSeeds(o, x, tape.out), grad);
+      taylorBackward(net, tape, residualSeeds(o, x, outputs(tape)), grad);
       return grad;
     });
   }
@@ -433,14 +486,14 @@ export function vjp(
 ): Float64Array {
   const net = makeNet(sizes, activation, params);
   const grad = new Float64Array(net.count);
-  for (const o of groupOps(problem, points)) {
+  for (const o of groupOps(problem, points, sizes[sizes.length - 1])) {
     const vj = v[o.g.name];
     if (!vj || vj.length !== o.pts.length) {
       throw new Error(`vjp needs ${o.pts.length} weights for group "${o.g.name}"`);
     }
     o.pts.forEach((x, i) => {
       const tape = taylorForward(net, x, o.set);
-      taylorBackward(net, tape, residualSeeds(o, x, tape.out).map((s) => vj[i] * s), grad);
+      taylorBackward(net, tape, residualSeeds(o, x, outputs(tape)).map((s) => vj[i] * s), grad);
     });
   }
   return grad;
@@ -518,10 +571,11 @@ export function jvp(
   }
   const dirP = Float64Array.from(direction);
   const out: Record<string, Float64Array> = {};
-  for (const o of groupOps(problem, points)) {
+  for (const o of groupOps(problem, points, sizes[sizes.length - 1])) {
     out[o.g.name] = Float64Array.from(o.pts, (x) => {
-      const { out: ch, dout } = taylorTangent(net, dirP, x, o.set);
-      return dot(residualSeeds(o, x, ch), dout);
+      const { out, dout } = taylorTangent(net, dirP, x, o.set);
+      const C = channelCount(o.set);
+      return dot(residualSeeds(o, x, outputMajor(out, C)), outputMajor(dout, C));
     });
   }
   return out;

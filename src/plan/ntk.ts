@@ -1,0 +1,377 @@
+/**
+ * The NTK estimator sequences of a plan: random parameter directions, batched
+ * JVPs, the predictor–corrector and Hutchinson sequences, the NTK weights from
+ * trace sums, and JVP/VJP helpers for tests and diagnostics.
+ *
+ * @module
+ */
+/// <reference types="npm:@webgpu/types@0.1.74" />
+import type { Dispatch } from "../engine.ts";
+import { Stream } from "../random.ts";
+import { ceilDiv, forwardFields, layerLaunch, PlanCore } from "./core.ts";
+
+/** A plan with the NTK estimator sequences (design §4). */
+export class PlanNtk extends PlanCore {
+  /** Kind of random parameter directions. */
+  static readonly KIND = { gaussian: 0, rademacher: 1 } as const;
+
+  #randU?: GPUBuffer;
+  /**
+   * Sets the counter of the next random draws: directions j of a chunk use
+   * Philox counter (index, dirBase + j, step) under key (seed, stream).
+   */
+  setRandom(seed: number, step: number, dirBase: number, stream: number = Stream.direction): void {
+    this.#randU ??= this.uniform("directions", {}, "random");
+    const P = this.net.paramCount;
+    this.engine.write(
+      this.#randU,
+      0,
+      this.engine.uniformBytes("directions", {
+        count: P,
+        seed: seed >>> 0,
+        stream,
+        step,
+        dirBase,
+        packedSize: this.net.packedF,
+        L: this.L,
+      }),
+    );
+  }
+
+  #needDirections(k: number): void {
+    if (k < 1 || k > this.directions) {
+      throw new Error(`plan holds ${this.directions} directions per chunk, asked for ${k}`);
+    }
+  }
+
+  /** k random directions into b.dirs (packed forward layout). */
+  directionSeq(k: number, kind: keyof typeof PlanNtk.KIND): Promise<Dispatch[]> {
+    this.#needDirections(k);
+    return this.cached(`dirs:${k}:${kind}`, async () => {
+      this.#randU ??= this.uniform("directions", {}, "random");
+      return [
+        await this.engine.dispatch(
+          "directions",
+          { consts: { KIND: PlanNtk.KIND[kind] }, overrides: { WG: 64 } },
+          { 0: this.#randU, 1: this.b.layers, 2: this.b.dirs },
+          [ceilDiv(this.net.paramCount, 64), k],
+          `directions.${kind}`,
+        ),
+      ];
+    });
+  }
+
+  /**
+   * Batched JVPs along the k directions in b.dirs: Y row j = J s_j (needs a
+   * forward and residual pass at θ first, for Z and the seeds).
+   */
+  jvpSeq(k: number): Promise<Dispatch[]> {
+    this.#needDirections(k);
+    if (!this.b.T0) throw new Error("plan was made without tangent buffers");
+    return this.cached(`jvp:${k}`, async () => {
+      const { net, batch, L, b } = this;
+      const ld4 = batch.cols / 4;
+      const rows = Math.max(...net.sizes.slice(1));
+      const dirT4 = rows * ld4;
+      const T = [b.T0, b.T1];
+      const seq: Dispatch[] = [];
+      for (let l = 1; l <= L; l++) {
+        const t = layerLaunch(this, l, k);
+        const u = this.uniform("taylorTangent", {
+          ...forwardFields(this, l, t),
+          dirW4: net.packedF / 4,
+          dirT4,
+          first: l === 1 ? 1 : 0,
+        }, `tangent.l${l}`);
+        seq.push(
+          await this.engine.dispatch(
+            "taylorTangent",
+            t.variant,
+            {
+              0: u,
+              1: b.packF,
+              2: this.A[l - 1],
+              8: b.dirs,
+              9: T[(l + 1) % 2],
+              6: this.Z[l],
+              10: T[l % 2],
+            },
+            t.grid,
+            `tangent.l${l}`,
+          ),
+        );
+      }
+      for (let gi = 0; gi < this.G; gi++) {
+        const g = batch.groups[gi];
+        const u = this.uniform("tangentResidual", {
+          np4: g.np / 4,
+          ld4: this.yStride / 4,
+          col4: g.col / 4,
+          pointOff4: g.pointOff / 4,
+          rowStride: dirT4,
+          M: this.outputs,
+          ldU4: ld4,
+        }, `tangentResidual.${g.name}`);
+        seq.push(
+          await this.engine.dispatch(
+            "tangentResidual",
+            { consts: { C: g.channels }, overrides: { WG: 64 } },
+            { 0: u, 4: this.DZ[L], 5: T[L % 2], 6: b.Y },
+            [ceilDiv(g.np / 4, 64), 1, k],
+            `tangentResidual.${g.name}`,
+          ),
+        );
+      }
+      return seq;
+    });
+  }
+
+  /** packDst = packF + scale·(direction at float offset dirOff of `dirs`). */
+  async #perturb(dirs: GPUBuffer, dirOff: number, scale: number, tag: string): Promise<Dispatch> {
+    const n4 = this.net.packedF / 4;
+    const u = this.uniform("perturb", { count: n4, dirOff: dirOff / 4, scale }, `perturb.${tag}`);
+    return await this.engine.dispatch(
+      "perturb",
+      { overrides: { WG: 64 } },
+      { 0: u, 11: this.b.packF, 12: dirs, 13: this.b.packP },
+      [ceilDiv(n4, 64)],
+      `perturb.${tag}`,
+    );
+  }
+
+  /** out rows = (lhs rows − rhs)·scale (OP 0) or lhs·rhs (OP 1) over `rows` per-point rows. */
+  async #pointwise(
+    op: 0 | 1,
+    lhs: GPUBuffer,
+    rhs: GPUBuffer,
+    out: GPUBuffer,
+    rows: number,
+    rhsRows: boolean,
+    scale: number,
+    tag: string,
+  ): Promise<Dispatch> {
+    const count = this.batch.points / 4;
+    const u = this.uniform("fdTangent", {
+      count,
+      ld4: this.yStride / 4,
+      rhsRows: rhsRows ? 1 : 0,
+      scale,
+    }, `pointwise.${tag}`);
+    return await this.engine.dispatch(
+      "fdTangent",
+      { consts: { OP: op }, overrides: { WG: 64 } },
+      { 0: u, 13: lhs, 14: rhs, 15: out },
+      [ceilDiv(count, 64), rows],
+      `pointwise.${tag}`,
+    );
+  }
+
+  /**
+   * Predictor evaluations of the seed paper's scheme: for each of the k
+   * directions in b.dirs, θ̃ = θ ± Δt s_j in packP, one forward pass through the
+   * step's own buffers, residuals into row j of resP (and resQ for −Δt). Run it
+   * before the forward pass at θ, which overwrites the shared activations.
+   */
+  predictorSeq(k: number, dt: number, central: boolean): Promise<Dispatch[]> {
+    this.#needDirections(k);
+    return this.cached(`pred:${k}:${dt}:${central}`, async () => {
+      const fwd = await this.cached("forwardP", () => this.forwardWith(this.b.packP, "P"));
+      const seq: Dispatch[] = [];
+      for (let j = 0; j < k; j++) {
+        for (
+          const [sign, out] of central
+            ? [[1, this.b.resP], [-1, this.b.resQ]] as const
+            : [[1, this.b.resP]] as const
+        ) {
+          seq.push(
+            await this.#perturb(this.b.dirs, j * this.net.packedF, sign * dt, `pred${j}${sign}`),
+          );
+          seq.push(...fwd);
+          seq.push(...await this.residualInto(out, j, false, `P${j}${sign}`));
+        }
+      }
+      return seq;
+    });
+  }
+
+  /** Y = finite-difference tangents from the predictor residuals (after the residual at θ). */
+  correctorTangentSeq(k: number, dt: number, central: boolean): Promise<Dispatch[]> {
+    return this.cached(`fd:${k}:${dt}:${central}`, async () => [
+      central
+        ? await this.#pointwise(0, this.b.resP, this.b.resQ, this.b.Y, k, true, 1 / (2 * dt), "fdc")
+        : await this.#pointwise(0, this.b.resP, this.b.res, this.b.Y, k, false, 1 / dt, "fdf"),
+    ]);
+  }
+
+  /** Σ over each group of the squares of k rows of Y, into traceSums (k, G). */
+  ySumsSeq(k: number): Promise<Dispatch[]> {
+    return this.cached(
+      `ysums:${k}`,
+      () => this.groupSumsOf(this.b.Y, k, true, this.b.traceSums, `y${k}`),
+    );
+  }
+
+  /**
+   * Output-side Hutchinson estimate (design §4.4) after forward and residual
+   * at θ: z Rademacher per residual, v = Jᵀz by one backward, Kz ≈ (R(θ+Δt v) −
+   * R(θ))/Δt, per-group z·Kz into traceSums. Overwrites α, partial, activations.
+   */
+  hutchSeq(dt: number): Promise<Dispatch[]> {
+    return this.cached(`hutch:${dt}`, async () => {
+      const { b, batch } = this;
+      b.ones ??= this.buf("ones", this.G);
+      this.engine.write(b.ones, 0, new Float32Array(this.G).fill(1));
+      const seq: Dispatch[] = [];
+      for (let gi = 0; gi < this.G; gi++) {
+        const g = batch.groups[gi];
+        // One uniform per group (its index); setNoise rewrites the seed and step.
+        const u = this.uniform(
+          "residualNoise",
+          { stream: Stream.residual, group: gi },
+          `noise.${g.name}`,
+        );
+        this.#noiseUniforms[gi] = u;
+        seq.push(
+          await this.engine.dispatch(
+            "residualNoise",
+            { consts: { KIND: 1, C: g.channels }, overrides: { WG: 64 } },
+            { 0: u, 3: b.groups, 4: b.alpha, 5: b.noise },
+            [ceilDiv(g.np, 64)],
+            `noise.${g.name}`,
+          ),
+        );
+      }
+      seq.push(...this.backward, ...this.weightGrad);
+      const optU = this.uniform("gatherGradient", {
+        count: this.net.paramCount,
+        nslices: this.slices.length / 4,
+        L: this.L,
+      }, "hutch.gather");
+      seq.push(
+        await this.engine.dispatch(
+          "gatherGradient",
+          { overrides: { WG: 64 } },
+          { 0: optU, 1: b.layers, 2: b.partial, 3: b.slices, 4: b.ones, 9: b.grad },
+          [ceilDiv(this.net.paramCount, 64)],
+          "hutch.gather",
+        ),
+        await this.engine.dispatch(
+          "packWeights",
+          { overrides: { WG: 64 } },
+          { 0: optU, 1: b.layers, 10: b.grad, 7: b.packV, 8: b.packScratch },
+          [ceilDiv(this.net.paramCount, 64)],
+          "hutch.pack",
+        ),
+        await this.#perturb(b.packV, 0, dt, "hutch"),
+      );
+      seq.push(...await this.cached("forwardP", () => this.forwardWith(b.packP, "P")));
+      seq.push(...await this.residualInto(b.resP, 0, false, "hutch"));
+      seq.push(await this.#pointwise(0, b.resP, b.res, b.Y, 1, false, 1 / dt, "hutch.fd"));
+      seq.push(await this.#pointwise(1, b.Y, b.noise, b.resQ, 1, false, 1, "hutch.zKz"));
+      seq.push(...await this.groupSumsOf(b.resQ, 1, false, b.traceSums, "hutch"));
+      return seq;
+    });
+  }
+
+  #noiseUniforms: GPUBuffer[] = [];
+
+  /** Draw-counter state for the residual noise of the Hutchinson estimator. */
+  setNoise(seed: number, step: number): void {
+    this.#noiseUniforms.forEach((u, gi) => {
+      this.engine.write(
+        u,
+        0,
+        this.engine.uniformBytes("residualNoise", {
+          seed: seed >>> 0,
+          stream: Stream.residual,
+          step,
+          group: gi,
+        }),
+      );
+    });
+  }
+
+  /**
+   * λ from traceSums on the GPU: traces = scale · Σ over `rows` rows, EMA of the
+   * means with factor `beta` (state in b.ntkState), λ_j = Σ t / t_j into b.lambda.
+   */
+  ntkWeightsSeq(rows: number, scale: number, beta: number): Promise<Dispatch[]> {
+    return this.cached(`ntkw:${rows}:${scale}:${beta}`, async () => {
+      const u = this.uniform("ntkWeights", { G: this.G, rows, scale, beta }, "ntkWeights");
+      return [
+        await this.engine.dispatch(
+          "ntkWeights",
+          {},
+          { 0: u, 8: this.b.groups, 10: this.b.traceSums, 11: this.b.ntkState, 12: this.b.lambda },
+          [1],
+          "ntkWeights",
+        ),
+      ];
+    });
+  }
+
+  /** Unpacks directions from the packed forward layout to the flat layout (k rows). */
+  unpackDirections(packed: Float32Array, k: number): Float32Array[] {
+    const out: Float32Array[] = [];
+    for (let j = 0; j < k; j++) {
+      const flat = new Float32Array(this.net.paramCount);
+      const base = j * this.net.packedF;
+      for (const l of this.net.layers) {
+        for (let r = 0; r < l.out; r++) {
+          for (let c = 0; c < l.in; c++) {
+            flat[l.w + r * l.in + c] = packed[base + l.fOff + c * l.ldf + r];
+          }
+          flat[l.b + r] = packed[base + l.fOff + l.in * l.ldf + r];
+        }
+      }
+      out.push(flat);
+    }
+    return out;
+  }
+
+  /**
+   * J s_j for k ≤ `directions` random directions drawn with (seed, step), by the
+   * batched JVP kernels; returns the tangents per group and the directions (flat layout).
+   */
+  async jvp(
+    k: number,
+    seed: number,
+    step = 0,
+    kind: keyof typeof PlanNtk.KIND = "gaussian",
+  ): Promise<{ y: Record<string, Float32Array>[]; directions: Float32Array[] }> {
+    this.setRandom(seed, step, 0);
+    this.engine.submit(
+      "jvp",
+      this.forward,
+      this.residual,
+      await this.directionSeq(k, kind),
+      await this.jvpSeq(k),
+    );
+    const Y = await this.read(this.b.Y, 0, k * this.yStride);
+    const dirs = await this.read(this.b.dirs, 0, k * this.net.packedF);
+    return {
+      y: Array.from({ length: k }, (_, j) => this.perGroup(Y, j)),
+      directions: this.unpackDirections(dirs, k),
+    };
+  }
+
+  /** Jᵀv = Σ_i v_i ∇_θ r_i (flat layout) for per-point values v, by the backward kernels. */
+  async vjp(v: Record<string, ArrayLike<number>>): Promise<Float32Array> {
+    this.engine.submit("vjp.primal", this.forward, this.residual);
+    const alpha = new Float32Array(this.batch.cols);
+    for (const g of this.batch.groups) {
+      const vg = v[g.name];
+      if (!vg || vg.length !== g.n) throw new Error(`vjp: group ${g.name} needs ${g.n} values`);
+      for (let c = 0; c < g.channels; c++) {
+        for (let i = 0; i < g.n; i++) alpha[g.col + c * g.np + i] = vg[i];
+      }
+    }
+    this.engine.write(this.b.alpha, 0, alpha);
+    const lam = await this.read(this.b.lambda, 0, this.G);
+    this.engine.write(this.b.lambda, 0, new Float32Array(this.G).fill(1));
+    this.engine.submit("vjp", this.backward, this.weightGrad, this.gather);
+    const g = await this.read(this.b.grad, 0, this.net.paramCount);
+    this.engine.write(this.b.lambda, 0, lam);
+    return g;
+  }
+}
