@@ -13,9 +13,13 @@
 import { Engine } from "../src/engine.ts";
 import { adapterLine, type AdapterReport } from "../src/device.ts";
 import { UserError } from "../src/errors.ts";
-import { choiceFlag, intFlag, listFlag, mapFlag, parseFlags } from "../cli/args.ts";
+import { bytesFlag, choiceFlag, intFlag, listFlag, mapFlag, parseFlags } from "../cli/args.ts";
 import { DEFAULT_CONFIG, isSketch, Trainer, type Weighting } from "../src/trainer.ts";
 import type { TrainSettings } from "../src/settings.ts";
+import { checkDemand, engineLimits } from "../src/limits.ts";
+import { validateSizes } from "../src/model.ts";
+import { resolveCounts } from "../src/points.ts";
+import { wave } from "../src/problems/mod.ts";
 import { estimateTraces } from "../src/ntk.ts";
 import type { Problem } from "../src/problems/problem.ts";
 import { waveOutputs } from "./wave_outputs.ts";
@@ -505,6 +509,7 @@ export async function runBench(args: string[]): Promise<number> {
     out: "string",
     threshold: "string",
     retune: "boolean",
+    "max-memory": "string",
     json: "boolean",
     help: "boolean",
   });
@@ -514,7 +519,7 @@ export async function runBench(args: string[]): Promise<number> {
         Object.entries(B.n).map(([g, v]) => `${g}=${v}`).join(",")
       }]\n` +
         `      [--weighting fixed|exact|pc|jvp|hutch|none] [--repeats ${B.repeats} (--quick: ${B.quickRepeats})] [--baseline torch]\n` +
-        `      [--compare old.json] [--threshold ${B.threshold}] [--retune] [--out results.json] [--json]\n` +
+        `      [--compare old.json] [--threshold ${B.threshold}] [--retune] [--out results.json] [--max-memory SIZE]\n      [--json]\n` +
         "Tile shapes are searched on the first run on an adapter (or with --retune) and kept in\n" +
         "tuning.json inside the cache folder: $SKETCHPINN_CACHE, else $XDG_CACHE_HOME/sketchpinn or\n" +
         "~/.cache/sketchpinn.",
@@ -545,7 +550,36 @@ export async function runBench(args: string[]): Promise<number> {
       );
     }
   }
+  // Every suite times the wave problem: its sizes, counts and memory are checked
+  // before anything is allocated.
+  validateSizes(sizes, wave.inputs.length);
+  const counts = resolveCounts(wave, n);
+  const stepWeighting = choiceFlag(
+    "weighting",
+    (f.weighting as string) ?? "fixed",
+    ["none", "fixed", "exact", "pc", "jvp", "hutch"] as const,
+  );
+  const sketch = suite === "step" ? stepWeighting : "jvp";
   const engine = await Engine.create();
+  try {
+    engine.maxMemory = typeof f["max-memory"] === "string"
+      ? bytesFlag("max-memory", f["max-memory"])
+      : undefined;
+    checkDemand({
+      problem: wave,
+      sizes,
+      counts,
+      options: {
+        directions: ["jvp", "pc", "hutch"].includes(sketch) ? (sketch === "jvp" ? 8 : 1) : 0,
+        tangents: sketch === "jvp",
+        sliceVec4: engine.tuning.slice,
+        maxBinding: engine.maxBinding,
+      },
+    }, engineLimits(engine));
+  } catch (e) {
+    engine.dispose();
+    throw e;
+  }
   const json = Boolean(f.json);
   console.error(adapterText(engine.adapter));
   // Tile shapes: searched on the first run on an adapter (or with --retune), then cached.
@@ -576,14 +610,7 @@ export async function runBench(args: string[]): Promise<number> {
   };
   try {
     if (suite === "all" || suite === "matmul") await suiteMatmul(ctx);
-    if (suite === "step") {
-      const w = choiceFlag(
-        "weighting",
-        (f.weighting as string) ?? B.weighting,
-        ["none", "fixed", "exact", "pc", "jvp", "hutch"] as const,
-      );
-      await suiteStep(ctx, sizes, n, [w]);
-    }
+    if (suite === "step") await suiteStep(ctx, sizes, n, [stepWeighting]);
     if (suite === "all" || suite === "taylor") await suiteTaylor(ctx, sizes, n);
     if (suite === "all") await suiteStep(ctx, sizes, n, ["fixed"]);
     if (suite === "all" || suite === "ntk") await suiteNtk(ctx, sizes, n);

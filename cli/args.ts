@@ -181,3 +181,34 @@ export function mapFlag(name: string, v: string, whole: boolean): Record<string,
   }
   return out;
 }
+
+const BYTE_UNITS: Record<string, number> = {
+  "": 1,
+  b: 1,
+  k: 2 ** 10,
+  kb: 1e3,
+  kib: 2 ** 10,
+  m: 2 ** 20,
+  mb: 1e6,
+  mib: 2 ** 20,
+  g: 2 ** 30,
+  gb: 1e9,
+  gib: 2 ** 30,
+  t: 2 ** 40,
+  tb: 1e12,
+  tib: 2 ** 40,
+};
+
+/** A memory size such as `4GiB`, `512M` or `1000000` (bytes), at least 1 MiB. */
+export function bytesFlag(name: string, v: string): number {
+  const m = v.trim().match(/^(\d+(?:\.\d+)?)\s*([a-zA-Z]*)$/);
+  const unit = m ? BYTE_UNITS[m[2].toLowerCase()] : undefined;
+  const n = m && unit ? Math.floor(Number(m[1]) * unit) : NaN;
+  if (!(n >= 2 ** 20) || !Number.isFinite(n)) {
+    throw new UserError(
+      `--${name}`,
+      `--${name} must be a memory size of at least 1 MiB such as 4GiB, 512MiB or 2G; got "${v}".`,
+    );
+  }
+  return n;
+}

@@ -9,9 +9,12 @@ import { choiceFlag } from "./args.ts";
 import { getProblem, isProblemPath, problems, resolveProblem } from "../src/problems/mod.ts";
 import { type Problem, problemOutputs } from "../src/problems/problem.ts";
 import { loadModel, type Model, validateSizes } from "../src/model.ts";
-import { loadPoints } from "../src/points.ts";
 import { dirname, resolve } from "node:path";
 import { existsSync } from "node:fs";
+import { type Counts, loadPoints, type Points } from "../src/points.ts";
+import { checkDemand, engineLimits } from "../src/limits.ts";
+import type { PlanDemand } from "../src/resources.ts";
+import type { Engine } from "../src/engine.ts";
 
 /** Writes one line to stderr. */
 export function info(msg: string): void {
@@ -101,8 +104,12 @@ export async function modelAndPoints(f: Record<string, string | boolean | undefi
   return { model, problem, points };
 }
 
-/** Runs `write`, turning a file-system failure into one sentence naming `--out`. */
-export async function writing(path: string, write: () => Promise<void>): Promise<void> {
+/** Runs `write`, turning a file-system failure into one sentence naming `input`. */
+export async function writing(
+  path: string,
+  write: () => Promise<void>,
+  input = "--out",
+): Promise<void> {
   try {
     await write();
   } catch (e) {
@@ -110,10 +117,39 @@ export async function writing(path: string, write: () => Promise<void>): Promise
     // a device or pipe that cannot be renamed over) is the user's path to fix.
     if (!(e instanceof Error) || !("code" in e || e.name in Deno.errors)) throw e;
     throw new UserError(
-      "--out",
+      input,
       `Cannot write ${path} (${
         e.message.split(":")[0]
       }); give a regular file in a folder that exists and is writable.`,
     );
   }
+}
+
+/** Point counts of a points file. */
+export function countsOf(points: Points): Counts {
+  return Object.fromEntries(Object.entries(points).map(([g, p]) => [g, p.length]));
+}
+
+/**
+ * Checks what `eval`/`ntk` will allocate for a model file and a points file on
+ * `engine` before any plan is built; the message names the file at fault.
+ */
+export function checkFiles(
+  engine: Engine,
+  f: { model: string; points: string },
+  m: { model: Model; problem: Problem; points: Points },
+  more: Pick<PlanDemand, "options" | "extra"> = {},
+): void {
+  checkDemand({
+    problem: m.problem,
+    sizes: m.model.sizes,
+    counts: countsOf(m.points),
+    options: { sliceVec4: engine.tuning.slice, maxBinding: engine.maxBinding, ...more.options },
+    extra: more.extra,
+    countsInput: f.points,
+    showCounts: (c) =>
+      `points file ${f.points} with ${Object.entries(c).map(([g, n]) => `${g}=${n}`).join(", ")}`,
+    sizesInput: f.model,
+    showSizes: (s) => `model file ${f.model} with sizes ${s.join(",")}`,
+  }, engineLimits(engine));
 }

@@ -3,13 +3,14 @@
  *
  * @module
  */
-import { mapFlag, parseFlags } from "./args.ts";
+import { bytesFlag, mapFlag, parseFlags } from "./args.ts";
 import { Engine } from "../src/engine.ts";
 import { Plan } from "../src/plan.ts";
-import { checkWeightGroups, help, modelAndPoints, out } from "./common.ts";
+import { checkFiles, checkWeightGroups, countsOf, help, modelAndPoints, out } from "./common.ts";
 
 /** `eval --help`. */
-export const HELP: string = `eval --model M.json --points P.json [--weights r=1,u=10] [--json]`;
+export const HELP: string =
+  `eval --model M.json --points P.json [--weights r=1,u=10] [--max-memory SIZE] [--json]`;
 
 /** Runs `eval`; returns the exit code. */
 export async function cmdEval(args: string[]): Promise<number> {
@@ -17,16 +18,23 @@ export async function cmdEval(args: string[]): Promise<number> {
     model: "string",
     points: "string",
     weights: "string",
+    "max-memory": "string",
     json: "boolean",
     help: "boolean",
   });
   if (f.help) return help(HELP);
-  const { model, problem, points } = await modelAndPoints(f);
+  const maxMemory = typeof f["max-memory"] === "string"
+    ? bytesFlag("max-memory", f["max-memory"])
+    : undefined;
+  const files = await modelAndPoints(f);
+  const { model, problem, points } = files;
   const weights = typeof f.weights === "string" ? mapFlag("weights", f.weights, false) : {};
   checkWeightGroups(problem, Object.keys(points), weights);
   const engine = await Engine.create();
   try {
-    const counts = Object.fromEntries(Object.entries(points).map(([g, p]) => [g, p.length]));
+    engine.maxMemory = maxMemory;
+    checkFiles(engine, f as { model: string; points: string }, files);
+    const counts = countsOf(points);
     const plan = await Plan.create(engine, {
       problem,
       sizes: model.sizes,

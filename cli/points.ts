@@ -6,8 +6,9 @@
 import { UserError } from "../src/errors.ts";
 import { intFlag, mapFlag, parseFlags } from "./args.ts";
 import { resolveCounts, samplePoints } from "../src/points.ts";
-import { writeFileAtomic } from "../src/fsutil.ts";
+import { MAX_JSON_BYTES, writeFileAtomic } from "../src/fsutil.ts";
 import { wave } from "../src/problems/mod.ts";
+import { formatBytes } from "../src/resources.ts";
 import { help, out, problemArg, writing } from "./common.ts";
 
 /** `points --help`. */
@@ -33,6 +34,7 @@ export async function cmdPoints(args: string[]): Promise<number> {
   if (typeof f.out !== "string") {
     throw new UserError("--out", "Give the points file to write with --out P.json.");
   }
+  checkPointsFile(counts, problem.inputs.length);
   const path = f.out;
   await writing(
     path,
@@ -44,4 +46,28 @@ export async function cmdPoints(args: string[]): Promise<number> {
     `wrote ${f.out} (${Object.entries(counts).map(([g, n]) => `${g}=${n}`).join(", ")})`,
   );
   return 0;
+}
+
+/** Bytes of one point of d coordinates in a points file (≈ 20 characters a coordinate). */
+const pointBytes = (d: number) => 3 + 21 * d;
+
+/**
+ * Throws unless the points file of `counts` stays within what `eval` and `ntk` read
+ * back ({@linkcode MAX_JSON_BYTES}), before any point is drawn.
+ */
+function checkPointsFile(counts: Record<string, number>, d: number): void {
+  const bytes = (c: Record<string, number>) =>
+    Object.values(c).reduce((a, n) => a + n * pointBytes(d), 0);
+  if (bytes(counts) <= MAX_JSON_BYTES) return;
+  const [top] = Object.entries(counts).sort((a, b) => b[1] - a[1]);
+  const rest = bytes({ ...counts, [top[0]]: 0 });
+  const fit = Math.max(0, Math.floor((MAX_JSON_BYTES - rest) / pointBytes(d)));
+  const show = (c: Record<string, number>) =>
+    `--n ${Object.entries(c).map(([g, n]) => `${g}=${n}`).join(",")}`;
+  throw new UserError(
+    "--n",
+    `${show(counts)} makes a points file of about ${formatBytes(bytes(counts))}, over the ${
+      formatBytes(MAX_JSON_BYTES)
+    } one JSON file may hold; the most that fits is ${show({ ...counts, [top[0]]: fit })}.`,
+  );
 }

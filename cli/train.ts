@@ -17,12 +17,15 @@ import {
   DEFAULT_CONFIG,
   defaultLogEvery,
   emaBeta,
+  planDirections,
   type TrainConfig,
   WEIGHTINGS,
 } from "../src/trainer.ts";
 import { DEFAULT_DT, DEFAULT_HUTCH_DT } from "../src/ntk.ts";
 import { FALLBACK_TRAIN_DEFAULTS, resolveSettings, type TrainSettings } from "../src/settings.ts";
 import { loadRun, type Progress, runTraining } from "../src/run.ts";
+import { resolveCounts } from "../src/points.ts";
+import { checkDemand, engineLimits } from "../src/limits.ts";
 import { help, info, out } from "./common.ts";
 import {
   applySetting,
@@ -64,7 +67,8 @@ export const HELP: string = (() => {
       [--log-every ${
     defaultLogEvery(w.steps ?? f.steps)
   } (shorter runs: steps/50, so curves get ~50 points)] [--checkpoint-every ${RUN_DEFAULTS.checkpointEvery}] [--on-nan ${RUN_DEFAULTS.onNan}|rollback]
-      [--out runs/<problem>-<weighting>] [--config FILE] [--resume DIR] [--json] [--quiet]
+      [--out runs/<problem>-<weighting>] [--config FILE] [--resume DIR] [--max-memory SIZE]
+      [--json] [--quiet]
 Defaults shown are wave's, the default problem's. Another problem brings its own --sizes and
 --n and may recommend --steps, --lr, --decay-steps, --init and --average (README, Problems);
 where it does not: --steps ${f.steps}, --lr ${f.lr}, --decay-steps ${f.decaySteps}, --init ${f.init}, --average ${f.average}.
@@ -74,6 +78,8 @@ Flags override --config, which overrides the problem's recommendations. Wave's 1
   config.json (decaySteps; also beta1, beta2, eps); a run's own config.json works. A module path
   in it is relative to the file.
 --quiet: no banner and no progress on stderr (warnings, errors and the interrupt notice remain).
+--max-memory SIZE: the memory budget checked before anything is allocated (4GiB, 512MiB);
+  default half the machine's memory on a software adapter, none on a GPU.
 Ctrl-C (or SIGTERM) stops within a step, writes a checkpoint and prints the --resume command
 (exit code 130); a second Ctrl-C quits at once (after the checkpoint if one is being written).`;
 })();
@@ -151,6 +157,27 @@ export async function cmdTrain(args: string[]): Promise<number> {
   checkIgnoredFlags(typed, config);
   run.out ??= `runs/${problem.name}-${config.weighting}`;
   const engine = await Engine.create();
+  try {
+    engine.maxMemory = run.maxMemory;
+    // Everything the run will allocate, checked before a point is sampled.
+    checkDemand({
+      problem,
+      sizes: config.sizes,
+      counts: resolveCounts(problem, config.n),
+      options: {
+        directions: planDirections(config),
+        tangents: config.weighting === "jvp",
+        sliceVec4: engine.tuning.slice,
+        average: (config.average ?? 0) > 0,
+        causal: (config.causal ?? 0) > 0,
+        maxBinding: engine.maxBinding,
+      },
+      grid: problem.grid.reduce((a, n) => a * n, 1),
+    }, engineLimits(engine));
+  } catch (e) {
+    engine.dispose();
+    throw e;
+  }
   if (!quiet) {
     info(`sketchpinn: ${adapterLine(engine.adapter)}`);
     info(

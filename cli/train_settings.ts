@@ -8,7 +8,9 @@
 import { resolve } from "node:path";
 import { existsSync } from "node:fs";
 import { UserError } from "../src/errors.ts";
-import { choiceFlag, intFlag, listFlag, mapFlag, nearest, numFlag } from "./args.ts";
+import { bytesFlag, choiceFlag, intFlag, listFlag, mapFlag, nearest, numFlag } from "./args.ts";
+import { quote, readJsonFile } from "../src/fsutil.ts";
+import { checkDirections } from "../src/limits.ts";
 import { isProblemPath } from "../src/problems/mod.ts";
 import { INITS } from "../src/model.ts";
 import { type TrainConfig, WEIGHTINGS } from "../src/trainer.ts";
@@ -49,6 +51,7 @@ export const TRAIN_FLAGS = {
   "checkpoint-every": "string",
   "on-nan": "string",
   out: "string",
+  "max-memory": "string",
   config: "string",
   resume: "string",
   json: "boolean",
@@ -147,7 +150,7 @@ export function applySetting(
       c.weights = mapFlag(key, v, false);
       break;
     case "k":
-      c.k = intFlag(key, v, 1);
+      c.k = checkDirections(intFlag(key, v, 1));
       break;
     case "dt":
       c.dt = numFlag(key, v, { positive: true });
@@ -213,6 +216,9 @@ export function applySetting(
     case "out":
       run.out = v;
       break;
+    case "max-memory":
+      run.maxMemory = bytesFlag(key, v);
+      break;
   }
 }
 
@@ -221,6 +227,8 @@ const isEmptyObject = (v: unknown) =>
 
 export interface RunSettings {
   out?: string;
+  /** Memory budget (`--max-memory`), in bytes. */
+  maxMemory?: number;
   checkpointEvery: number;
   onNan: "stop" | "rollback";
 }
@@ -244,7 +252,7 @@ export function checkConfigObject(
       const near = nearest(key, [...CONFIG_KEYS, ...Object.keys(CAMEL)]);
       throw new UserError(
         "--config",
-        `${where} has unknown key "${key}"${near ? `; did you mean "${near}"?` : "."}`,
+        `${where} has unknown key "${quote(key, 40)}"${near ? `; did you mean "${near}"?` : "."}`,
       );
     }
     const ok = typeof v === "string" || typeof v === "number" || typeof v === "boolean" ||
@@ -253,7 +261,7 @@ export function checkConfigObject(
     if (!ok) {
       throw new UserError(
         "--config",
-        `${where}: key "${key}" has a value of the wrong type (${JSON.stringify(v)}).`,
+        `${where}: key "${key}" has a value of the wrong type (${quote(JSON.stringify(v), 40)}).`,
       );
     }
     try {
@@ -268,20 +276,12 @@ export function checkConfigObject(
 }
 
 export async function readConfigFile(path: string): Promise<Record<string, unknown>> {
-  let text: string;
-  try {
-    text = await Deno.readTextFile(path);
-  } catch {
-    throw new UserError("--config", `Cannot read config file ${path}; check the path.`);
-  }
   let obj: unknown;
   try {
-    obj = JSON.parse(text);
+    obj = await readJsonFile(path, `Config file ${path}`, "fix the file or drop --config");
   } catch (e) {
-    throw new UserError(
-      "--config",
-      `Config file ${path} is not valid JSON (${(e as Error).message}).`,
-    );
+    if (!(e instanceof UserError)) throw e;
+    throw new UserError("--config", e.message);
   }
   if (typeof obj !== "object" || obj === null || Array.isArray(obj)) {
     throw new UserError(

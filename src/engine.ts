@@ -57,6 +57,11 @@ export class Engine {
   readonly pool: BufferPool;
   /** Tile and workgroup shapes the planner uses (cached per adapter by `bench --retune`). */
   tuning: Tuning = DEFAULT_TUNING;
+  /**
+   * Memory budget in bytes for plans on this engine (GPU buffers and host arrays);
+   * undefined: half the machine's memory on a software adapter, else none.
+   */
+  maxMemory?: number;
   readonly #uniformDefs = new Map<string, ReturnType<typeof makeShaderDataDefinitions>>();
   #lost: string | null = null;
   #uncaptured: string | null = null;

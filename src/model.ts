@@ -8,7 +8,7 @@
  */
 import { check, UserError } from "./errors.ts";
 import { gaussianAt, Stream } from "./random.ts";
-import { writeFileAtomic } from "./fsutil.ts";
+import { quote, readJsonFile, writeFileAtomic } from "./fsutil.ts";
 
 /** Hidden-layer activation. */
 export type Activation = "tanh" | "sin";
@@ -173,23 +173,43 @@ export function modelToJson(m: Model): string {
   });
 }
 
+const MODEL_FIX = "write it with `init` or `train`";
+
 /** Parses and validates a model file's content; `path` names it in messages. */
 export function modelFromJson(text: string, path: string): Model {
-  let raw: Record<string, unknown>;
+  let raw: unknown;
   try {
     raw = JSON.parse(text);
   } catch (e) {
     throw new UserError(
       path,
-      `Model file ${path} is not valid JSON (${
-        (e as Error).message
-      }); write it with \`init\` or \`train\`.`,
+      `Model file ${path} is not valid JSON (${quote((e as Error).message)}); ${MODEL_FIX}.`,
     );
   }
+  return modelFromValue(raw, path);
+}
+
+/** Validates a parsed model file; `path` names it in messages. */
+export function modelFromValue(value: unknown, path: string): Model {
   check(
-    typeof raw === "object" && raw !== null && raw.format === MODEL_FORMAT,
+    typeof value === "object" && value !== null && !Array.isArray(value),
     path,
-    `Model file ${path} lacks "format": "${MODEL_FORMAT}"; write it with \`init\` or \`train\`.`,
+    `Model file ${path} must hold a JSON object with "format": "${MODEL_FORMAT}"; ${MODEL_FIX}.`,
+  );
+  const raw = value as Record<string, unknown>;
+  // A tag of our own with another version is a file from another sketchpinn release.
+  check(
+    !(typeof raw.format === "string" && raw.format.startsWith("sketchpinn-") &&
+      raw.format !== MODEL_FORMAT),
+    path,
+    `Model file ${path} has format "${
+      quote(String(raw.format), 40)
+    }" from another version of sketchpinn; this version reads "${MODEL_FORMAT}" (retrain, or convert it with that version).`,
+  );
+  check(
+    raw.format === MODEL_FORMAT,
+    path,
+    `Model file ${path} lacks "format": "${MODEL_FORMAT}"; ${MODEL_FIX}.`,
   );
   const sizes = raw.sizes as number[];
   check(
@@ -200,7 +220,9 @@ export function modelFromJson(text: string, path: string): Model {
   check(
     raw.activation === "tanh" || raw.activation === "sin",
     path,
-    `Model file ${path} has activation ${JSON.stringify(raw.activation)}; use "tanh" or "sin".`,
+    `Model file ${path} has activation ${
+      quote(JSON.stringify(raw.activation) ?? "none", 40)
+    }; use "tanh" or "sin".`,
   );
   check(typeof raw.problem === "string", path, `Model file ${path} needs "problem" as a string.`);
   const params = raw.params as unknown[];
@@ -229,16 +251,7 @@ export function modelFromJson(text: string, path: string): Model {
 
 /** Reads a model file, with one clear message for a missing or malformed file. */
 export async function loadModel(path: string): Promise<Model> {
-  let text: string;
-  try {
-    text = await Deno.readTextFile(path);
-  } catch {
-    throw new UserError(
-      path,
-      `Cannot read model file ${path}; check the path (\`init\` writes one).`,
-    );
-  }
-  return modelFromJson(text, path);
+  return modelFromValue(await readJsonFile(path, `Model file ${path}`, MODEL_FIX), path);
 }
 
 /** Writes a model file atomically. */

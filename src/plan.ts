@@ -15,6 +15,7 @@ import { matmulDispatch } from "./matmul.ts";
 import { UserError } from "./errors.ts";
 import { validateSizes } from "./model.ts";
 import { problemOutputs } from "./problems/problem.ts";
+import { checkPlanResources } from "./limits.ts";
 import type { PlanOptions } from "./plan/core.ts";
 import { PlanOptim } from "./plan/optim.ts";
 
@@ -28,13 +29,33 @@ export {
 } from "./plan/optim.ts";
 export { residualWgsl, type TaylorLaunch, taylorLaunch } from "./launch.ts";
 
+/** Most rows (points) {@linkcode Plan.fullNtk} builds the full NTK for. */
+export const MAX_FULL_NTK_ROWS = 4096;
+
 /** A fixed-shape plan over one engine; see `plan/core.ts` for its buffers. */
 export class Plan extends PlanOptim {
   /** Plans evaluation buffers and sequences for `o`. */
   static async create(engine: Engine, o: PlanOptions): Promise<Plan> {
     validateSizes(o.sizes, o.problem.inputs.length, "--sizes", problemOutputs(o.problem).length);
+    checkPlanResources(engine, o);
     const p = new Plan(engine, o);
-    p.allocate(o);
+    // What the estimate cannot see (a GPU whose memory is full) shows up here.
+    engine.device.pushErrorScope("out-of-memory");
+    let oom: GPUError | null = null;
+    try {
+      p.allocate(o);
+    } finally {
+      oom = await engine.device.popErrorScope();
+    }
+    if (oom) {
+      await p.dispose();
+      throw new UserError(
+        "GPU memory",
+        `The GPU could not allocate the plan's buffers (${
+          oom.message.split("\n")[0]
+        }); use fewer points, a narrower network or a smaller --k, or close other GPU programs.`,
+      );
+    }
     await p.planCore();
     return p;
   }
@@ -46,7 +67,7 @@ export class Plan extends PlanOptim {
    * engine's matrix product in parameter chunks, accumulated in float64.
    */
   async fullNtk(
-    maxRows = 4096,
+    maxRows: number = MAX_FULL_NTK_ROWS,
   ): Promise<{ order: { group: string; index: number }[]; K: Float64Array }> {
     const { batch, net, engine } = this;
     const n = batch.groups.reduce((a, g) => a + g.n, 0);

@@ -6,6 +6,7 @@
 import { check, UserError } from "./errors.ts";
 import type { Problem } from "./problems/problem.ts";
 import { Stream, UniformStream } from "./random.ts";
+import { readJsonFile } from "./fsutil.ts";
 
 /** Points per group name: each point is [x1, …, xd] in the problem's input order. */
 export type Points = Record<string, number[][]>;
@@ -189,25 +190,6 @@ export function validatePoints(p: Problem, raw: unknown, path: string): Points {
 
 /** Reads and validates a points file. */
 export async function loadPoints(p: Problem, path: string): Promise<Points> {
-  let text: string;
-  try {
-    text = await Deno.readTextFile(path);
-  } catch {
-    throw new UserError(
-      path,
-      `Cannot read points file ${path}; check the path (\`points\` writes one).`,
-    );
-  }
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch (e) {
-    throw new UserError(
-      path,
-      `Points file ${path} is not valid JSON (${
-        (e as Error).message
-      }); regenerate it with \`points\`.`,
-    );
-  }
+  const raw = await readJsonFile(path, `Points file ${path}`, "regenerate it with `points`");
   return validatePoints(p, raw, path);
 }

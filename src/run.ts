@@ -17,7 +17,8 @@ import {
   type TrainState,
 } from "./trainer.ts";
 import { loadModel, type Model, modelToJson } from "./model.ts";
-import { writeFileAtomic } from "./fsutil.ts";
+import { RunLock } from "./lock.ts";
+import { appendLog, isFolder, makeRunFolder, readJsonl, writeRunFile } from "./run_files.ts";
 import { UserError } from "./errors.ts";
 import { writeChart } from "./plot/render.ts";
 import { runCharts } from "./plot/run_charts.ts";
@@ -110,22 +111,6 @@ interface Snapshot {
 }
 
 const finite = (r: Record<string, number>) => Object.values(r).every(Number.isFinite);
-
-async function readJsonl(path: string): Promise<LogRecord[]> {
-  try {
-    const text = await Deno.readTextFile(path);
-    // A process killed mid-write leaves a torn last line: drop it, keep the rest.
-    return text.split("\n").filter((l) => l.trim()).flatMap((l) => {
-      try {
-        return [JSON.parse(l)];
-      } catch {
-        return [];
-      }
-    });
-  } catch {
-    return [];
-  }
-}
 
 const finiteList = (v: unknown) =>
   Array.isArray(v) && v.every((x) => typeof x === "number" && Number.isFinite(x));
@@ -237,6 +222,22 @@ export async function runTraining(
   o: RunOptions,
 ): Promise<RunResult> {
   const out = o.out;
+  // One run writes a folder at a time; a new run creates its folder to lock it.
+  if (!o.resume) await makeRunFolder(out);
+  const lock = o.resume && !(await isFolder(out)) ? null : await RunLock.acquire(out);
+  try {
+    return await runLocked(engine, settings, o);
+  } finally {
+    await lock?.release();
+  }
+}
+
+async function runLocked(
+  engine: Engine,
+  settings: TrainSettings,
+  o: RunOptions,
+): Promise<RunResult> {
+  const out = o.out;
   let model: Model | undefined;
   if (o.resume) {
     const saved = await loadRun(out);
@@ -256,22 +257,8 @@ export async function runTraining(
         throw new UserError("--resume", `${out}/model.json: ${e.message}`);
       }
     }
-    try {
-      await Deno.mkdir(out, { recursive: true });
-      const stored = { ...config, problem: storedProblem(config.problem, out) };
-      await writeFileAtomic(`${out}/config.json`, JSON.stringify(stored, null, 2) + "\n");
-    } catch (e) {
-      if (
-        !(e instanceof Deno.errors.NotFound || e instanceof Deno.errors.PermissionDenied ||
-          e instanceof Deno.errors.AlreadyExists || e instanceof Deno.errors.NotADirectory)
-      ) throw e;
-      throw new UserError(
-        "--out",
-        `Cannot write the run folder ${out} (${
-          (e as Error).message.split(":")[0]
-        }); choose another --out.`,
-      );
-    }
+    const stored = { ...config, problem: storedProblem(config.problem, out) };
+    await writeRunFile(out, "config.json", JSON.stringify(stored, null, 2) + "\n");
     return await train(trainer, o);
   } finally {
     await trainer.dispose();
@@ -282,15 +269,18 @@ async function train(trainer: Trainer, o: RunOptions): Promise<RunResult> {
   const c = trainer.config, out = o.out, engine = trainer.engine;
   const logPath = `${out}/log.jsonl`;
   const history = o.resume ? (await readJsonl(logPath)).filter((r) => r.step <= trainer.step) : [];
-  await writeFileAtomic(logPath, history.map((r) => JSON.stringify(r) + "\n").join(""));
+  await writeRunFile(out, "log.jsonl", history.map((r) => JSON.stringify(r) + "\n").join(""));
   const logFile = await Deno.open(logPath, { append: true });
   const wallOffset = history.at(-1)?.wall_s ?? 0;
   const t0 = performance.now();
   const wall = () => wallOffset + (performance.now() - t0) / 1000;
+  // The checkpoint in the folder: a failed write leaves it, and the message says so.
+  let saved: number | undefined = o.resume ? trainer.step : undefined;
   const save = async (s: Snapshot) => {
     o.onSaving?.(true);
     try {
-      await writeSnapshot(out, c, s);
+      await writeSnapshot(out, c, s, saved);
+      saved = s.state.step;
     } finally {
       o.onSaving?.(false);
     }
@@ -372,7 +362,7 @@ async function train(trainer: Trainer, o: RunOptions): Promise<RunResult> {
         ...(causal ? { causal_weights: Array.from(causal.weights) } : {}),
       };
       history.push(rec);
-      await logFile.write(new TextEncoder().encode(JSON.stringify(rec) + "\n"));
+      await appendLog(logFile, out, rec, saved);
       snapshot = { params: await trainer.modelParams(), state: await trainer.state() };
       const now = performance.now();
       const rate = (s - lastLog.step) / ((now - lastLog.time) / 1000);
@@ -424,14 +414,21 @@ async function train(trainer: Trainer, o: RunOptions): Promise<RunResult> {
     steps_per_s: (trainer.step - startStep) / ((performance.now() - t0) / 1000),
     ...(trainer.stopped ? { stopped: trainer.stopped } : {}),
   };
-  await writeFileAtomic(`${out}/metrics.json`, JSON.stringify(metrics, null, 2) + "\n");
+  await writeRunFile(out, "metrics.json", JSON.stringify(metrics, null, 2) + "\n");
   if (!o.noReport) await writeReport(trainer, metrics, await readJsonl(logPath), out);
   return { metrics, interrupted };
 }
 
-async function writeSnapshot(out: string, c: TrainConfig, s: Snapshot): Promise<void> {
-  await writeFileAtomic(
-    `${out}/model.json`,
+/** Writes a checkpoint; `last` is the step of the one already in the folder, if any. */
+async function writeSnapshot(
+  out: string,
+  c: TrainConfig,
+  s: Snapshot,
+  last?: number,
+): Promise<void> {
+  await writeRunFile(
+    out,
+    "model.json",
     modelToJson({
       problem: storedProblem(c.problem, out),
       sizes: c.sizes,
@@ -439,6 +436,9 @@ async function writeSnapshot(out: string, c: TrainConfig, s: Snapshot): Promise<
       params: s.params,
       state: s.state as unknown as Record<string, unknown>,
     }),
+    last === undefined
+      ? ""
+      : `, then resume: the last good checkpoint (step ${last}) is still in ${out}/model.json`,
   );
 }
 
@@ -520,9 +520,6 @@ async function writeReport(
   ];
   const md = lines.join("\n");
   // report.md last: a sweep counts a run finished once it follows metrics.json.
-  await Deno.writeTextFile(
-    `${out}/report.html`,
-    reportHtml(`sketchpinn run: ${p.name}`, md, figures),
-  );
-  await writeFileAtomic(`${out}/report.md`, md);
+  await writeRunFile(out, "report.html", reportHtml(`sketchpinn run: ${p.name}`, md, figures));
+  await writeRunFile(out, "report.md", md);
 }

@@ -263,7 +263,8 @@ export interface LogRecord {
 }
 
 /** Directions the plan holds per chunk for a weighting. */
-function planDirections(c: TrainConfig): number {
+/** Directions a training plan allocates per chunk for `c`'s weighting. */
+export function planDirections(c: TrainConfig): number {
   if (c.weighting === "jvp" || c.weighting === "pc") return Math.min(c.k, 16);
   if (c.weighting === "hutch") return 1;
   return 0;

@@ -14,6 +14,7 @@ import * as vega from "npm:vega@6.4.0";
 import { compile } from "npm:vega-lite@6.5.0";
 import { FONT, renderPng } from "./png.ts";
 import { useFontMetrics } from "./text_width.ts";
+import { writeFileAtomic } from "../fsutil.ts";
 
 export { FONT, fontData, renderPng } from "./png.ts";
 
@@ -93,9 +94,9 @@ export async function writeChart(
 ): Promise<WrittenChart> {
   const svg = await renderSvg(spec);
   const png = await renderPng(svg, scale);
-  // Plain writes: a picture is derived data, rewritten whole by the next run.
-  await Deno.writeTextFile(`${dir}/${name}.vl.json`, JSON.stringify(spec) + "\n");
-  await Deno.writeTextFile(`${dir}/${name}.svg`, svg);
-  await Deno.writeFile(`${dir}/${name}.png`, png);
+  // Atomic writes: a run killed while drawing leaves the previous pictures whole.
+  await writeFileAtomic(`${dir}/${name}.vl.json`, JSON.stringify(spec) + "\n");
+  await writeFileAtomic(`${dir}/${name}.svg`, svg);
+  await writeFileAtomic(`${dir}/${name}.png`, png);
   return { name, spec, svg, png };
 }
