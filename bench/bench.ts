@@ -23,6 +23,8 @@ import { writeFileAtomic } from "../src/fsutil.ts";
 import { writeScalingCharts } from "./scaling_charts.ts";
 import type { Dispatch } from "../src/engine.ts";
 import { matmulDispatch, padRows } from "../src/matmul.ts";
+import { countsSince, snapshot } from "../src/encoder.ts";
+import { countsTable, type StepCounts, stepCounts } from "./counts.ts";
 import { candidates, DEFAULT_TUNING, loadTuning, saveTuning, type Tuning } from "../src/tuning.ts";
 
 /** One measurement (one JSON line of `bench --json`). */
@@ -51,6 +53,8 @@ export interface BenchRecord {
   ratio?: number;
   /** What `ratio` compares, or other remarks. */
   note?: string;
+  /** Dispatches, compute passes and submits per step (steps only). */
+  counts?: { dispatches: number; passes: number; submits: number };
 }
 
 /**
@@ -125,6 +129,8 @@ interface BenchContext {
   quick: boolean;
   repeats: number;
   emit: (r: BenchRecord) => void;
+  /** Step counts per weighting (the counts suite). */
+  counts?: StepCounts[];
 }
 
 async function suiteMatmul(ctx: BenchContext): Promise<void> {
@@ -184,6 +190,9 @@ async function stepRecord(
     });
     const flops = stepFlops(sizes, t.plan.batch.cols);
     const points = Object.values(t.counts).reduce((a, b) => a + b, 0);
+    const c0 = snapshot(ctx.engine.counters);
+    await t.advance();
+    const { dispatches, passes, submits } = countsSince(c0, ctx.engine.counters);
     return {
       suite: "step",
       name: `step ${weighting}${isSketch(weighting) ? ` k=${k}` : ""}`,
@@ -191,6 +200,7 @@ async function stepRecord(
       ...timingFields(timing),
       gflops: flops / timing.median / 1e6,
       points_per_s: points / (timing.median / 1000),
+      counts: { dispatches, passes, submits },
     };
   } finally {
     await t.dispose();
@@ -228,6 +238,21 @@ export async function benchStep(engine: Engine, o: BenchStepOptions = {}): Promi
   const sizes = o.sizes ?? [2, 128, 128, 128, 1];
   const n = o.n ?? { r: 1024, u: 256, ut: 256 };
   return await stepRecord(ctx, sizes, n, o.weighting ?? "fixed", o.k ?? 1);
+}
+
+/** Dispatches, passes and submits per step for every weighting (nothing timed). */
+async function suiteCounts(
+  ctx: BenchContext,
+  sizes: number[],
+  n: Record<string, number>,
+): Promise<void> {
+  const rows = [];
+  for (const w of ["none", "fixed", "exact", "pc", "jvp", "hutch", "gradnorm"] as const) {
+    rows.push(await stepCounts(ctx.engine, sizes, n, w));
+  }
+  rows.push(await stepCounts(ctx.engine, sizes, n, "pc", 0.995));
+  console.error(countsTable(rows));
+  ctx.counts = rows;
 }
 
 async function suiteStep(
@@ -509,7 +534,7 @@ export async function runBench(args: string[]): Promise<number> {
   });
   if (f.help) {
     console.log(
-      `bench [--suite all|matmul|taylor|step|ntk|outputs|scaling] [--quick] [--sizes ${B.sizes}] [--n ${
+      `bench [--suite all|matmul|taylor|step|ntk|outputs|scaling|counts] [--quick] [--sizes ${B.sizes}] [--n ${
         Object.entries(B.n).map(([g, v]) => `${g}=${v}`).join(",")
       }]\n` +
         `      [--weighting fixed|exact|pc|jvp|hutch|none] [--repeats ${B.repeats} (--quick: ${B.quickRepeats})] [--baseline torch]\n` +
@@ -523,7 +548,7 @@ export async function runBench(args: string[]): Promise<number> {
   const suite = choiceFlag(
     "suite",
     (f.suite as string) ?? B.suite,
-    ["all", "matmul", "taylor", "step", "ntk", "outputs", "scaling"] as const,
+    ["all", "matmul", "taylor", "step", "ntk", "outputs", "scaling", "counts"] as const,
   );
   const sizes = typeof f.sizes === "string" ? listFlag("sizes", f.sizes) : [...B.sizes];
   const n = typeof f.n === "string" ? mapFlag("n", f.n, true) : { ...B.n };
@@ -548,7 +573,10 @@ export async function runBench(args: string[]): Promise<number> {
   const json = Boolean(f.json);
   console.error(adapterText(engine.adapter));
   // Tile shapes: searched on the first run on an adapter (or with --retune), then cached.
-  if (f.retune || !(await loadTuning(engine.adapter))) await tuneAdapter(engine, Boolean(f.quick));
+  // Counting alone times nothing, so it needs no search.
+  if (f.retune || suite !== "counts" && !(await loadTuning(engine.adapter))) {
+    await tuneAdapter(engine, Boolean(f.quick));
+  }
   console.error(
     `tuning: ${JSON.stringify(engine.tuning)}${
       engine.tuning === DEFAULT_TUNING ? " (defaults)" : ""
@@ -574,6 +602,7 @@ export async function runBench(args: string[]): Promise<number> {
     },
   };
   try {
+    if (suite === "all" || suite === "counts") await suiteCounts(ctx, sizes, n);
     if (suite === "all" || suite === "matmul") await suiteMatmul(ctx);
     if (suite === "step") {
       const w = choiceFlag(
@@ -648,13 +677,16 @@ export async function runBench(args: string[]): Promise<number> {
       commit: await gitCommit(),
       date: new Date().toISOString(),
       records,
+      counts: ctx.counts,
       baseline,
     };
     if (typeof f.out === "string") {
       await writeFileAtomic(f.out, JSON.stringify(result, null, 2) + "\n");
       await writeFileAtomic(
         f.out.replace(/\.json$/, "") + ".md",
-        `${adapterText(engine.adapter)}\n\n${table(records)}\n`,
+        `${adapterText(engine.adapter)}\n\n${table(records)}\n${
+          ctx.counts ? `\nPer step:\n\n${countsTable(ctx.counts)}\n` : ""
+        }`,
       );
       console.error(`wrote ${f.out}`);
     }

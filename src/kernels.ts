@@ -48,6 +48,7 @@ export type KernelName =
   | "tangentResidual"
   | "groupSums"
   | "ntkWeights"
+  | "stepSums"
   | "fdTangent"
   | "adam"
   | "gatherGradient"
@@ -55,8 +56,7 @@ export type KernelName =
   | "perturb"
   | "directions"
   | "residualNoise"
-  | "causalWeights"
-  | "averageParams";
+  | "causalWeights";
 
 /** Every kernel of the engine. */
 export const KERNELS: Record<KernelName, KernelDef> = {
@@ -105,6 +105,22 @@ export const KERNELS: Record<KernelName, KernelDef> = {
     common: false,
     bindings: { 0: "uniform", 8: "read", 10: "read", 11: "rw", 12: "rw" },
   },
+  stepSums: {
+    source: ntkSrc,
+    entry: "stepSums",
+    common: false,
+    bindings: {
+      0: "uniform",
+      8: "read",
+      16: "read",
+      17: "read",
+      18: "read",
+      19: "rw",
+      9: "rw",
+      11: "rw",
+      12: "rw",
+    },
+  },
   fdTangent: {
     source: ntkSrc,
     entry: "fdTangent",
@@ -125,6 +141,7 @@ export const KERNELS: Record<KernelName, KernelDef> = {
       6: "rw",
       7: "rw",
       8: "rw",
+      14: "rw",
     },
   },
   gatherGradient: {
@@ -138,12 +155,6 @@ export const KERNELS: Record<KernelName, KernelDef> = {
     entry: "packWeights",
     common: false,
     bindings: { 0: "uniform", 1: "read", 10: "read", 7: "rw", 8: "rw" },
-  },
-  averageParams: {
-    source: optimSrc,
-    entry: "averageParams",
-    common: false,
-    bindings: { 0: "uniform", 10: "read", 14: "rw" },
   },
   perturb: {
     source: optimSrc,
