@@ -24,7 +24,7 @@ import type { Activation } from "../model.ts";
 import type { Counts, Points } from "../points.ts";
 import { type Problem, problemOutputs } from "../problems/problem.ts";
 import { UserError } from "../errors.ts";
-import { residualWgsl, type TaylorLaunch, taylorLaunch } from "../launch.ts";
+import { residualLaunch, type TaylorLaunch, taylorLaunch } from "../launch.ts";
 
 /** What a plan is for. */
 export interface PlanOptions {
@@ -255,45 +255,31 @@ export class PlanCore {
     return seq;
   }
 
-  /** Residual sequence writing residuals at row `row` of `out`; seeds and α only when `seeds`. */
+  /**
+   * Residual sequence writing residuals at row `row` of `out`; seeds and α only
+   * when `seeds`. One dispatch covers every group (src/launch.ts `residualLaunch`).
+   */
   async residualInto(
     out: GPUBuffer,
     row: number,
     seeds: boolean,
     tag: string,
   ): Promise<Dispatch[]> {
-    const seq: Dispatch[] = [];
-    for (let gi = 0; gi < this.G; gi++) {
-      const g = this.batch.groups[gi];
-      const u = this.uniform("residual", {
-        n: g.n,
-        np: g.np,
-        col: g.col,
-        pointOff: g.pointOff,
-        resOff: g.pointOff + row * this.yStride,
-        scale: 2 / g.n,
-        ld: this.batch.cols,
-      }, `residual${tag}.${g.name}`);
-      seq.push(
-        await this.engine.dispatch(
-          "residual",
-          {
-            consts: {
-              C: g.channels,
-              M: this.outputs,
-              NCH: this.outputs * g.channels,
-              WRITE_SEEDS: seeds ? 1 : 0,
-            },
-            regions: { pde: residualWgsl(this.problem, gi, g.set) },
-            overrides: { WG: 64 },
-          },
-          { 0: u, 1: this.Z[this.L], 2: this.b.pts, 3: this.DZ[this.L], 4: out, 5: this.b.alpha },
-          [ceilDiv(g.np, 64)],
-          `residual${tag}.${g.name}`,
-        ),
-      );
-    }
-    return seq;
+    const r = residualLaunch(this.problem, this.batch.groups, {
+      resRow: row * this.yStride,
+      seeds,
+      wg: 64,
+    });
+    const u = this.uniform("residual", { ld: this.batch.cols, ...r.fields }, `residual${tag}`);
+    return [
+      await this.engine.dispatch(
+        "residual",
+        r.variant,
+        { 0: u, 1: this.Z[this.L], 2: this.b.pts, 3: this.DZ[this.L], 4: out, 5: this.b.alpha },
+        [r.workgroups],
+        `residual${tag}`,
+      ),
+    ];
   }
 
   /** Group sums (of squares when `square`) of `rows` rows of a per-point array. */
