@@ -1,10 +1,5 @@
 // NTK kernels (design §4).
 //
-// gramNorms: per-point squared parameter-gradient norms of one layer, added to
-//   norms (or overwriting them when P.accumulate = 0), by the channel-Gram identity
-//     ‖∇_{W,b} r_i‖² = Σ_{c,c'} (z̄_c·z̄_c') (a_c·a_c')
-//   with A_aug's bias-indicator row giving the bias term. Four points per invocation.
-//   0 uniform P; 1 read dz Z̄_l (M rows); 2 read a A_aug (K1 rows); 3 rw norms (per point)
 // tangentResidual: ṙ_i = Σ_{k,c} seed_k,c,i U̇_k,c,i for direction gid.z (output k = row k,
 //   P.M outputs, rows P.ldU4 vec4s apart).
 //   0 uniform P; 4 read seeds (M rows); 5 read udot (k blocks of M rows); 6 rw y (k rows of points)
@@ -58,9 +53,6 @@ struct Params {
 }
 
 @group(0) @binding(0) var<uniform> P: Params;
-@group(0) @binding(1) var<storage, read> dz: array<vec4<f32>>;
-@group(0) @binding(2) var<storage, read> a: array<vec4<f32>>;
-@group(0) @binding(3) var<storage, read_write> norms: array<vec4<f32>>;
 @group(0) @binding(4) var<storage, read> seeds: array<vec4<f32>>;
 @group(0) @binding(5) var<storage, read> udot: array<vec4<f32>>;
 @group(0) @binding(6) var<storage, read_write> y: array<vec4<f32>>;
@@ -77,52 +69,6 @@ struct Params {
 @group(0) @binding(17) var<storage, read> lhsIn: array<f32>;
 @group(0) @binding(18) var<storage, read> rhsIn: array<f32>;
 @group(0) @binding(19) var<storage, read_write> lossOut: array<f32>;
-
-// Full C×C Gram matrices with constant loop bounds: a triangular loop would not
-// unroll, and dynamically indexed accumulators leave registers.
-fn gi(c: u32, d: u32) -> u32 {
-  return c * C + d;
-}
-
-@compute @workgroup_size(WG)
-fn gramNorms(@builtin(global_invocation_id) gid: vec3<u32>) {
-  let pv = gid.x;
-  if (pv >= P.np4) {
-    return;
-  }
-  var gz: array<vec4<f32>, C * C>;
-  var ga: array<vec4<f32>, C * C>;
-  for (var r = 0u; r < P.M; r++) {
-    var v: array<vec4<f32>, C>;
-    for (var c = 0u; c < C; c++) {
-      v[c] = dz[r * P.ld4 + P.col4 + c * P.np4 + pv];
-    }
-    for (var c = 0u; c < C; c++) {
-      for (var d = 0u; d < C; d++) {
-        gz[gi(c, d)] = fma(v[c], v[d], gz[gi(c, d)]);
-      }
-    }
-  }
-  for (var r = 0u; r < P.K1; r++) {
-    var v: array<vec4<f32>, C>;
-    for (var c = 0u; c < C; c++) {
-      v[c] = a[r * P.ld4 + P.col4 + c * P.np4 + pv];
-    }
-    for (var c = 0u; c < C; c++) {
-      for (var d = 0u; d < C; d++) {
-        ga[gi(c, d)] = fma(v[c], v[d], ga[gi(c, d)]);
-      }
-    }
-  }
-  var s = vec4<f32>(0.0);
-  for (var c = 0u; c < C * C; c++) {
-    s = fma(gz[c], ga[c], s);
-  }
-  if (P.accumulate != 0u) {
-    s += norms[P.pointOff4 + pv];
-  }
-  norms[P.pointOff4 + pv] = s;
-}
 
 @compute @workgroup_size(WG)
 fn tangentResidual(@builtin(global_invocation_id) gid: vec3<u32>) {

@@ -13,6 +13,7 @@ import taylorSrc from "../shaders/taylor.wgsl" with { type: "text" };
 import gradSrc from "../shaders/weight_grad.wgsl" with { type: "text" };
 import residualSrc from "../shaders/residual.wgsl" with { type: "text" };
 import ntkSrc from "../shaders/ntk.wgsl" with { type: "text" };
+import gramSrc from "../shaders/gram.wgsl" with { type: "text" };
 import optimSrc from "../shaders/optim.wgsl" with { type: "text" };
 import randomSrc from "../shaders/random.wgsl" with { type: "text" };
 import causalSrc from "../shaders/causal.wgsl" with { type: "text" };
@@ -82,7 +83,7 @@ export const KERNELS: Record<KernelName, KernelDef> = {
     bindings: { 0: "uniform", 1: "read", 2: "read", 3: "rw", 4: "rw" },
   },
   gramNorms: {
-    source: ntkSrc,
+    source: gramSrc,
     entry: "gramNorms",
     common: false,
     bindings: { 0: "uniform", 1: "read", 2: "read", 3: "rw" },

@@ -379,29 +379,47 @@ export class PlanCore {
     ];
     this.lossSums = await this.groupSumsOf(b.res, 1, true, b.lossSums, "loss");
     this.gram = [];
+    // One dispatch per layer covers every group (one instance per channel count).
+    const chans = [...new Set(batch.groups.map((g) => g.channels))];
+    const table: number[] = [];
+    let x = 0;
+    for (const g of batch.groups) {
+      table.push(g.np / 4, g.col / 4, g.pointOff / 4, x);
+      x += ceilDiv(g.np / 4, 64);
+    }
+    const select = [
+      `fn gramGroup(g: u32, pv: u32) {`,
+      `  switch g {`,
+      ...batch.groups.map((g, gi) =>
+        `    case ${gi}u: { gram_${chans.indexOf(g.channels)}(pv, P.groups[${gi}]); }`
+      ),
+      `    default: {}`,
+      `  }`,
+      `}`,
+    ].join("\n");
     for (let l = 1; l <= L; l++) {
       const lay = net.layers[l - 1];
-      for (let gi = 0; gi < this.G; gi++) {
-        const g = batch.groups[gi];
-        const u = this.uniform("gramNorms", {
-          M: lay.out,
-          K1: lay.in + 1,
-          np4: g.np / 4,
-          ld4,
-          col4: g.col / 4,
-          pointOff4: g.pointOff / 4,
-          accumulate: l > 1 ? 1 : 0,
-        }, `gram.l${l}.${g.name}`);
-        this.gram.push(
-          await this.engine.dispatch(
-            "gramNorms",
-            { consts: { C: g.channels }, overrides: { WG: 64 } },
-            { 0: u, 1: this.DZ[l], 2: this.A[l - 1], 3: b.norms },
-            [ceilDiv(g.np / 4, 64)],
-            `gram.l${l}.${g.name}`,
-          ),
-        );
-      }
+      const u = this.uniform("gramNorms", {
+        M: lay.out,
+        K1: lay.in + 1,
+        ld4,
+        accumulate: l > 1 ? 1 : 0,
+        ngroups: this.G,
+        groups: table,
+      }, `gram.l${l}`);
+      this.gram.push(
+        await this.engine.dispatch(
+          "gramNorms",
+          {
+            overrides: { WG: 64 },
+            instances: { region: "group", values: chans.map((C) => ({ C })) },
+            regions: { select },
+          },
+          { 0: u, 1: this.DZ[l], 2: this.A[l - 1], 3: b.norms },
+          [x],
+          `gram.l${l}`,
+        ),
+      );
     }
     this.traceSums = await this.groupSumsOf(b.norms, 1, false, b.traceSums, "traces");
   }
