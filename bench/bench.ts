@@ -396,7 +396,8 @@ export async function tuneAdapter(
   quick = false,
 ): Promise<{ tuning: Tuning; ms: number }> {
   const results: { tuning: Tuning; ms: number }[] = [];
-  for (const cand of quick ? candidates().slice(0, 4) : candidates()) {
+  const all = candidates(engine.device.limits as unknown as Record<string, number>);
+  for (const cand of quick ? all.slice(0, 4) : all) {
     engine.tuning = cand;
     const t = await Trainer.create(
       engine,

@@ -337,6 +337,7 @@ export class PlanCore {
     }
     this.weightGrad = [];
     const [TM, TK] = this.engine.tuning.gradTile;
+    const gwg = this.engine.tuning.gradWG ?? 64;
     for (let l = 1; l <= L; l++) {
       const lay = net.layers[l - 1];
       const tilesK = ceilDiv(lay.in + 1, TK);
@@ -351,9 +352,9 @@ export class PlanCore {
       this.weightGrad.push(
         await this.engine.dispatch(
           "weightGrad",
-          { consts: { TM, TK }, overrides: { WG: 64 } },
+          { consts: { TM, TK }, overrides: { WG: gwg } },
           { 0: u, 1: this.DZ[l], 2: this.A[l - 1], 3: b.alpha, 4: b.slices, 5: b.partial },
-          [ceilDiv(ceilDiv(lay.out, TM) * tilesK, 64), nslices],
+          [ceilDiv(ceilDiv(lay.out, TM) * tilesK, gwg), nslices],
           `weightGrad.l${l}`,
         ),
       );
