@@ -24,7 +24,7 @@ import { writeScalingCharts } from "./scaling_charts.ts";
 import type { Dispatch } from "../src/engine.ts";
 import { matmulDispatch, padRows } from "../src/matmul.ts";
 import { countsSince, snapshot } from "../src/encoder.ts";
-import { countsTable, type StepCounts, stepCounts } from "./counts.ts";
+import { countsTable, resultsFileName, type StepCounts, stepCounts } from "./counts.ts";
 import { candidates, DEFAULT_TUNING, loadTuning, saveTuning, type Tuning } from "../src/tuning.ts";
 
 /** One measurement (one JSON line of `bench --json`). */
@@ -394,7 +394,7 @@ async function suiteScaling(ctx: BenchContext, out?: string): Promise<void> {
 export async function tuneAdapter(
   engine: Engine,
   quick = false,
-): Promise<{ tuning: Tuning; ms: number }> {
+): Promise<{ tuning: Tuning; ms: number; results: { tuning: Tuning; ms: number }[] }> {
   const results: { tuning: Tuning; ms: number }[] = [];
   const all = candidates(engine.device.limits as unknown as Record<string, number>);
   for (const cand of quick ? all.slice(0, 4) : all) {
@@ -416,7 +416,7 @@ export async function tuneAdapter(
       path ? ` saved to ${path}` : ""
     }`,
   );
-  return best;
+  return { ...best, results };
 }
 
 /** Runs bench/baselines/torch_wave.py when a python3 with torch exists; null otherwise. */
@@ -535,7 +535,7 @@ export async function runBench(args: string[]): Promise<number> {
   });
   if (f.help) {
     console.log(
-      `bench [--suite all|matmul|taylor|step|ntk|outputs|scaling|counts] [--quick] [--sizes ${B.sizes}] [--n ${
+      `bench [--suite all|matmul|taylor|step|ntk|outputs|scaling|counts|gpu] [--quick] [--sizes ${B.sizes}] [--n ${
         Object.entries(B.n).map(([g, v]) => `${g}=${v}`).join(",")
       }]\n` +
         `      [--weighting fixed|exact|pc|jvp|hutch|none] [--repeats ${B.repeats} (--quick: ${B.quickRepeats})] [--baseline torch]\n` +
@@ -549,7 +549,7 @@ export async function runBench(args: string[]): Promise<number> {
   const suite = choiceFlag(
     "suite",
     (f.suite as string) ?? B.suite,
-    ["all", "matmul", "taylor", "step", "ntk", "outputs", "scaling", "counts"] as const,
+    ["all", "matmul", "taylor", "step", "ntk", "outputs", "scaling", "counts", "gpu"] as const,
   );
   const sizes = typeof f.sizes === "string" ? listFlag("sizes", f.sizes) : [...B.sizes];
   const n = typeof f.n === "string" ? mapFlag("n", f.n, true) : { ...B.n };
@@ -575,8 +575,17 @@ export async function runBench(args: string[]): Promise<number> {
   console.error(adapterText(engine.adapter));
   // Tile shapes: searched on the first run on an adapter (or with --retune), then cached.
   // Counting alone times nothing, so it needs no search.
-  if (f.retune || suite !== "counts" && !(await loadTuning(engine.adapter))) {
-    await tuneAdapter(engine, Boolean(f.quick));
+  // The gpu suite is what a GPU owner runs once: a fresh search, every suite, and a
+  // results file named after the adapter (bench/gpu.ts).
+  const everything = suite === "all" || suite === "gpu";
+  const out = typeof f.out === "string"
+    ? f.out
+    : suite === "gpu"
+    ? resultsFileName(engine.adapter)
+    : undefined;
+  let tuned: Awaited<ReturnType<typeof tuneAdapter>> | undefined;
+  if (f.retune || suite === "gpu" || suite !== "counts" && !(await loadTuning(engine.adapter))) {
+    tuned = await tuneAdapter(engine, Boolean(f.quick));
   }
   console.error(
     `tuning: ${JSON.stringify(engine.tuning)}${
@@ -603,8 +612,8 @@ export async function runBench(args: string[]): Promise<number> {
     },
   };
   try {
-    if (suite === "all" || suite === "counts") await suiteCounts(ctx, sizes, n);
-    if (suite === "all" || suite === "matmul") await suiteMatmul(ctx);
+    if (everything || suite === "counts") await suiteCounts(ctx, sizes, n);
+    if (everything || suite === "matmul") await suiteMatmul(ctx);
     if (suite === "step") {
       const w = choiceFlag(
         "weighting",
@@ -613,12 +622,12 @@ export async function runBench(args: string[]): Promise<number> {
       );
       await suiteStep(ctx, sizes, n, [w]);
     }
-    if (suite === "all" || suite === "taylor") await suiteTaylor(ctx, sizes, n);
-    if (suite === "all") await suiteStep(ctx, sizes, n, ["fixed"]);
-    if (suite === "all" || suite === "ntk") await suiteNtk(ctx, sizes, n);
-    if (suite === "all" || suite === "outputs") await suiteOutputs(ctx, sizes, n);
-    if (suite === "all" && !f.quick || suite === "scaling") {
-      await suiteScaling(ctx, f.out as string | undefined);
+    if (everything || suite === "taylor") await suiteTaylor(ctx, sizes, n);
+    if (everything) await suiteStep(ctx, sizes, n, ["fixed"]);
+    if (everything || suite === "ntk") await suiteNtk(ctx, sizes, n);
+    if (everything || suite === "outputs") await suiteOutputs(ctx, sizes, n);
+    if (everything && !f.quick || suite === "scaling") {
+      await suiteScaling(ctx, out);
     }
     let baseline: Record<string, unknown> | null = null;
     if (f.baseline === "torch") {
@@ -679,17 +688,18 @@ export async function runBench(args: string[]): Promise<number> {
       date: new Date().toISOString(),
       records,
       counts: ctx.counts,
+      tuning: { chosen: engine.tuning, search: tuned?.results },
       baseline,
     };
-    if (typeof f.out === "string") {
-      await writeFileAtomic(f.out, JSON.stringify(result, null, 2) + "\n");
+    if (out) {
+      await writeFileAtomic(out, JSON.stringify(result, null, 2) + "\n");
       await writeFileAtomic(
-        f.out.replace(/\.json$/, "") + ".md",
+        out.replace(/\.json$/, "") + ".md",
         `${adapterText(engine.adapter)}\n\n${table(records)}\n${
           ctx.counts ? `\nPer step:\n\n${countsTable(ctx.counts)}\n` : ""
         }`,
       );
-      console.error(`wrote ${f.out}`);
+      console.error(`wrote ${out}`);
     }
     if (!json) console.log(table(records));
     return 0;

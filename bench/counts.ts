@@ -6,6 +6,7 @@
  * @module
  */
 import type { Engine } from "../src/engine.ts";
+import type { AdapterReport } from "../src/device.ts";
 import { countsSince, snapshot, type WorkCounts } from "../src/encoder.ts";
 import { DEFAULT_CONFIG, type TrainConfig, Trainer, type Weighting } from "../src/trainer.ts";
 
@@ -63,4 +64,14 @@ export function countsTable(rows: StepCounts[]): string {
     } |`
   );
   return [head, rule, ...body].join("\n");
+}
+
+/**
+ * The name of a shareable results file for an adapter (`bench --suite gpu`):
+ * `bench-<description>-<backend>.json`, lower case, other characters as dashes.
+ */
+export function resultsFileName(a: AdapterReport): string {
+  const slug = `${a.description}-${a.backend}`.toLowerCase().replace(/[^a-z0-9.]+/g, "-")
+    .replace(/^-+|-+$/g, "");
+  return `bench-${slug}.json`;
 }
