@@ -8,7 +8,8 @@
 import type { Engine } from "../src/engine.ts";
 import type { AdapterReport } from "../src/device.ts";
 import { countsSince, snapshot, type WorkCounts } from "../src/encoder.ts";
-import { DEFAULT_CONFIG, type TrainConfig, Trainer, type Weighting } from "../src/trainer.ts";
+import { DEFAULT_CONFIG, Trainer, type Weighting } from "../src/trainer.ts";
+import type { TrainSettings } from "../src/settings.ts";
 
 /** Counts of one weighting's step. */
 export interface StepCounts extends WorkCounts {
@@ -29,7 +30,7 @@ export async function stepCounts(
   w: Weighting,
   average = 0,
 ): Promise<StepCounts> {
-  const config: TrainConfig = {
+  const config: TrainSettings = {
     ...DEFAULT_CONFIG,
     sizes,
     n,
