@@ -28,6 +28,8 @@ import { writeScalingCharts } from "./scaling_charts.ts";
 import type { Dispatch } from "../src/engine.ts";
 import { matmulDispatch, padRows } from "../src/matmul.ts";
 import { lbfgsRecords } from "./lbfgs_bench.ts";
+import { countsSince, snapshot } from "../src/encoder.ts";
+import { countsTable, resultsFileName, type StepCounts, stepCounts } from "./counts.ts";
 import { candidates, DEFAULT_TUNING, loadTuning, saveTuning, type Tuning } from "../src/tuning.ts";
 
 /** One measurement (one JSON line of `bench --json`). */
@@ -56,6 +58,8 @@ export interface BenchRecord {
   ratio?: number;
   /** What `ratio` compares, or other remarks. */
   note?: string;
+  /** Dispatches, compute passes and submits per step (steps only). */
+  counts?: { dispatches: number; passes: number; submits: number };
 }
 
 /**
@@ -130,6 +134,8 @@ interface BenchContext {
   quick: boolean;
   repeats: number;
   emit: (r: BenchRecord) => void;
+  /** Step counts per weighting (the counts suite). */
+  counts?: StepCounts[];
 }
 
 async function suiteMatmul(ctx: BenchContext): Promise<void> {
@@ -189,6 +195,9 @@ async function stepRecord(
     });
     const flops = stepFlops(sizes, t.plan.batch.cols);
     const points = Object.values(t.counts).reduce((a, b) => a + b, 0);
+    const c0 = snapshot(ctx.engine.counters);
+    await t.advance();
+    const { dispatches, passes, submits } = countsSince(c0, ctx.engine.counters);
     return {
       suite: "step",
       name: `step ${weighting}${isSketch(weighting) ? ` k=${k}` : ""}`,
@@ -196,6 +205,7 @@ async function stepRecord(
       ...timingFields(timing),
       gflops: flops / timing.median / 1e6,
       points_per_s: points / (timing.median / 1000),
+      counts: { dispatches, passes, submits },
     };
   } finally {
     await t.dispose();
@@ -233,6 +243,21 @@ export async function benchStep(engine: Engine, o: BenchStepOptions = {}): Promi
   const sizes = o.sizes ?? [2, 128, 128, 128, 1];
   const n = o.n ?? { r: 1024, u: 256, ut: 256 };
   return await stepRecord(ctx, sizes, n, o.weighting ?? "fixed", o.k ?? 1);
+}
+
+/** Dispatches, passes and submits per step for every weighting (nothing timed). */
+async function suiteCounts(
+  ctx: BenchContext,
+  sizes: number[],
+  n: Record<string, number>,
+): Promise<void> {
+  const rows = [];
+  for (const w of ["none", "fixed", "exact", "pc", "jvp", "hutch", "gradnorm"] as const) {
+    rows.push(await stepCounts(ctx.engine, sizes, n, w));
+  }
+  rows.push(await stepCounts(ctx.engine, sizes, n, "pc", 0.995));
+  console.error(countsTable(rows));
+  ctx.counts = rows;
 }
 
 async function suiteStep(
@@ -374,9 +399,10 @@ async function suiteScaling(ctx: BenchContext, out?: string): Promise<void> {
 export async function tuneAdapter(
   engine: Engine,
   quick = false,
-): Promise<{ tuning: Tuning; ms: number }> {
+): Promise<{ tuning: Tuning; ms: number; results: { tuning: Tuning; ms: number }[] }> {
   const results: { tuning: Tuning; ms: number }[] = [];
-  for (const cand of quick ? candidates().slice(0, 4) : candidates()) {
+  const all = candidates(engine.device.limits as unknown as Record<string, number>);
+  for (const cand of quick ? all.slice(0, 4) : all) {
     engine.tuning = cand;
     const t = await Trainer.create(
       engine,
@@ -395,7 +421,7 @@ export async function tuneAdapter(
       path ? ` saved to ${path}` : ""
     }`,
   );
-  return best;
+  return { ...best, results };
 }
 
 /** Runs bench/baselines/torch_wave.py when a python3 with torch exists; null otherwise. */
@@ -515,7 +541,7 @@ export async function runBench(args: string[]): Promise<number> {
   });
   if (f.help) {
     console.log(
-      `bench [--suite all|matmul|taylor|step|ntk|outputs|lbfgs|scaling] [--quick] [--sizes ${B.sizes}] [--n ${
+      `bench [--suite all|matmul|taylor|step|ntk|outputs|lbfgs|scaling|counts|gpu] [--quick] [--sizes ${B.sizes}] [--n ${
         Object.entries(B.n).map(([g, v]) => `${g}=${v}`).join(",")
       }]\n` +
         `      [--weighting fixed|exact|pc|jvp|hutch|none] [--repeats ${B.repeats} (--quick: ${B.quickRepeats})] [--baseline torch]\n` +
@@ -529,7 +555,18 @@ export async function runBench(args: string[]): Promise<number> {
   const suite = choiceFlag(
     "suite",
     (f.suite as string) ?? B.suite,
-    ["all", "matmul", "taylor", "step", "ntk", "outputs", "lbfgs", "scaling"] as const,
+    [
+      "all",
+      "matmul",
+      "taylor",
+      "step",
+      "ntk",
+      "outputs",
+      "lbfgs",
+      "scaling",
+      "counts",
+      "gpu",
+    ] as const,
   );
   const sizes = typeof f.sizes === "string" ? listFlag("sizes", f.sizes) : [...B.sizes];
   const n = typeof f.n === "string" ? mapFlag("n", f.n, true) : { ...B.n };
@@ -583,7 +620,19 @@ export async function runBench(args: string[]): Promise<number> {
   const json = Boolean(f.json);
   console.error(adapterText(engine.adapter));
   // Tile shapes: searched on the first run on an adapter (or with --retune), then cached.
-  if (f.retune || !(await loadTuning(engine.adapter))) await tuneAdapter(engine, Boolean(f.quick));
+  // Counting alone times nothing, so it needs no search.
+  // The gpu suite is what a GPU owner runs once: a fresh search, every suite, and a
+  // results file named after the adapter (bench/gpu.ts).
+  const everything = suite === "all" || suite === "gpu";
+  const out = typeof f.out === "string"
+    ? f.out
+    : suite === "gpu"
+    ? resultsFileName(engine.adapter)
+    : undefined;
+  let tuned: Awaited<ReturnType<typeof tuneAdapter>> | undefined;
+  if (f.retune || suite === "gpu" || suite !== "counts" && !(await loadTuning(engine.adapter))) {
+    tuned = await tuneAdapter(engine, Boolean(f.quick));
+  }
   console.error(
     `tuning: ${JSON.stringify(engine.tuning)}${
       engine.tuning === DEFAULT_TUNING ? " (defaults)" : ""
@@ -609,17 +658,25 @@ export async function runBench(args: string[]): Promise<number> {
     },
   };
   try {
-    if (suite === "all" || suite === "matmul") await suiteMatmul(ctx);
-    if (suite === "step") await suiteStep(ctx, sizes, n, [stepWeighting]);
-    if (suite === "all" || suite === "taylor") await suiteTaylor(ctx, sizes, n);
-    if (suite === "all") await suiteStep(ctx, sizes, n, ["fixed"]);
-    if (suite === "all" || suite === "ntk") await suiteNtk(ctx, sizes, n);
-    if (suite === "all" || suite === "outputs") await suiteOutputs(ctx, sizes, n);
-    if (suite === "all" || suite === "lbfgs") {
+    if (everything || suite === "counts") await suiteCounts(ctx, sizes, n);
+    if (everything || suite === "matmul") await suiteMatmul(ctx);
+    if (suite === "step") {
+      const w = choiceFlag(
+        "weighting",
+        (f.weighting as string) ?? B.weighting,
+        ["none", "fixed", "exact", "pc", "jvp", "hutch"] as const,
+      );
+      await suiteStep(ctx, sizes, n, [w]);
+    }
+    if (everything || suite === "taylor") await suiteTaylor(ctx, sizes, n);
+    if (everything) await suiteStep(ctx, sizes, n, ["fixed"]);
+    if (everything || suite === "ntk") await suiteNtk(ctx, sizes, n);
+    if (everything || suite === "outputs") await suiteOutputs(ctx, sizes, n);
+    if (everything || suite === "lbfgs") {
       for (const r of await lbfgsRecords(engine, sizes, n, { repeats })) ctx.emit(r);
     }
-    if (suite === "all" && !f.quick || suite === "scaling") {
-      await suiteScaling(ctx, f.out as string | undefined);
+    if (everything && !f.quick || suite === "scaling") {
+      await suiteScaling(ctx, out);
     }
     let baseline: Record<string, unknown> | null = null;
     if (f.baseline === "torch") {
@@ -679,15 +736,19 @@ export async function runBench(args: string[]): Promise<number> {
       commit: await gitCommit(),
       date: new Date().toISOString(),
       records,
+      counts: ctx.counts,
+      tuning: { chosen: engine.tuning, search: tuned?.results },
       baseline,
     };
-    if (typeof f.out === "string") {
-      await writeFileAtomic(f.out, JSON.stringify(result, null, 2) + "\n");
+    if (out) {
+      await writeFileAtomic(out, JSON.stringify(result, null, 2) + "\n");
       await writeFileAtomic(
-        f.out.replace(/\.json$/, "") + ".md",
-        `${adapterText(engine.adapter)}\n\n${table(records)}\n`,
+        out.replace(/\.json$/, "") + ".md",
+        `${adapterText(engine.adapter)}\n\n${table(records)}\n${
+          ctx.counts ? `\nPer step:\n\n${countsTable(ctx.counts)}\n` : ""
+        }`,
       );
-      console.error(`wrote ${f.out}`);
+      console.error(`wrote ${out}`);
     }
     if (!json) console.log(table(records));
     return 0;

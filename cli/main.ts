@@ -19,6 +19,7 @@ import { cmdInit } from "./init.ts";
 import { cmdPoints } from "./points.ts";
 import { cmdSweep } from "./sweep.ts";
 import { help } from "./common.ts";
+import { BACKENDS } from "../src/device.ts";
 
 const HELP: string = `sketchpinn — PINN training with NTK loss weights on WebGPU
 
@@ -31,6 +32,9 @@ Commands (each also a deno task: deno task train|eval|ntk|init|points|bench|swee
   points  write a points file for a problem
   bench   GPU benchmarks
   sweep   a grid of trainings here or as a Slurm job array, and its tables and charts
+
+Every command that uses the GPU takes --backend ${BACKENDS.join("|")} (default auto:
+Deno's choice, but Mesa's GL llvmpipe over Vulkan's lavapipe when only software exists).
 
 Run \`<command> --help\` for its flags. Problems: ${
   Object.keys(problems).join(", ")
@@ -51,9 +55,44 @@ const COMMANDS: Record<string, (args: string[]) => Promise<number>> = {
   sweep: cmdSweep,
 };
 
+/**
+ * Takes `--backend B` (or `--backend=B`) out of `args` and sets
+ * `DENO_WEBGPU_BACKEND` for the adapter request (src/device.ts `pickAdapter`).
+ */
+function takeBackend(args: string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i];
+    if (a !== "--backend" && !a.startsWith("--backend=")) {
+      out.push(a);
+      continue;
+    }
+    const v = a === "--backend" ? args[++i] : a.slice("--backend=".length);
+    if (!(BACKENDS as readonly string[]).includes(v)) {
+      const near = v ? nearest(v, [...BACKENDS]) : undefined;
+      throw new UserError(
+        "--backend",
+        `--backend must be one of ${BACKENDS.join(", ")}, not ${v ?? "nothing"}${
+          near ? ` (did you mean ${near}?)` : ""
+        }.`,
+      );
+    }
+    if (v === "auto") Deno.env.delete("DENO_WEBGPU_BACKEND");
+    else Deno.env.set("DENO_WEBGPU_BACKEND", v);
+  }
+  return out;
+}
+
 /** Runs the CLI on `args`; returns the exit code. */
 export async function main(args: string[]): Promise<number> {
-  const [cmd, ...rest] = args;
+  let cmd: string | undefined, rest: string[];
+  try {
+    [cmd, ...rest] = takeBackend(args);
+  } catch (e) {
+    if (!(e instanceof UserError)) throw e;
+    console.error(`error: ${e.message}`);
+    return 2;
+  }
   if (!cmd || cmd === "--help" || cmd === "help") return help(HELP);
   const run = COMMANDS[cmd];
   try {

@@ -1,10 +1,5 @@
 // NTK kernels (design §4).
 //
-// gramNorms: per-point squared parameter-gradient norms of one layer, added to
-//   norms (or overwriting them when P.accumulate = 0), by the channel-Gram identity
-//     ‖∇_{W,b} r_i‖² = Σ_{c,c'} (z̄_c·z̄_c') (a_c·a_c')
-//   with A_aug's bias-indicator row giving the bias term. Four points per invocation.
-//   0 uniform P; 1 read dz Z̄_l (M rows); 2 read a A_aug (K1 rows); 3 rw norms (per point)
 // tangentResidual: ṙ_i = Σ_{k,c} seed_k,c,i U̇_k,c,i for direction gid.z (output k = row k,
 //   P.M outputs, rows P.ldU4 vec4s apart).
 //   0 uniform P; 4 read seeds (M rows); 5 read udot (k blocks of M rows); 6 rw y (k rows of points)
@@ -16,6 +11,14 @@
 //   updates with factor beta, λ_j = Σ_k t_k / t_j. One invocation.
 //   0 uniform P; 8 read groups; 10 read sums; 11 rw state (traces G, means G, count);
 //   12 rw lambda (G)
+// stepSums: the reductions of a training step in one workgroup of 256: the loss
+//   sums Σ r_i² per group (lossOut), and when TRACES = 1 the trace sums of P.rows
+//   rows of per-point values (v, or v² when SQUARE = 1; with FD = 1 the values are
+//   finite differences (lhs − rhs)·P.fdScale, rhs one shared row unless P.rhsRows = 1)
+//   into sums, then the weights as ntkWeights does. Same summation order as
+//   groupSums + ntkWeights, so the same results, in one dispatch instead of 2–4.
+//   0 uniform P; 8 read groups; 16 read resIn (points); 17 read lhsIn (rows of points);
+//   18 read rhsIn; 19 rw lossOut (G); 9 rw sums (rows, G); 11 rw state; 12 rw lambda
 // fdTangent: per row j (gid.y, ld4 vec4s apart), out = (lhs − rhs)·scale when
 //   OP = 0 (finite-difference tangents of residuals) or lhs·rhs when OP = 1; rhs
 //   has one row shared by all rows unless P.rhsRows = 1.
@@ -24,6 +27,10 @@
 const C: u32 = 5u;
 const SQUARE: u32 = 1u;
 const OP: u32 = 0u;
+const TRACES: u32 = 1u;
+const FD: u32 = 0u;
+// Most groups a problem may have (src/launch.ts).
+const MAXG: u32 = 8u;
 override WG: u32 = 64u;
 
 struct Params {
@@ -42,13 +49,10 @@ struct Params {
   scale: f32,
   beta: f32,
   ldU4: u32,
-  pad2: f32,
+  fdScale: f32,
 }
 
 @group(0) @binding(0) var<uniform> P: Params;
-@group(0) @binding(1) var<storage, read> dz: array<vec4<f32>>;
-@group(0) @binding(2) var<storage, read> a: array<vec4<f32>>;
-@group(0) @binding(3) var<storage, read_write> norms: array<vec4<f32>>;
 @group(0) @binding(4) var<storage, read> seeds: array<vec4<f32>>;
 @group(0) @binding(5) var<storage, read> udot: array<vec4<f32>>;
 @group(0) @binding(6) var<storage, read_write> y: array<vec4<f32>>;
@@ -61,52 +65,10 @@ struct Params {
 @group(0) @binding(13) var<storage, read> lhs: array<vec4<f32>>;
 @group(0) @binding(14) var<storage, read> rhs: array<vec4<f32>>;
 @group(0) @binding(15) var<storage, read_write> outv: array<vec4<f32>>;
-
-// Full C×C Gram matrices with constant loop bounds: a triangular loop would not
-// unroll, and dynamically indexed accumulators leave registers.
-fn gi(c: u32, d: u32) -> u32 {
-  return c * C + d;
-}
-
-@compute @workgroup_size(WG)
-fn gramNorms(@builtin(global_invocation_id) gid: vec3<u32>) {
-  let pv = gid.x;
-  if (pv >= P.np4) {
-    return;
-  }
-  var gz: array<vec4<f32>, C * C>;
-  var ga: array<vec4<f32>, C * C>;
-  for (var r = 0u; r < P.M; r++) {
-    var v: array<vec4<f32>, C>;
-    for (var c = 0u; c < C; c++) {
-      v[c] = dz[r * P.ld4 + P.col4 + c * P.np4 + pv];
-    }
-    for (var c = 0u; c < C; c++) {
-      for (var d = 0u; d < C; d++) {
-        gz[gi(c, d)] = fma(v[c], v[d], gz[gi(c, d)]);
-      }
-    }
-  }
-  for (var r = 0u; r < P.K1; r++) {
-    var v: array<vec4<f32>, C>;
-    for (var c = 0u; c < C; c++) {
-      v[c] = a[r * P.ld4 + P.col4 + c * P.np4 + pv];
-    }
-    for (var c = 0u; c < C; c++) {
-      for (var d = 0u; d < C; d++) {
-        ga[gi(c, d)] = fma(v[c], v[d], ga[gi(c, d)]);
-      }
-    }
-  }
-  var s = vec4<f32>(0.0);
-  for (var c = 0u; c < C * C; c++) {
-    s = fma(gz[c], ga[c], s);
-  }
-  if (P.accumulate != 0u) {
-    s += norms[P.pointOff4 + pv];
-  }
-  norms[P.pointOff4 + pv] = s;
-}
+@group(0) @binding(16) var<storage, read> resIn: array<f32>;
+@group(0) @binding(17) var<storage, read> lhsIn: array<f32>;
+@group(0) @binding(18) var<storage, read> rhsIn: array<f32>;
+@group(0) @binding(19) var<storage, read_write> lossOut: array<f32>;
 
 @compute @workgroup_size(WG)
 fn tangentResidual(@builtin(global_invocation_id) gid: vec3<u32>) {
@@ -153,17 +115,13 @@ fn groupSums(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_in
   }
 }
 
-@compute @workgroup_size(1)
-fn ntkWeights() {
+// Traces tr_j = P.scale · rowSums_j, their EMA'd means and the weights λ_j = Σ_k t_k / t_j.
+fn setWeights(rowSums: array<f32, MAXG>) {
   let G = P.G;
   let first = state[2u * G] == 0.0;
   var total = 0.0;
   for (var g = 0u; g < G; g++) {
-    var tr = 0.0;
-    for (var j = 0u; j < P.rows; j++) {
-      tr += sumsIn[j * G + g];
-    }
-    tr *= P.scale;
+    let tr = rowSums[g] * P.scale;
     state[g] = tr;
     let mean = tr / f32(groups[g].y);
     var m = mean;
@@ -181,6 +139,76 @@ fn ntkWeights() {
     } else {
       lambda[g] = 1.0;
     }
+  }
+}
+
+@compute @workgroup_size(1)
+fn ntkWeights() {
+  var rowSums: array<f32, MAXG>;
+  for (var g = 0u; g < P.G; g++) {
+    for (var j = 0u; j < P.rows; j++) {
+      rowSums[g] += sumsIn[j * P.G + g];
+    }
+  }
+  setWeights(rowSums);
+}
+
+// Σ over the workgroup of every invocation's s (the same tree as groupSums).
+fn blockSum(li: u32, s: f32) -> f32 {
+  partialSums[li] = s;
+  workgroupBarrier();
+  for (var h = 128u; h > 0u; h >>= 1u) {
+    if (li < h) {
+      partialSums[li] += partialSums[li + h];
+    }
+    workgroupBarrier();
+  }
+  let total = partialSums[0];
+  // The next call overwrites partialSums only after everyone has read the total.
+  workgroupBarrier();
+  return total;
+}
+
+@compute @workgroup_size(256)
+fn stepSums(@builtin(local_invocation_index) li: u32) {
+  var rowSums: array<f32, MAXG>;
+  for (var g = 0u; g < P.G; g++) {
+    let grp = groups[g];
+    var s = 0.0;
+    for (var i = li; i < grp.y; i += 256u) {
+      let v = resIn[grp.x + i];
+      s = fma(v, v, s);
+    }
+    let loss = blockSum(li, s);
+    if (li == 0u) {
+      lossOut[g] = loss;
+    }
+    if (TRACES == 1u) {
+      for (var j = 0u; j < P.rows; j++) {
+        let base = j * P.rowStride + grp.x;
+        let rbase = select(0u, j * P.rowStride, P.rhsRows == 1u) + grp.x;
+        var q = 0.0;
+        for (var i = li; i < grp.y; i += 256u) {
+          var v = lhsIn[base + i];
+          if (FD == 1u) {
+            v = (v - rhsIn[rbase + i]) * P.fdScale;
+          }
+          if (SQUARE == 1u) {
+            q = fma(v, v, q);
+          } else {
+            q += v;
+          }
+        }
+        let t = blockSum(li, q);
+        if (li == 0u) {
+          sums[j * P.G + g] = t;
+          rowSums[g] += t;
+        }
+      }
+    }
+  }
+  if (TRACES == 1u && li == 0u) {
+    setWeights(rowSums);
   }
 }
 

@@ -9,20 +9,20 @@
 // (weight_grad.wgsl), the bias in column `in`.
 //
 // adam: g = Σ_slices λ[group(slice)] partial[slice]; Adam (MODE 0) or gradient
-//   descent (MODE 1) on params; rewrites both packed layouts.
+//   descent (MODE 1) on params; rewrites both packed layouts; with AVERAGE = 1 also
+//   the parameter average avg ← β avg + (1 − β) θ (β = P.scale) of the new θ, as
+//   a separate pass over the parameters would (one dispatch fewer per step).
 //   0 uniform P; 1 read layers; 2 read partial; 3 read slices; 4 read lambda;
-//   5 rw params; 6 rw moments (m then v); 7 rw packF; 8 rw packB
+//   5 rw params; 6 rw moments (m then v); 7 rw packF; 8 rw packB; 14 rw avg
 // gatherGradient: the same g, written in the flat layout.
 //   0 uniform P; 1 read layers; 2 read partial; 3 read slices; 4 read lambda; 9 rw grad
 // packWeights: packed layouts from flat params (after an upload).
 //   0 uniform P; 1 read layers; 10 read paramsIn; 7 rw packF; 8 rw packB
 // perturb: packDst = packSrc + scale · dirs[dirOff…] over the packed forward layout.
 //   0 uniform P; 11 read packSrc; 12 read dirsIn; 13 rw packDst
-// averageParams: avg = scale · avg + (1 − scale) · θ, an exponential moving
-//   average of the parameters (flat layout), after the update.
-//   0 uniform P; 10 read paramsIn; 14 rw avg
 
 const MODE: u32 = 0u;
+const AVERAGE: u32 = 0u;
 override WG: u32 = 64u;
 
 struct Params {
@@ -112,6 +112,9 @@ fn adam(@builtin(global_invocation_id) gid: vec3<u32>) {
   }
   params[p] = th;
   writePacked(loc, th);
+  if (AVERAGE == 1u) {
+    avg[p] = fma(P.scale, avg[p] - th, th);
+  }
 }
 
 @compute @workgroup_size(WG)
@@ -138,14 +141,4 @@ fn perturb(@builtin(global_invocation_id) gid: vec3<u32>) {
     return;
   }
   packDst[gid.x] = fma(vec4<f32>(P.scale), dirsIn[P.dirOff + gid.x], packSrc[gid.x]);
-}
-
-@compute @workgroup_size(WG)
-fn averageParams(@builtin(global_invocation_id) gid: vec3<u32>) {
-  let p = gid.x;
-  if (p >= P.count) {
-    return;
-  }
-  let th = paramsIn[p];
-  avg[p] = fma(P.scale, avg[p] - th, th);
 }

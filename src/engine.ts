@@ -19,6 +19,7 @@ import {
 } from "./kernels.ts";
 import { UserError } from "./errors.ts";
 import { DEFAULT_TUNING, loadTuning, type Tuning } from "./tuning.ts";
+import { countingEncoder, newCounters, type WorkCounters } from "./encoder.ts";
 
 /** Values of a uniform struct's fields: numbers, or flat lists for array fields. */
 export type UniformValues = Record<string, number | number[]>;
@@ -65,8 +66,11 @@ export class Engine {
   readonly #uniformDefs = new Map<string, ReturnType<typeof makeShaderDataDefinitions>>();
   #lost: string | null = null;
   #uncaptured: string | null = null;
-  /** Counters: queue submits and uniform buffers created (pool buffers are in `pool.stats`). */
-  readonly counters = { submits: 0, uniforms: 0 };
+  /**
+   * Counters: queue submits, compute passes, dispatches and uniform buffers created
+   * (pool buffers are in `pool.stats`), counted as they are encoded.
+   */
+  readonly counters: WorkCounters = newCounters();
 
   private constructor(gpu: Gpu) {
     this.gpu = gpu;
@@ -247,7 +251,7 @@ export class Engine {
   /** Runs sequences in one command encoder, one compute pass and one submit. */
   submit(label: string, ...seqs: readonly (readonly Dispatch[])[]): void {
     this.checkAlive();
-    const enc = this.device.createCommandEncoder({ label });
+    const enc = this.encoder(label);
     const timed = this.#gpuTimes !== null;
     const qs = timed
       ? this.device.createQuerySet({ label: `Timestamps.${label}`, type: "timestamp", count: 2 })
@@ -277,6 +281,11 @@ export class Engine {
   }
 
   #gpuTimes: Promise<number | null>[] | null = null;
+
+  /** A command encoder whose passes and dispatches count in {@linkcode Engine.counters}. */
+  encoder(label: string): GPUCommandEncoder {
+    return countingEncoder(this.device, this.counters, label);
+  }
 
   /** Whether the adapter can time GPU work with timestamp queries. */
   get hasTimestamps(): boolean {

@@ -13,6 +13,7 @@ import taylorSrc from "../shaders/taylor.wgsl" with { type: "text" };
 import gradSrc from "../shaders/weight_grad.wgsl" with { type: "text" };
 import residualSrc from "../shaders/residual.wgsl" with { type: "text" };
 import ntkSrc from "../shaders/ntk.wgsl" with { type: "text" };
+import gramSrc from "../shaders/gram.wgsl" with { type: "text" };
 import optimSrc from "../shaders/optim.wgsl" with { type: "text" };
 import randomSrc from "../shaders/random.wgsl" with { type: "text" };
 import causalSrc from "../shaders/causal.wgsl" with { type: "text" };
@@ -49,6 +50,7 @@ export type KernelName =
   | "tangentResidual"
   | "groupSums"
   | "ntkWeights"
+  | "stepSums"
   | "fdTangent"
   | "adam"
   | "gatherGradient"
@@ -57,7 +59,6 @@ export type KernelName =
   | "directions"
   | "residualNoise"
   | "causalWeights"
-  | "averageParams"
   | "twoLoopBack"
   | "twoLoopFwd"
   | "lineStart"
@@ -125,7 +126,7 @@ export const KERNELS: Record<KernelName, KernelDef> = {
     bindings: { 0: "uniform", 1: "read", 2: "read", 3: "rw", 4: "rw" },
   },
   gramNorms: {
-    source: ntkSrc,
+    source: gramSrc,
     entry: "gramNorms",
     common: false,
     bindings: { 0: "uniform", 1: "read", 2: "read", 3: "rw" },
@@ -148,6 +149,22 @@ export const KERNELS: Record<KernelName, KernelDef> = {
     common: false,
     bindings: { 0: "uniform", 8: "read", 10: "read", 11: "rw", 12: "rw" },
   },
+  stepSums: {
+    source: ntkSrc,
+    entry: "stepSums",
+    common: false,
+    bindings: {
+      0: "uniform",
+      8: "read",
+      16: "read",
+      17: "read",
+      18: "read",
+      19: "rw",
+      9: "rw",
+      11: "rw",
+      12: "rw",
+    },
+  },
   fdTangent: {
     source: ntkSrc,
     entry: "fdTangent",
@@ -168,6 +185,7 @@ export const KERNELS: Record<KernelName, KernelDef> = {
       6: "rw",
       7: "rw",
       8: "rw",
+      14: "rw",
     },
   },
   gatherGradient: {
@@ -181,12 +199,6 @@ export const KERNELS: Record<KernelName, KernelDef> = {
     entry: "packWeights",
     common: false,
     bindings: { 0: "uniform", 1: "read", 10: "read", 7: "rw", 8: "rw" },
-  },
-  averageParams: {
-    source: optimSrc,
-    entry: "averageParams",
-    common: false,
-    bindings: { 0: "uniform", 10: "read", 14: "rw" },
   },
   perturb: {
     source: optimSrc,

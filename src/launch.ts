@@ -90,20 +90,86 @@ export function taylorLaunch(
 /**
  * Residual function and its derivatives with respect to every channel of every
  * output of one group, as WGSL over `x: array<f32, 4>` and `ch: array<f32, m·C>`
- * (C channels per output, output-major; m = the problem's outputs).
+ * (C channels per output, output-major; m = the problem's outputs). The
+ * functions' names end in `suffix` (the residual kernel's instance of the group).
  */
-export function residualWgsl(problem: Problem, group: number, set: ChannelSet): string {
+export function residualWgsl(
+  problem: Problem,
+  group: number,
+  set: ChannelSet,
+  suffix = "",
+): string {
   const g = problem.groups[group];
   const m = problemOutputs(problem).length;
   const refs = Array.from({ length: m }, (_, k) => channelRefs(set, k)).flat();
   const seeds = refs.map((r) => toWgsl(diffChannel(g.residual, r), set));
   const n = refs.length;
   return [
-    `fn pdeResidual(x: array<f32, 4>, ch: array<f32, ${n}>) -> f32 {`,
+    `fn pdeResidual${suffix}(x: array<f32, 4>, ch: array<f32, ${n}>) -> f32 {`,
     `  return ${toWgsl(g.residual, set)};`,
     `}`,
-    `fn pdeSeeds(x: array<f32, 4>, ch: array<f32, ${n}>) -> array<f32, ${n}> {`,
+    `fn pdeSeeds${suffix}(x: array<f32, 4>, ch: array<f32, ${n}>) -> array<f32, ${n}> {`,
     `  return array<f32, ${n}>(${seeds.join(", ")});`,
     `}`,
   ].join("\n");
+}
+
+/** The residual kernel's launch over every group: variant, uniform fields and workgroups. */
+export interface ResidualLaunch {
+  variant: Variant;
+  /** Uniform fields of shaders/residual.wgsl's P but `ld`. */
+  fields: { ngroups: number; groups: number[]; rows: number[]; scales: number[] };
+  workgroups: number;
+}
+
+/**
+ * The residual kernel covering every group in one dispatch (shaders/residual.wgsl):
+ * one instance of its `group` region per group with that group's channel count and
+ * generated residual, and a `select` region routing group g to instance g. Residuals
+ * go to `resRow` + each group's point offset; `seeds` says whether seeds and α are
+ * written.
+ */
+export function residualLaunch(
+  problem: Problem,
+  groups: readonly Pick<GroupLayout, "channels" | "set" | "np" | "n" | "col" | "pointOff">[],
+  o: { resRow: number; seeds: boolean; wg: number },
+): ResidualLaunch {
+  const m = problemOutputs(problem).length;
+  const regions: Record<string, string> = {
+    select: [
+      `fn residualGroup(g: u32, i: u32) {`,
+      `  switch g {`,
+      ...groups.map((_, g) => `    case ${g}u: { residual_${g}(i, g); }`),
+      `    default: {}`,
+      `  }`,
+      `}`,
+    ].join("\n"),
+  };
+  groups.forEach((g, gi) => regions[`pde_${gi}`] = residualWgsl(problem, gi, g.set, `_${gi}`));
+  const fields = {
+    ngroups: groups.length,
+    groups: [] as number[],
+    rows: [] as number[],
+    scales: [] as number[],
+  };
+  let x = 0;
+  for (const g of groups) {
+    fields.groups.push(g.n, g.np, g.col, g.pointOff);
+    fields.rows.push(o.resRow + g.pointOff, x, 0, 0);
+    fields.scales.push(2 / g.n, 0, 0, 0);
+    x += ceilDiv(g.np, o.wg);
+  }
+  return {
+    variant: {
+      consts: { M: m, WRITE_SEEDS: o.seeds ? 1 : 0 },
+      overrides: { WG: o.wg },
+      instances: {
+        region: "group",
+        values: groups.map((g) => ({ C: g.channels, NCH: m * g.channels })),
+      },
+      regions,
+    },
+    fields,
+    workgroups: x,
+  };
 }

@@ -419,32 +419,41 @@ export class Trainer {
         await p.ntkWeightsSeq(1, 1, emaBeta(c)),
       );
     }
-    main.push(p.forward, p.residual, p.lossSums);
+    main.push(p.forward, p.residual);
     if (this.#causal) main.push(await p.causalSeq(this.#causal));
-    if (adaptive && c.weighting === "pc") {
-      main.push(
-        await p.correctorTangentSeq(k, dt, c.central),
-        await p.ySumsSeq(k),
-        await p.ntkWeightsSeq(k, 1 / k, emaBeta(c)),
-      );
-    }
     if (adaptive && c.weighting === "jvp") {
-      main.push(
-        await p.directionSeq(k, "gaussian"),
-        await p.jvpSeq(k),
-        await p.ySumsSeq(k),
-        await p.ntkWeightsSeq(k, 1 / k, emaBeta(c)),
-      );
+      main.push(await p.directionSeq(k, "gaussian"), await p.jvpSeq(k));
     }
     main.push(p.backward);
-    if (adaptive && c.weighting === "exact") {
-      main.push(p.gram, p.traceSums, await p.ntkWeightsSeq(1, 1, emaBeta(c)));
-    }
+    if (adaptive && c.weighting === "exact") main.push(p.gram);
     main.push(p.weightGrad);
+    // The loss sums, and the traces and weights of an update, in one reduction
+    // (λ is read only by the optimizer, after it).
+    const traces = !adaptive || c.weighting === "hutch"
+      ? "none"
+      : c.weighting === "exact"
+      ? "exact"
+      : c.weighting === "pc"
+      ? "fd"
+      : "y";
+    const rows = traces === "fd" || traces === "y" ? k : 1;
+    main.push(
+      await p.stepSumsSeq({
+        traces,
+        rows,
+        scale: 1 / rows,
+        beta: emaBeta(c),
+        dt,
+        central: c.central,
+      }),
+    );
+    // The parameter average rides in the optimizer's kernel.
     // An lbfgs run never plans this step (advance() hands every step to the phase).
-    const opt = await p.optimizerSeq(c.optimizer === "gd" ? "gd" : "adam");
-    if (!this.averaging) return { pre, main, opt };
-    return { pre, main, opt: [...opt, ...await p.averageSeq(c.average!)] };
+    const opt = await p.optimizerSeq(
+      c.optimizer === "gd" ? "gd" : "adam",
+      this.averaging ? c.average! : 0,
+    );
+    return { pre, main, opt };
   }
 
   /** Learning rate at the current step. */
@@ -516,9 +525,16 @@ export class Trainer {
       p.setRandom(c.seed, this.step, 0);
     }
     if (update && c.weighting === "hutch") p.setNoise(c.seed, this.step);
-    p.setOptimizer({ lr: this.lr, beta1: c.beta1, beta2: c.beta2, eps: c.eps, t: this.step + 1 });
+    p.setOptimizer({
+      lr: this.lr,
+      beta1: c.beta1,
+      beta2: c.beta2,
+      eps: c.eps,
+      t: this.step + 1,
+      // β of this step's average update (warmed up; see averageBeta).
+      average: this.averaging ? averageBeta(c.average!, this.step + 1) : 0,
+    });
     const s = await this.#sequences(update);
-    if (this.averaging) p.setAverageBeta(averageBeta(c.average!, this.step + 1));
     if (update && c.weighting === "gradnorm") {
       this.engine.submit(`step${this.step}`, ...s.pre, ...s.main);
       await this.#gradnormWeights();

@@ -1,7 +1,7 @@
 /**
  * Per-adapter kernel tuning: tile and workgroup sizes chosen by a short timed
- * search and cached per adapter description (a laptop iGPU, a desktop card and a
- * software rasterizer want different shapes).
+ * search and cached per adapter and backend (a laptop iGPU, a desktop card and a
+ * software rasterizer want different shapes; see {@linkcode adapterKey}).
  *
  * @module
  */
@@ -17,8 +17,13 @@ export interface Tuning {
   taylorTM: number;
   /** Output tile of the weight-gradient kernel (rows × columns). */
   gradTile: [number, number];
-  /** Column slice of the weight gradients, in vec4. */
+  /**
+   * Column slice of the weight gradients, in vec4: the split-K of their products
+   * (each slice's partial sums are reduced by the optimizer's kernel).
+   */
   slice: number;
+  /** Invocations per workgroup of the weight-gradient kernel (default 64). */
+  gradWG?: number;
 }
 
 /**
@@ -34,8 +39,13 @@ export const DEFAULT_TUNING: Tuning = {
   slice: 128,
 };
 
-/** Candidate shapes of the search, default first. */
-export function candidates(): Tuning[] {
+/**
+ * Candidate shapes of the search, default first: Taylor workgroups of 64–256
+ * invocations with 4 or 8 rows per invocation, weight-gradient tiles from 4 × 4 to
+ * 8 × 8 outputs in workgroups of 64–256, and split-K slices of 32–512 vec4.
+ * With `limits` (the device's), shapes it cannot run are left out.
+ */
+export function candidates(limits?: Record<string, number>): Tuning[] {
   const out: Tuning[] = [DEFAULT_TUNING];
   const wgs: [number, number][] = [[8, 8], [16, 4], [16, 16], [32, 8]];
   for (const taylorWG of wgs) {
@@ -44,11 +54,16 @@ export function candidates(): Tuning[] {
       out.push({ ...DEFAULT_TUNING, taylorWG, taylorTM });
     }
   }
-  for (const gradTile of [[8, 4], [4, 16]] as [number, number][]) {
+  for (const gradTile of [[8, 4], [4, 16], [4, 4], [4, 8]] as [number, number][]) {
     out.push({ ...DEFAULT_TUNING, gradTile });
   }
+  for (const gradWG of [128, 256]) out.push({ ...DEFAULT_TUNING, gradWG });
   for (const slice of [32, 512]) out.push({ ...DEFAULT_TUNING, slice });
-  return out;
+  if (!limits) return out;
+  const fits = (x: number, y: number) =>
+    x * y <= (limits.maxComputeInvocationsPerWorkgroup ?? 256) &&
+    x <= (limits.maxComputeWorkgroupSizeX ?? 256) && y <= (limits.maxComputeWorkgroupSizeY ?? 256);
+  return out.filter((t) => fits(...t.taylorWG) && fits(t.gradWG ?? 64, 1));
 }
 
 /** Checks a cached entry before trusting it. */
@@ -58,7 +73,7 @@ export function validTuning(t: unknown): t is Tuning {
   return typeof x === "object" && x !== null && Array.isArray(x.taylorWG) &&
     x.taylorWG.every(pos) &&
     [4, 8, 16].includes(x.taylorTM) && Array.isArray(x.gradTile) && x.gradTile.every(pos) &&
-    pos(x.slice);
+    pos(x.slice) && (x.gradWG === undefined || pos(x.gradWG));
 }
 
 /**
@@ -67,9 +82,23 @@ export function validTuning(t: unknown): t is Tuning {
  */
 export const TUNING_VERSION = 2;
 
-/** The key of an adapter in the cache. */
-export const adapterKey = (a: AdapterReport): string =>
-  `${a.vendor}|${a.architecture}|${a.description}`;
+/**
+ * The key of an adapter in the cache: vendor, architecture and description, the
+ * backend, and a digest of the limits, features and subgroup sizes. Mesa's
+ * llvmpipe has the same description under GL and Vulkan (lavapipe), and each
+ * one's best shapes were 2× slower on the other; the backend and the limits tell
+ * them apart.
+ */
+export function adapterKey(a: AdapterReport): string {
+  const text = JSON.stringify([a.limits, a.features, a.subgroupSizes ?? [0, 0]]);
+  let h = 0x811c9dc5; // FNV-1a, 32 bits: a short, stable digest
+  for (let i = 0; i < text.length; i++) {
+    h = Math.imul(h ^ text.charCodeAt(i), 0x01000193) >>> 0;
+  }
+  return `${a.vendor}|${a.architecture}|${a.description}|${a.backend ?? "auto"}|${
+    h.toString(16).padStart(8, "0")
+  }`;
+}
 
 /** Reads the cached tuning of an adapter, if any (no permission or no file: none). */
 export async function loadTuning(a: AdapterReport): Promise<Tuning | null> {

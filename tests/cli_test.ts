@@ -243,3 +243,12 @@ Deno.test("--help exits 0 for every command", async () => {
     assert.match(r.stdout, /Commands/);
   }
 });
+
+Deno.test("--backend: a bad value is exit code 2 naming the flag; gl is accepted", async () => {
+  const bad = await cli("ntk", "--backend", "vulkn", "--model", modelPath, "--points", pointsPath);
+  assert.equal(bad.code, 2, bad.stderr);
+  assert.match(bad.stderr, /--backend must be one of auto, gl, vulkan.*did you mean vulkan/);
+  assert.doesNotMatch(bad.stderr, /\bat .*\.ts:\d+/);
+  const r = await ok("ntk", "--backend=gl", "--model", modelPath, "--points", pointsPath, "--json");
+  assert.ok(JSON.parse(r.stdout.trim().split("\n").at(-1)!).traces);
+});

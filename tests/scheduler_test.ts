@@ -10,6 +10,7 @@ import { getProblem } from "../src/problems/mod.ts";
 import { lossAndGradient } from "../src/reference/mlp64.ts";
 import { assertAllClose } from "./assert_close.ts";
 import { moduleEngine } from "./gpu_helpers.ts";
+import { snapshot } from "../src/encoder.ts";
 
 const engine = await moduleEngine();
 
@@ -45,7 +46,7 @@ for (const [w, extra] of stepCases) {
       const t = await Trainer.create(engine, small(w, { resample: 7, ...extra }));
       await t.advance();
       await engine.device.queue.onSubmittedWorkDone();
-      const pool0 = { ...engine.pool.stats }, c0 = { ...engine.counters };
+      const pool0 = { ...engine.pool.stats }, c0 = snapshot(engine.counters);
       for (let i = 2; i <= 50; i++) await t.advance();
       await engine.device.queue.onSubmittedWorkDone();
       assert.equal(
@@ -64,6 +65,7 @@ for (const [w, extra] of stepCases) {
         "uniform buffers created during steps 2–50",
       );
       assert.equal(engine.counters.submits - c0.submits, 49, "submits per step");
+      assert.equal(engine.counters.passes - c0.passes, 49, "compute passes per step");
       const l = await t.losses();
       assert.ok(
         Object.values(l.loss).every(Number.isFinite),

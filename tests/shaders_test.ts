@@ -34,7 +34,7 @@ Deno.test({
     await assert.rejects(
       () =>
         engine.cache.get("residual", {
-          regions: { pde: "fn pdeResidual(x: array<f32, 3>) -> f32 { return y; }" },
+          regions: { pde_V: "fn pdeResidual_V(x: array<f32, 3>) -> f32 { return y; }" },
         }),
       (e: Error) =>
         /WGSL compile error in kernel residual/.test(e.message) && /\d+:\d+/.test(e.message),

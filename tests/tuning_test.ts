@@ -1,7 +1,9 @@
 /** Every tuning candidate computes the same numbers (against the float64 reference). */
 import assert from "node:assert/strict";
 import { Plan } from "../src/plan.ts";
+import { describeAdapter, pickAdapter } from "../src/device.ts";
 import {
+  adapterKey,
   candidates,
   DEFAULT_TUNING,
   loadTuning,
@@ -92,4 +94,65 @@ Deno.test("tuning: the cache keeps entries of this kernel version only", async (
     else Deno.env.set("SKETCHPINN_CACHE", before);
     await Deno.remove(dir, { recursive: true });
   }
+});
+
+Deno.test("tuning: entries are kept apart by backend and limits, not the description alone", async () => {
+  const dir = await Deno.makeTempDir();
+  const before = Deno.env.get("SKETCHPINN_CACHE");
+  Deno.env.set("SKETCHPINN_CACHE", dir);
+  try {
+    const gl = { ...engine.adapter, backend: "gl" };
+    const vulkan = { ...gl, backend: "vulkan" };
+    const otherLimits = { ...gl, limits: { ...gl.limits, maxComputeInvocationsPerWorkgroup: 1 } };
+    const otherFeatures = { ...gl, features: [...gl.features, "shader-f16"].sort() };
+    assert.notEqual(adapterKey(gl), adapterKey(vulkan));
+    assert.notEqual(adapterKey(gl), adapterKey(otherLimits));
+    assert.notEqual(adapterKey(gl), adapterKey(otherFeatures));
+    const glTuning = { ...DEFAULT_TUNING, slice: 32 };
+    const vkTuning = { ...DEFAULT_TUNING, taylorWG: [16, 4] as [number, number] };
+    await saveTuning(gl, glTuning, []);
+    assert.equal(await loadTuning(vulkan), null, "GL's tuning is not applied to Vulkan");
+    assert.equal(await loadTuning(otherLimits), null, "nor to other limits");
+    await saveTuning(vulkan, vkTuning, []);
+    assert.deepEqual(await loadTuning(gl), glTuning);
+    assert.deepEqual(await loadTuning(vulkan), vkTuning);
+  } finally {
+    if (before === undefined) Deno.env.delete("SKETCHPINN_CACHE");
+    else Deno.env.set("SKETCHPINN_CACHE", before);
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("tuning: candidates the device cannot run are left out", () => {
+  const small = candidates({
+    maxComputeInvocationsPerWorkgroup: 128,
+    maxComputeWorkgroupSizeX: 128,
+    maxComputeWorkgroupSizeY: 128,
+  });
+  assert.ok(small.length < candidates().length && small.length > 0);
+  for (const t of small) {
+    assert.ok(t.taylorWG[0] * t.taylorWG[1] <= 128 && (t.gradWG ?? 64) <= 128, JSON.stringify(t));
+  }
+  assert.deepEqual(small[0], DEFAULT_TUNING);
+});
+
+Deno.test("adapter choice: an explicit DENO_WEBGPU_BACKEND is honoured and named", async () => {
+  const before = Deno.env.get("DENO_WEBGPU_BACKEND");
+  Deno.env.set("DENO_WEBGPU_BACKEND", "gl");
+  try {
+    const { adapter, backend, notice } = await pickAdapter();
+    assert.ok(adapter, "GL offers an adapter here");
+    assert.equal(backend, "gl");
+    assert.equal(notice, undefined);
+  } finally {
+    if (before === undefined) Deno.env.delete("DENO_WEBGPU_BACKEND");
+    else Deno.env.set("DENO_WEBGPU_BACKEND", before);
+  }
+  const auto = await pickAdapter();
+  assert.ok(auto.adapter);
+  // Deno's own choice stands for hardware; a software adapter on Linux is GL's.
+  if (describeAdapter(auto.adapter).isFallback && Deno.build.os === "linux") {
+    assert.equal(auto.backend, "gl");
+  }
+  assert.equal(Deno.env.get("DENO_WEBGPU_BACKEND"), before, "the environment is restored");
 });

@@ -24,7 +24,7 @@ import type { Activation } from "../model.ts";
 import type { Counts, Points } from "../points.ts";
 import { type Problem, problemOutputs } from "../problems/problem.ts";
 import { UserError } from "../errors.ts";
-import { residualWgsl, type TaylorLaunch, taylorLaunch } from "../launch.ts";
+import { residualLaunch, type TaylorLaunch, taylorLaunch } from "../launch.ts";
 
 /** What a plan is for. */
 export interface PlanOptions {
@@ -255,45 +255,31 @@ export class PlanCore {
     return seq;
   }
 
-  /** Residual sequence writing residuals at row `row` of `out`; seeds and α only when `seeds`. */
+  /**
+   * Residual sequence writing residuals at row `row` of `out`; seeds and α only
+   * when `seeds`. One dispatch covers every group (src/launch.ts `residualLaunch`).
+   */
   async residualInto(
     out: GPUBuffer,
     row: number,
     seeds: boolean,
     tag: string,
   ): Promise<Dispatch[]> {
-    const seq: Dispatch[] = [];
-    for (let gi = 0; gi < this.G; gi++) {
-      const g = this.batch.groups[gi];
-      const u = this.uniform("residual", {
-        n: g.n,
-        np: g.np,
-        col: g.col,
-        pointOff: g.pointOff,
-        resOff: g.pointOff + row * this.yStride,
-        scale: 2 / g.n,
-        ld: this.batch.cols,
-      }, `residual${tag}.${g.name}`);
-      seq.push(
-        await this.engine.dispatch(
-          "residual",
-          {
-            consts: {
-              C: g.channels,
-              M: this.outputs,
-              NCH: this.outputs * g.channels,
-              WRITE_SEEDS: seeds ? 1 : 0,
-            },
-            regions: { pde: residualWgsl(this.problem, gi, g.set) },
-            overrides: { WG: 64 },
-          },
-          { 0: u, 1: this.Z[this.L], 2: this.b.pts, 3: this.DZ[this.L], 4: out, 5: this.b.alpha },
-          [ceilDiv(g.np, 64)],
-          `residual${tag}.${g.name}`,
-        ),
-      );
-    }
-    return seq;
+    const r = residualLaunch(this.problem, this.batch.groups, {
+      resRow: row * this.yStride,
+      seeds,
+      wg: 64,
+    });
+    const u = this.uniform("residual", { ld: this.batch.cols, ...r.fields }, `residual${tag}`);
+    return [
+      await this.engine.dispatch(
+        "residual",
+        r.variant,
+        { 0: u, 1: this.Z[this.L], 2: this.b.pts, 3: this.DZ[this.L], 4: out, 5: this.b.alpha },
+        [r.workgroups],
+        `residual${tag}`,
+      ),
+    ];
   }
 
   /** Group sums (of squares when `square`) of `rows` rows of a per-point array. */
@@ -351,6 +337,7 @@ export class PlanCore {
     }
     this.weightGrad = [];
     const [TM, TK] = this.engine.tuning.gradTile;
+    const gwg = this.engine.tuning.gradWG ?? 64;
     for (let l = 1; l <= L; l++) {
       const lay = net.layers[l - 1];
       const tilesK = ceilDiv(lay.in + 1, TK);
@@ -365,9 +352,9 @@ export class PlanCore {
       this.weightGrad.push(
         await this.engine.dispatch(
           "weightGrad",
-          { consts: { TM, TK }, overrides: { WG: 64 } },
+          { consts: { TM, TK }, overrides: { WG: gwg } },
           { 0: u, 1: this.DZ[l], 2: this.A[l - 1], 3: b.alpha, 4: b.slices, 5: b.partial },
-          [ceilDiv(ceilDiv(lay.out, TM) * tilesK, 64), nslices],
+          [ceilDiv(ceilDiv(lay.out, TM) * tilesK, gwg), nslices],
           `weightGrad.l${l}`,
         ),
       );
@@ -393,29 +380,47 @@ export class PlanCore {
     ];
     this.lossSums = await this.groupSumsOf(b.res, 1, true, b.lossSums, "loss");
     this.gram = [];
+    // One dispatch per layer covers every group (one instance per channel count).
+    const chans = [...new Set(batch.groups.map((g) => g.channels))];
+    const table: number[] = [];
+    let x = 0;
+    for (const g of batch.groups) {
+      table.push(g.np / 4, g.col / 4, g.pointOff / 4, x);
+      x += ceilDiv(g.np / 4, 64);
+    }
+    const select = [
+      `fn gramGroup(g: u32, pv: u32) {`,
+      `  switch g {`,
+      ...batch.groups.map((g, gi) =>
+        `    case ${gi}u: { gram_${chans.indexOf(g.channels)}(pv, P.groups[${gi}]); }`
+      ),
+      `    default: {}`,
+      `  }`,
+      `}`,
+    ].join("\n");
     for (let l = 1; l <= L; l++) {
       const lay = net.layers[l - 1];
-      for (let gi = 0; gi < this.G; gi++) {
-        const g = batch.groups[gi];
-        const u = this.uniform("gramNorms", {
-          M: lay.out,
-          K1: lay.in + 1,
-          np4: g.np / 4,
-          ld4,
-          col4: g.col / 4,
-          pointOff4: g.pointOff / 4,
-          accumulate: l > 1 ? 1 : 0,
-        }, `gram.l${l}.${g.name}`);
-        this.gram.push(
-          await this.engine.dispatch(
-            "gramNorms",
-            { consts: { C: g.channels }, overrides: { WG: 64 } },
-            { 0: u, 1: this.DZ[l], 2: this.A[l - 1], 3: b.norms },
-            [ceilDiv(g.np / 4, 64)],
-            `gram.l${l}.${g.name}`,
-          ),
-        );
-      }
+      const u = this.uniform("gramNorms", {
+        M: lay.out,
+        K1: lay.in + 1,
+        ld4,
+        accumulate: l > 1 ? 1 : 0,
+        ngroups: this.G,
+        groups: table,
+      }, `gram.l${l}`);
+      this.gram.push(
+        await this.engine.dispatch(
+          "gramNorms",
+          {
+            overrides: { WG: 64 },
+            instances: { region: "group", values: chans.map((C) => ({ C })) },
+            regions: { select },
+          },
+          { 0: u, 1: this.DZ[l], 2: this.A[l - 1], 3: b.norms },
+          [x],
+          `gram.l${l}`,
+        ),
+      );
     }
     this.traceSums = await this.groupSumsOf(b.norms, 1, false, b.traceSums, "traces");
   }

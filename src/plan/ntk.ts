@@ -292,6 +292,73 @@ export class PlanNtk extends PlanCore {
   }
 
   /**
+   * A training step's reductions in one dispatch (ntk.wgsl `stepSums`): the loss
+   * sums per group (`b.lossSums`, as {@linkcode PlanCore.lossSums}) and, unless
+   * `o.traces` is "none", the trace sums into `b.traceSums` and the weights into
+   * `b.lambda` and `b.ntkState`, as the separate sums and {@linkcode PlanNtk.ntkWeightsSeq}
+   * would. Traces: "exact" sums the per-point norms; "y" sums the squares of `rows`
+   * rows of `b.Y` (jvp); "fd" sums the squares of the predictor's finite differences
+   * (resP − res)/dt, or (resP − resQ)/(2 dt) when `central`, without writing Y.
+   */
+  stepSumsSeq(o: {
+    traces: "none" | "exact" | "y" | "fd";
+    rows?: number;
+    scale?: number;
+    beta?: number;
+    dt?: number;
+    central?: boolean;
+  }): Promise<Dispatch[]> {
+    const rows = o.traces === "none" ? 1 : o.rows ?? 1;
+    const key = `stepSums:${o.traces}:${rows}:${o.scale}:${o.beta}:${o.dt}:${o.central}`;
+    return this.cached(key, async () => {
+      const b = this.b;
+      const central = Boolean(o.central);
+      const lhs = o.traces === "exact"
+        ? b.norms
+        : o.traces === "y"
+        ? b.Y
+        : o.traces === "fd"
+        ? b.resP
+        : b.res;
+      const rhs = o.traces === "fd" ? (central ? b.resQ : b.res) : b.res;
+      const u = this.uniform("stepSums", {
+        G: this.G,
+        rows,
+        rowStride: this.yStride,
+        rhsRows: central ? 1 : 0,
+        scale: o.scale ?? 1,
+        beta: o.beta ?? 0,
+        fdScale: o.traces === "fd" ? 1 / ((central ? 2 : 1) * o.dt!) : 1,
+      }, `stepSums.${o.traces}`);
+      return [
+        await this.engine.dispatch(
+          "stepSums",
+          {
+            consts: {
+              TRACES: o.traces === "none" ? 0 : 1,
+              FD: o.traces === "fd" ? 1 : 0,
+              SQUARE: o.traces === "exact" ? 0 : 1,
+            },
+          },
+          {
+            0: u,
+            8: b.groups,
+            16: b.res,
+            17: lhs,
+            18: rhs,
+            19: b.lossSums,
+            9: b.traceSums,
+            11: b.ntkState,
+            12: b.lambda,
+          },
+          [1],
+          `stepSums.${o.traces}`,
+        ),
+      ];
+    });
+  }
+
+  /**
    * λ from traceSums on the GPU: traces = scale · Σ over `rows` rows, EMA of the
    * means with factor `beta` (state in b.ntkState), λ_j = Σ t / t_j into b.lambda.
    */

@@ -39,17 +39,26 @@ export function checkCausalChunks(chunks: number): void {
 export class PlanOptim extends PlanNtk {
   #optU?: GPUBuffer;
   #causalChunks = 0;
-  #averageU?: GPUBuffer;
 
-  /** The parameter update (Adam or gradient descent) with λ from b.lambda. */
-  optimizerSeq(mode: "adam" | "gd"): Promise<Dispatch[]> {
-    return this.cached(`opt:${mode}`, async () => {
+  /**
+   * The parameter update (Adam or gradient descent) with λ from b.lambda; with
+   * `average` = β > 0 the same kernel then updates the exponential moving average
+   * of the parameters, avg ← β avg + (1 − β) θ in `b.average`
+   * ({@linkcode PlanOptim.resetAverage} starts it at the current parameters). β
+   * itself is written by {@linkcode PlanOptim.setOptimizer}.
+   */
+  optimizerSeq(mode: "adam" | "gd", average = 0): Promise<Dispatch[]> {
+    return this.cached(`opt:${mode}:${average > 0}`, async () => {
       const b = this.b;
       this.#optU ??= this.uniform("adam", {}, "optimizer");
+      if (average > 0) b.average ??= this.buf("average", this.net.paramCount);
       return [
         await this.engine.dispatch(
           "adam",
-          { consts: { MODE: mode === "adam" ? 0 : 1 }, overrides: { WG: 64 } },
+          {
+            consts: { MODE: mode === "adam" ? 0 : 1, AVERAGE: average > 0 ? 1 : 0 },
+            overrides: { WG: 64 },
+          },
           {
             0: this.#optU,
             1: b.layers,
@@ -60,50 +69,13 @@ export class PlanOptim extends PlanNtk {
             6: b.moments,
             7: b.packF,
             8: b.packB,
+            14: average > 0 ? b.average : b.dummy,
           },
           [ceilDiv(this.net.paramCount, 64)],
-          `optimizer.${mode}`,
+          `optimizer.${mode}${average > 0 ? "+average" : ""}`,
         ),
       ];
     });
-  }
-
-  /**
-   * The exponential moving average of the parameters, updated after each step's
-   * update: avg ← β avg + (1 − β) θ in `b.average` ({@linkcode PlanOptim.resetAverage}
-   * starts it at the current parameters).
-   */
-  averageSeq(beta: number): Promise<Dispatch[]> {
-    return this.cached(`average:${beta}`, async () => {
-      this.b.average ??= this.buf("average", this.net.paramCount);
-      const u = this.uniform("averageParams", {
-        count: this.net.paramCount,
-        scale: beta,
-      }, "average");
-      this.#averageU = u;
-      return [
-        await this.engine.dispatch(
-          "averageParams",
-          { overrides: { WG: 64 } },
-          { 0: u, 10: this.b.params, 14: this.b.average },
-          [ceilDiv(this.net.paramCount, 64)],
-          "average",
-        ),
-      ];
-    });
-  }
-
-  /**
-   * Sets β of the planned average's next update (a per-step β gives the
-   * warmed-up average; see `averageBeta`). Call after {@linkcode PlanOptim.averageSeq}.
-   */
-  setAverageBeta(beta: number): void {
-    if (!this.#averageU) throw new Error("setAverageBeta before averageSeq");
-    this.engine.write(
-      this.#averageU,
-      0,
-      this.engine.uniformBytes("averageParams", { count: this.net.paramCount, scale: beta }),
-    );
   }
 
   /** Starts the parameter average at the current parameters. */
@@ -115,8 +87,13 @@ export class PlanOptim extends PlanNtk {
     this.engine.device.queue.submit([enc.finish()]);
   }
 
-  /** Optimizer settings of the next update; `t` counts updates from 1 (Adam's bias correction). */
-  setOptimizer(o: { lr: number; beta1: number; beta2: number; eps: number; t: number }): void {
+  /**
+   * Optimizer settings of the next update; `t` counts updates from 1 (Adam's bias
+   * correction); `average` is β of the parameter average (0 or absent: none).
+   */
+  setOptimizer(
+    o: { lr: number; beta1: number; beta2: number; eps: number; t: number; average?: number },
+  ): void {
     this.#optU ??= this.uniform("adam", {}, "optimizer");
     this.engine.write(
       this.#optU,
@@ -131,6 +108,7 @@ export class PlanOptim extends PlanNtk {
         eps: o.eps,
         bc1: 1 - o.beta1 ** o.t,
         bc2: 1 - o.beta2 ** o.t,
+        scale: o.average ?? 0,
       }),
     );
   }
