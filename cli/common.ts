@@ -42,24 +42,6 @@ export async function problemArg(v: string): Promise<Problem> {
   return isProblemPath(v) ? await resolveProblem(v) : problemFlag(v);
 }
 
-/** Throws unless every group named by `--weights` is one of the problem's. */
-export function checkWeightGroups(
-  problem: { name: string },
-  groups: string[],
-  weights: object,
-): void {
-  for (const g of Object.keys(weights)) {
-    if (!groups.includes(g)) {
-      throw new UserError(
-        "--weights",
-        `--weights names group "${g}", which problem ${problem.name} lacks; its groups are ${
-          groups.join(", ")
-        }.`,
-      );
-    }
-  }
-}
-
 /** The `--model` file and its problem, validated against each other. */
 export async function modelArg(
   f: Record<string, string | boolean | undefined>,

@@ -6,7 +6,8 @@
 import { bytesFlag, mapFlag, parseFlags } from "./args.ts";
 import { Engine } from "../src/engine.ts";
 import { Plan } from "../src/plan.ts";
-import { checkFiles, checkWeightGroups, countsOf, help, modelAndPoints, out } from "./common.ts";
+import { checkFiles, countsOf, help, modelAndPoints, out } from "./common.ts";
+import { checkWeightGroups } from "../src/settings.ts";
 
 /** `eval --help`. */
 export const HELP: string =

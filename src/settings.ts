@@ -95,16 +95,7 @@ export async function resolveSettings(
     );
   }
   const groups = problem.groups.map((g) => g.name);
-  for (const g of Object.keys(config.weights)) {
-    if (!groups.includes(g)) {
-      throw new UserError(
-        "--weights",
-        `--weights names group "${g}", which problem ${problem.name} lacks; its groups are ${
-          groups.join(", ")
-        }.`,
-      );
-    }
-  }
+  checkWeightGroups(problem, groups, config.weights);
   if (config.weighting === "fixed" && Object.keys(config.weights).length === 0) {
     throw new UserError(
       "--weights",
@@ -130,4 +121,22 @@ export function storedProblem(problem: string, dir: string): string {
   const rel = relative(resolve(dir), problem);
   if (isAbsolute(rel)) return problem;
   return rel.startsWith(".") ? rel : `./${rel}`;
+}
+
+/** Throws unless every group named by `--weights` is one of the problem's. */
+export function checkWeightGroups(
+  problem: { name: string },
+  groups: string[],
+  weights: object,
+): void {
+  for (const g of Object.keys(weights)) {
+    if (!groups.includes(g)) {
+      throw new UserError(
+        "--weights",
+        `--weights names group "${g}", which problem ${problem.name} lacks; its groups are ${
+          groups.join(", ")
+        }.`,
+      );
+    }
+  }
 }
