@@ -47,3 +47,17 @@ export function assertExitOk(r: Run, what: string): Run {
   assert.equal(r.code, 0, `\`${what}\` exited ${r.code}:\n${r.stderr}`);
   return r;
 }
+
+/** `deno` arguments for `sweep`, with the permissions of its task. */
+export const SWEEP: string[] = [
+  "run",
+  "--allow-read",
+  "--allow-write",
+  "--allow-env",
+  "--allow-run",
+  "cli/main.ts",
+  "sweep",
+];
+
+/** Runs `sweep …args` from the repository root to completion. */
+export const sweep = (...args: string[]): Promise<Run> => runDeno([...SWEEP, ...args]);

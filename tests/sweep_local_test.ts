@@ -8,19 +8,7 @@
  * bad input as exit code 2 and one sentence.
  */
 import assert from "node:assert/strict";
-import { assertExitOk, CLI, denoCommand, ROOT, type Run, runDeno } from "./process.ts";
-
-/** `deno` arguments for `sweep`, with the permissions of its task. */
-const SWEEP = [
-  "run",
-  "--allow-read",
-  "--allow-write",
-  "--allow-env",
-  "--allow-run",
-  "cli/main.ts",
-  "sweep",
-];
-const sweep = (...args: string[]): Promise<Run> => runDeno([...SWEEP, ...args]);
+import { assertExitOk, CLI, denoCommand, ROOT, runDeno, SWEEP, sweep } from "./process.ts";
 
 const dir = await Deno.makeTempDir({ prefix: "sketchpinn_sweep_" });
 globalThis.addEventListener("unload", () => Deno.removeSync(dir, { recursive: true }));

@@ -8,18 +8,7 @@
  */
 import assert from "node:assert/strict";
 import { startCluster, stopCluster } from "../src/sweep/cluster.ts";
-import { assertExitOk, type Run, runDeno } from "./process.ts";
-
-const SWEEP = [
-  "run",
-  "--allow-read",
-  "--allow-write",
-  "--allow-env",
-  "--allow-run",
-  "cli/main.ts",
-  "sweep",
-];
-const sweep = (...args: string[]): Promise<Run> => runDeno([...SWEEP, ...args]);
+import { assertExitOk, sweep } from "./process.ts";
 
 async function slurm(cmd: string, ...args: string[]): Promise<string> {
   const r = await new Deno.Command(cmd, { args, stdin: "null" }).output();
