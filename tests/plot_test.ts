@@ -314,3 +314,18 @@ Deno.test("assets: DejaVu Sans, and the Vega runtime and resvg wasm of the versi
     }
   }
 });
+
+Deno.test("png: paths drawn at opacity 0 are left out of the raster, nothing visible is", async () => {
+  const { dropInvisible } = await import("../src/plot/png.ts");
+  const hidden = '<path d="M0,0h220v220h-220Z" fill="rgb(68, 1, 84)" opacity="0"/>';
+  const faint = '<path d="M0,0h9v9h-9Z" fill="red" opacity="0.05"/>';
+  const plain = '<path d="M0,0h9v9h-9Z" fill="red" fill-opacity="0"/>';
+  assert.equal(dropInvisible(`<g>${hidden}${faint}${plain}</g>`), `<g>${faint}${plain}</g>`);
+  // A heatmap's colour legend comes from such a panel-sized invisible rect (the costly part).
+  const n = 5, axis = { name: "x", lo: 0, hi: 1, n };
+  const svg = await renderSvg(
+    heatmapSpec({ x: axis, y: { ...axis, name: "y" }, values: new Float64Array(n * n).fill(1) }),
+  );
+  assert.match(svg, /<path d="M0,0h220v220h-220Z"[^>]*opacity="0"\/>/);
+  assert.doesNotMatch(dropInvisible(svg), /opacity="0"\//);
+});

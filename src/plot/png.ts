@@ -166,6 +166,19 @@ function composite(
   return rgb;
 }
 
+/** A self-closing path drawn at opacity 0. */
+const INVISIBLE = /<path\b[^>]*\sopacity="0"[^>]*\/>/g;
+
+/**
+ * The SVG without paths drawn at opacity 0 (they change no pixel). A heatmap's
+ * colour legend comes from an invisible panel-sized rect, and hidden points carry
+ * the line charts' tooltips; resvg still rasterised them, which was most of the
+ * drawing time of a three-panel heatmap (0.7 s of 0.8 s).
+ */
+export function dropInvisible(svg: string): string {
+  return svg.replace(INVISIBLE, "");
+}
+
 /**
  * Rasterises SVG text to PNG bytes at `scale` device pixels per SVG pixel
  * (default 2, for sharp type on high-density screens and in documents).
@@ -173,6 +186,7 @@ function composite(
 export async function renderPng(svg: string, scale = 2): Promise<Uint8Array> {
   resvgReady ??= initWasm(resvgWasm);
   await resvgReady;
+  svg = dropInvisible(svg);
   const split = svg.includes("<image") ? takeImages(svg) : null;
   const r = new Resvg(split ? split.rest : svg, {
     font: {
