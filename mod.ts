@@ -182,17 +182,18 @@ export {
   weightsFromTraces,
 } from "./src/ntk.ts";
 export type { NtkMethod, NtkOptions, NtkTraces } from "./src/ntk.ts";
+export { averageBeta } from "./src/adam_phase.ts";
 export {
-  averageBeta,
   causalSettings,
   DEFAULT_CHUNKS,
   DEFAULT_CONFIG,
   defaultLogEvery,
-  emaBeta,
-  Trainer,
   WEIGHTINGS,
-} from "./src/trainer.ts";
-export type { LogRecord, TrainConfig, TrainState, Weighting } from "./src/trainer.ts";
+} from "./src/train_config.ts";
+export { emaBeta } from "./src/weight_policy.ts";
+export { Trainer } from "./src/trainer.ts";
+export type { LogRecord, TrainState } from "./src/train_state.ts";
+export type { TrainConfig, Weighting } from "./src/train_config.ts";
 export { Lbfgs } from "./src/lbfgs.ts";
 export type { LbfgsIterate, LbfgsOptions, LbfgsState, LbfgsStop } from "./src/lbfgs.ts";
 export { strongWolfe } from "./src/line_search.ts";

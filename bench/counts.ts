@@ -8,7 +8,8 @@
 import type { Engine } from "../src/engine.ts";
 import type { AdapterReport } from "../src/device.ts";
 import { countsSince, snapshot, type WorkCounts } from "../src/encoder.ts";
-import { DEFAULT_CONFIG, Trainer, type Weighting } from "../src/trainer.ts";
+import { DEFAULT_CONFIG, type Weighting } from "../src/train_config.ts";
+import { Trainer } from "../src/trainer.ts";
 import type { TrainSettings } from "../src/settings.ts";
 
 /** Counts of one weighting's step. */

@@ -12,7 +12,8 @@
  */
 import { Engine } from "../src/engine.ts";
 import { adapterLine } from "../src/device.ts";
-import { DEFAULT_CONFIG, Trainer, type Weighting } from "../src/trainer.ts";
+import { DEFAULT_CONFIG, type Weighting } from "../src/train_config.ts";
+import { Trainer } from "../src/trainer.ts";
 import { estimateTraces, type NtkMethod, weightsFromTraces } from "../src/ntk.ts";
 import { timeBatches } from "./bench.ts";
 import { writeFileAtomic } from "../src/fsutil.ts";

@@ -17,7 +17,7 @@ import { writeChart } from "../src/plot/render.ts";
 import { reportHtml } from "../src/plot/report.ts";
 import { getProblem } from "../src/problems/mod.ts";
 import { evaluationGrid, exactOutput } from "../src/problems/problem.ts";
-import type { LogRecord } from "../src/trainer.ts";
+import type { LogRecord } from "../src/train_state.ts";
 
 const { values } = parseArgs({ options: { scale: { type: "string", default: "2" } } });
 const scale = Number(values.scale);

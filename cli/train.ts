@@ -16,11 +16,11 @@ import {
   DEFAULT_CHUNKS,
   DEFAULT_CONFIG,
   defaultLogEvery,
-  emaBeta,
   planDirections,
   type TrainConfig,
   WEIGHTINGS,
-} from "../src/trainer.ts";
+} from "../src/train_config.ts";
+import { emaBeta } from "../src/weight_policy.ts";
 import { DEFAULT_DT, DEFAULT_HUTCH_DT } from "../src/ntk.ts";
 import { FALLBACK_TRAIN_DEFAULTS, resolveSettings, type TrainSettings } from "../src/settings.ts";
 import { loadRun, type Progress, runTraining } from "../src/run.ts";

@@ -13,7 +13,7 @@ import { quote, readJsonFile } from "../src/fsutil.ts";
 import { checkDirections } from "../src/limits.ts";
 import { isProblemPath } from "../src/problems/mod.ts";
 import { INITS } from "../src/model.ts";
-import { type TrainConfig, WEIGHTINGS } from "../src/trainer.ts";
+import { type TrainConfig, WEIGHTINGS } from "../src/train_config.ts";
 import type { TrainSettings } from "../src/settings.ts";
 import { problemFlag } from "./common.ts";
 

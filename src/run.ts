@@ -7,15 +7,10 @@
  * @module
  */
 import type { Engine } from "./engine.ts";
-import {
-  DEFAULT_CHUNKS,
-  emaBeta,
-  isSketch,
-  type LogRecord,
-  type TrainConfig,
-  Trainer,
-  type TrainState,
-} from "./trainer.ts";
+import { DEFAULT_CHUNKS, type TrainConfig } from "./train_config.ts";
+import { emaBeta, isSketch } from "./weight_policy.ts";
+import type { LogRecord, TrainState } from "./train_state.ts";
+import { Trainer } from "./trainer.ts";
 import { loadModel, type Model, modelToJson } from "./model.ts";
 import { RunLock } from "./lock.ts";
 import { appendLog, isFolder, makeRunFolder, readJsonl, writeRunFile } from "./run_files.ts";

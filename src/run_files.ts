@@ -5,7 +5,7 @@
  *
  * @module
  */
-import type { LogRecord } from "./trainer.ts";
+import type { LogRecord } from "./train_state.ts";
 import { errorCode, isFsError, writeFileAtomic } from "./fsutil.ts";
 import { UserError } from "./errors.ts";
 

@@ -14,7 +14,7 @@ import { validateSizes } from "./model.ts";
 import { resolveCounts } from "./points.ts";
 import { isProblemPath, problemPath, resolveProblem, validateProblem } from "./problems/mod.ts";
 import { type Problem, problemOutputs, type TrainDefaults } from "./problems/problem.ts";
-import { DEFAULT_CONFIG, defaultLogEvery, type TrainConfig } from "./trainer.ts";
+import { DEFAULT_CONFIG, defaultLogEvery, type TrainConfig } from "./train_config.ts";
 
 /**
  * What a caller may set for a run: any part of a {@linkcode TrainConfig}, with the

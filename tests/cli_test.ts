@@ -11,7 +11,7 @@
  */
 import assert from "node:assert/strict";
 import { loadModel, saveModel } from "../src/model.ts";
-import { defaultLogEvery } from "../src/trainer.ts";
+import { defaultLogEvery } from "../src/train_config.ts";
 import type { Points } from "../src/points.ts";
 import { wave } from "../src/problems/mod.ts";
 import * as ref from "../src/reference/mlp64.ts";

@@ -7,7 +7,8 @@
  */
 import assert from "node:assert/strict";
 import { DEFAULT_DT, defaultK } from "../src/ntk.ts";
-import { DEFAULT_CHUNKS, emaBeta } from "../src/trainer.ts";
+import { DEFAULT_CHUNKS } from "../src/train_config.ts";
+import { emaBeta } from "../src/weight_policy.ts";
 import { resolveSettings } from "../src/settings.ts";
 import { resolveCounts, samplePoints } from "../src/points.ts";
 import { initParams, loadModel } from "../src/model.ts";

@@ -4,7 +4,9 @@
  */
 import assert from "node:assert/strict";
 import { runTraining } from "../src/run.ts";
-import { DEFAULT_CONFIG, type LogRecord, type TrainConfig, Trainer } from "../src/trainer.ts";
+import { DEFAULT_CONFIG, type TrainConfig } from "../src/train_config.ts";
+import type { LogRecord } from "../src/train_state.ts";
+import { Trainer } from "../src/trainer.ts";
 import type { TrainSettings } from "../src/settings.ts";
 import { moduleEngine } from "./gpu_helpers.ts";
 import { CLI, runDeno } from "./process.ts";

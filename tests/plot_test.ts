@@ -13,7 +13,7 @@ import { gridAxes, solutionSpec } from "../src/plot/solution.ts";
 import { runCharts } from "../src/plot/run_charts.ts";
 import { reportHtml } from "../src/plot/report.ts";
 import { UserError } from "../src/errors.ts";
-import type { LogRecord } from "../src/trainer.ts";
+import type { LogRecord } from "../src/train_state.ts";
 import vegaRuntime from "../src/plot/assets/vega.min.js.txt" with { type: "text" };
 
 // deno-lint-ignore no-explicit-any

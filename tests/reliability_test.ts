@@ -15,7 +15,7 @@ import assert from "node:assert/strict";
 import { loadModel, saveModel, xavierInit } from "../src/model.ts";
 import { samplePoints } from "../src/points.ts";
 import { wave } from "../src/problems/mod.ts";
-import { DEFAULT_CONFIG } from "../src/trainer.ts";
+import { DEFAULT_CONFIG } from "../src/train_config.ts";
 import { assertExitOk, CLI, denoCommand, type Run, runDeno } from "./process.ts";
 
 /** Flags of a tiny, fast training run. */

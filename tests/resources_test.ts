@@ -12,7 +12,8 @@ import { Engine } from "../src/engine.ts";
 import { Plan } from "../src/plan.ts";
 import { getProblem } from "../src/problems/mod.ts";
 import type { Problem } from "../src/problems/problem.ts";
-import { DEFAULT_CONFIG, planDirections, type TrainConfig, Trainer } from "../src/trainer.ts";
+import { DEFAULT_CONFIG, planDirections, type TrainConfig } from "../src/train_config.ts";
+import { Trainer } from "../src/trainer.ts";
 import { resolveCounts } from "../src/points.ts";
 import { estimateDemand, estimatePlan, planShape } from "../src/resources.ts";
 import {

@@ -1,13 +1,15 @@
 /** Training runs: the convergence diagnostics of the seed paper in log.jsonl and the report. */
 import assert from "node:assert/strict";
 import { runTraining } from "../src/run.ts";
-import { averageBeta, DEFAULT_CONFIG, Trainer } from "../src/trainer.ts";
+import { averageBeta } from "../src/adam_phase.ts";
+import { DEFAULT_CONFIG } from "../src/train_config.ts";
+import { Trainer } from "../src/trainer.ts";
 import { loadModel } from "../src/model.ts";
 import { samplePoints } from "../src/points.ts";
 import { evaluationGrid } from "../src/problems/problem.ts";
 import { wave } from "../src/problems/mod.ts";
 import { forwardChannels, lossAndGradient } from "../src/reference/mlp64.ts";
-import type { LogRecord } from "../src/trainer.ts";
+import type { LogRecord } from "../src/train_state.ts";
 import { assertAllClose, assertClose } from "./assert_close.ts";
 import { moduleEngine } from "./gpu_helpers.ts";
 

@@ -3,7 +3,8 @@
  * step, optimizer updates against the float64 reference, shared predictor buffers.
  */
 import assert from "node:assert/strict";
-import { DEFAULT_CONFIG, type TrainConfig, Trainer, type Weighting } from "../src/trainer.ts";
+import { DEFAULT_CONFIG, type TrainConfig, type Weighting } from "../src/train_config.ts";
+import { Trainer } from "../src/trainer.ts";
 import { xavierInit } from "../src/model.ts";
 import type { TrainSettings } from "../src/settings.ts";
 import { getProblem } from "../src/problems/mod.ts";

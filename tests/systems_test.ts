@@ -14,7 +14,7 @@ import { kovasznay, validateProblem } from "../src/problems/mod.ts";
 import { evaluationGrid, gridSolution, type Problem } from "../src/problems/problem.ts";
 import { E } from "../src/problems/expr.ts";
 import { NO_SOLUTION, runTraining } from "../src/run.ts";
-import { DEFAULT_CONFIG } from "../src/trainer.ts";
+import { DEFAULT_CONFIG } from "../src/train_config.ts";
 import { UserError } from "../src/errors.ts";
 import * as ref from "../src/reference/mlp64.ts";
 import { assertRelInf, flatten, moduleEngine, sys2, testParams } from "./gpu_helpers.ts";

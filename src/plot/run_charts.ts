@@ -8,7 +8,7 @@
 import type { ChartSpec } from "./render.ts";
 import { lineChartSpec } from "./line.ts";
 import { type SolutionData, solutionSpec } from "./solution.ts";
-import type { LogRecord } from "../trainer.ts";
+import type { LogRecord } from "../train_state.ts";
 
 /** A picture to write: its file base name, a caption and its spec. */
 export interface NamedChart {

@@ -9,7 +9,7 @@
  */
 import { writeFileAtomic } from "../fsutil.ts";
 import type { Plan, PlannedRun } from "./plan.ts";
-import { phaseSteps, type TrainConfig } from "../trainer.ts";
+import { phaseSteps, type TrainConfig } from "../train_config.ts";
 
 /** The metrics.json fields a sweep reads (see `Metrics` in run.ts). */
 export interface RunMetrics {
