@@ -266,5 +266,6 @@ export { type LineChartOptions, lineChartSpec, type LineSeries } from "./src/plo
 export { gridAxes, type GridField, type SolutionData, solutionSpec } from "./src/plot/solution.ts";
 export { type NamedChart, runCharts } from "./src/plot/run_charts.ts";
 export { type Figure, reportHtml } from "./src/plot/report.ts";
-export { benchStep, runBench, timeBatches } from "./bench/bench.ts";
-export type { BenchRecord, BenchStepOptions } from "./bench/bench.ts";
+export { runBench } from "./bench/bench.ts";
+export { benchStep, timeBatches } from "./bench/timing.ts";
+export type { BenchRecord, BenchStepOptions } from "./bench/timing.ts";

@@ -11,7 +11,7 @@ import { Lbfgs } from "../src/lbfgs.ts";
 import { getProblem } from "../src/problems/mod.ts";
 import { initParams } from "../src/model.ts";
 import { resolveCounts, samplePoints } from "../src/points.ts";
-import { type BenchRecord, timeBatches } from "./bench.ts";
+import { type BenchRecord, timeBatches } from "./timing.ts";
 
 /**
  * Two records on the wave problem: the full-batch evaluation, and the L-BFGS

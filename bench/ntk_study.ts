@@ -15,7 +15,7 @@ import { adapterLine } from "../src/device.ts";
 import { DEFAULT_CONFIG, type Weighting } from "../src/train_config.ts";
 import { Trainer } from "../src/trainer.ts";
 import { estimateTraces, type NtkMethod, weightsFromTraces } from "../src/ntk.ts";
-import { timeBatches } from "./bench.ts";
+import { timeBatches } from "./timing.ts";
 import { writeFileAtomic } from "../src/fsutil.ts";
 import { parseArgs } from "node:util";
 
