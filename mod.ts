@@ -198,11 +198,14 @@ export { Lbfgs } from "./src/lbfgs.ts";
 export type { LbfgsIterate, LbfgsOptions, LbfgsState, LbfgsStop } from "./src/lbfgs.ts";
 export { strongWolfe } from "./src/line_search.ts";
 export type { LineResult, LineValue, WolfeOptions } from "./src/line_search.ts";
-export { loadRun, NO_SOLUTION, runTraining } from "./src/run.ts";
+export { runTraining } from "./src/run.ts";
+export { loadRun } from "./src/run_checkpoint.ts";
+export { NO_SOLUTION } from "./src/run_report.ts";
 export { predict, valueProblem } from "./src/predict.ts";
 export { FALLBACK_TRAIN_DEFAULTS, resolveSettings, storedProblem } from "./src/settings.ts";
 export type { ResolvedSettings, TrainSettings } from "./src/settings.ts";
-export type { Metrics, Progress, RunOptions, RunResult } from "./src/run.ts";
+export type { Progress, RunOptions, RunResult } from "./src/run.ts";
+export type { Metrics } from "./src/run_report.ts";
 export {
   initParams,
   INITS,

@@ -1,5 +1,5 @@
 /**
- * Times writing a run's pictures and report.html: the same calls as `src/run.ts`
+ * Times writing a run's pictures and report.html: the same calls as `src/run_report.ts`
  * on the wave problem's 101 × 101 grid with a made-up prediction and a made-up
  * 50-point log (no GPU needed). Prints wall and CPU milliseconds per picture.
  *

@@ -23,7 +23,8 @@ import {
 import { emaBeta } from "../src/weight_policy.ts";
 import { DEFAULT_DT, DEFAULT_HUTCH_DT } from "../src/ntk.ts";
 import { FALLBACK_TRAIN_DEFAULTS, resolveSettings, type TrainSettings } from "../src/settings.ts";
-import { loadRun, type Progress, runTraining } from "../src/run.ts";
+import { type Progress, runTraining } from "../src/run.ts";
+import { loadRun } from "../src/run_checkpoint.ts";
 import { resolveCounts } from "../src/points.ts";
 import { checkDemand, engineLimits } from "../src/limits.ts";
 import { help, info, out } from "./common.ts";

@@ -2,63 +2,23 @@
  * A training run with an output folder: config.json, log.jsonl, model.json
  * (atomic checkpoints with the full training state), metrics.json, pictures
  * (`*.png`, `*.svg`, `*.vl.json`), report.html and report.md; resume, divergence
- * policies and interrupt handling.
+ * policies and interrupt handling. This module runs the training loop (logging,
+ * checkpoints, rollbacks, the signal); the folder's config and checkpoint files
+ * are src/run_checkpoint.ts, the final report src/run_report.ts.
  *
  * @module
  */
 import type { Engine } from "./engine.ts";
-import { DEFAULT_CHUNKS, type TrainConfig } from "./train_config.ts";
-import { emaBeta, isSketch } from "./weight_policy.ts";
 import type { LogRecord, TrainState } from "./train_state.ts";
 import { Trainer } from "./trainer.ts";
-import { loadModel, type Model, modelToJson } from "./model.ts";
+import type { Model } from "./model.ts";
 import { RunLock } from "./lock.ts";
 import { appendLog, isFolder, makeRunFolder, readJsonl, writeRunFile } from "./run_files.ts";
+import { checkOutFolder, loadRun, type Snapshot, writeSnapshot } from "./run_checkpoint.ts";
+import { type Metrics, NO_SOLUTION, writeReport } from "./run_report.ts";
 import { UserError } from "./errors.ts";
-import { writeChart } from "./plot/render.ts";
-import { runCharts } from "./plot/run_charts.ts";
-import { gridAxes } from "./plot/solution.ts";
-import { reportHtml } from "./plot/report.ts";
 import { adapterLine } from "./device.ts";
-import { problemOutputs } from "./problems/problem.ts";
-import { isProblemPath, problems } from "./problems/mod.ts";
 import { resolveSettings, storedProblem, type TrainSettings } from "./settings.ts";
-import { DEFAULT_DT, DEFAULT_HUTCH_DT } from "./ntk.ts";
-import { existsSync } from "node:fs";
-import { isAbsolute, resolve } from "node:path";
-
-/** What a run reports at the end (metrics.json, design §5). */
-export interface Metrics {
-  /** Problem name, or module path relative to the run folder (as in config.json). */
-  problem: string;
-  /** Steps trained. */
-  steps: number;
-  /** Wall-clock seconds of training (resumed runs add up). */
-  wall_s: number;
-  /**
-   * ‖u_θ − u‖₂ / ‖u‖₂ on the evaluation grid over all outputs stacked, u being the
-   * exact or reference solution; null when the problem has neither.
-   */
-  rel_l2: number | null;
-  /** The same per output (by name); null when the problem has no solution to compare with. */
-  rel_l2_outputs: Record<string, number> | null;
-  /** Root mean square residual per group at the end: what the run can report without a solution. */
-  residual_rms: Record<string, number>;
-  /** Present when no error can be computed: says why. */
-  note?: string;
-  /** Mean r² per group of the saved model on the last points (what `eval` gives). */
-  loss: Record<string, number>;
-  /** Loss weights λ per group at the end. */
-  weights: Record<string, number>;
-  /** The adapter that ran it (one line). */
-  adapter: string;
-  /** The weighting policy. */
-  weighting: string;
-  /** Training steps per second in this session. */
-  steps_per_s: number;
-  /** Why the run ended before its last step (an L-BFGS stopping rule), when it did. */
-  stopped?: string;
-}
 
 /** Progress of a run, reported at each log step. */
 export interface Progress extends LogRecord {
@@ -100,109 +60,7 @@ export interface RunResult {
   interrupted: boolean;
 }
 
-interface Snapshot {
-  params: Float32Array;
-  state: TrainState;
-}
-
 const finite = (r: Record<string, number>) => Object.values(r).every(Number.isFinite);
-
-const finiteList = (v: unknown) =>
-  Array.isArray(v) && v.every((x) => typeof x === "number" && Number.isFinite(x));
-
-/** Loads a run folder's config and checkpoint for `--resume`. */
-export async function loadRun(dir: string): Promise<{ config: TrainConfig; model: Model }> {
-  let text: string;
-  try {
-    text = await Deno.readTextFile(`${dir}/config.json`);
-  } catch {
-    throw new UserError(
-      "--resume",
-      `Cannot read ${dir}/config.json; --resume needs a folder written by \`train\`.`,
-    );
-  }
-  let config: TrainConfig;
-  try {
-    config = JSON.parse(text);
-  } catch (e) {
-    throw new UserError(
-      "--resume",
-      `${dir}/config.json is not valid JSON (${(e as Error).message}); restore it from a copy.`,
-    );
-  }
-  const model = await loadModel(`${dir}/model.json`);
-  const s = model.state as Partial<TrainState> | undefined;
-  if (!s || typeof s.step !== "number") {
-    throw new UserError(
-      "--resume",
-      `${dir}/model.json holds no training state; it was not written by \`train\`.`,
-    );
-  }
-  // A hand-edited or damaged state would otherwise be read as zeros (null → 0) or
-  // continue from a negative step.
-  if (
-    !Number.isInteger(s.step) || s.step < 0 || typeof s.lrScale !== "number" ||
-    !(s.lrScale > 0) || !finiteList(s.moments) || !finiteList(s.lambda) ||
-    !finiteList(s.ntkState)
-  ) {
-    throw new UserError(
-      "--resume",
-      `${dir}/model.json has a damaged training state; resume from an earlier copy or start a new run.`,
-    );
-  }
-  if (
-    typeof config !== "object" || config === null || config.problem !== model.problem ||
-    String(config.sizes) !== String(model.sizes) || config.activation !== model.activation
-  ) {
-    throw new UserError(
-      "--resume",
-      `${dir}/config.json does not match ${dir}/model.json (problem, sizes, activation); restore it from a copy.`,
-    );
-  }
-  if (isProblemPath(config.problem)) {
-    // Files store a module path relative to the run folder; runs written before
-    // that stored it relative to the directory train ran in.
-    const p = config.problem.startsWith("file:") || isAbsolute(config.problem)
-      ? config.problem
-      : resolve(dir, config.problem);
-    config.problem = existsSync(p) || !existsSync(config.problem) ? p : resolve(config.problem);
-  } else if (!Object.hasOwn(problems, config.problem)) {
-    throw new UserError(
-      "--resume",
-      `${dir} was trained on problem "${config.problem}", defined in a program rather than a module file: resume it from that program (runTraining with resume: true and the problem object), or move the problem into a module and train with --problem ./module.ts.`,
-    );
-  }
-  return { config, model };
-}
-
-/**
- * Refuses an output folder that holds another problem's run: training would
- * overwrite its model and log. A folder of the same problem is reused.
- */
-async function checkOutFolder(out: string, problem: string): Promise<void> {
-  let text: string;
-  try {
-    text = await Deno.readTextFile(`${out}/config.json`);
-  } catch {
-    return;
-  }
-  let other: unknown;
-  try {
-    other = JSON.parse(text)?.problem;
-  } catch {
-    return;
-  }
-  if (typeof other !== "string") return;
-  const same = isProblemPath(other)
-    ? isProblemPath(problem) && resolve(out, other) === resolve(problem)
-    : other === problem;
-  if (!same) {
-    throw new UserError(
-      "--out",
-      `${out} holds a run of problem ${other}; training ${problem} there would overwrite it: choose another --out (or delete that folder).`,
-    );
-  }
-}
 
 /**
  * Trains on `engine`, writing the run folder; see {@linkcode RunOptions}. The
@@ -412,109 +270,4 @@ async function train(trainer: Trainer, o: RunOptions): Promise<RunResult> {
   await writeRunFile(out, "metrics.json", JSON.stringify(metrics, null, 2) + "\n");
   if (!o.noReport) await writeReport(trainer, metrics, await readJsonl(logPath), out);
   return { metrics, interrupted };
-}
-
-/** Writes a checkpoint; `last` is the step of the one already in the folder, if any. */
-async function writeSnapshot(
-  out: string,
-  c: TrainConfig,
-  s: Snapshot,
-  last?: number,
-): Promise<void> {
-  await writeRunFile(
-    out,
-    "model.json",
-    modelToJson({
-      problem: storedProblem(c.problem, out),
-      sizes: c.sizes,
-      activation: c.activation,
-      params: s.params,
-      state: s.state as unknown as Record<string, unknown>,
-    }),
-    last === undefined
-      ? ""
-      : `, then resume: the last good checkpoint (step ${last}) is still in ${out}/model.json`,
-  );
-}
-
-const fmt = (v: number | null) => v !== null && Number.isFinite(v) ? v.toExponential(3) : String(v);
-
-/** What metrics.json and report.md say when a problem has no exact solution nor reference. */
-export const NO_SOLUTION =
-  "The problem has no exact solution nor reference solution, so no error can be computed; the residual norms (residual_rms, loss) are what the run reports.";
-
-async function writeReport(
-  trainer: Trainer,
-  m: Metrics,
-  log: LogRecord[],
-  out: string,
-): Promise<void> {
-  const p = trainer.problem, c = trainer.config;
-  // One field per output: prediction, and the exact or reference solution where there is one.
-  const pred = await trainer.predictOutputs();
-  const ref = await trainer.gridSolution();
-  const names = problemOutputs(p);
-  const fields = names.map((name, k) => ({
-    name,
-    prediction: pred[k],
-    ...(ref ? { exact: ref[k] } : {}),
-  }));
-  const { charts, note } = runCharts({ axes: gridAxes(p), fields }, log);
-  const figures = [];
-  for (const ch of charts) figures.push({ ...await writeChart(out, ch.name, ch.spec), ...ch });
-  const lines = [
-    `# sketchpinn run: ${p.name}`,
-    "",
-    `${p.doc}`,
-    "",
-    `- adapter: ${m.adapter}`,
-    `- network: ${c.sizes.join(", ")} (${c.activation}, ${
-      c.init ?? "xavier"
-    } init), optimizer ${c.optimizer}, lr ${c.lr} ×${c.decay} every ${c.decaySteps} steps${
-      (c.average ?? 0) > 0
-        ? `; the model is the parameter average (β = ${c.average} after a warm-up): the error, the losses and model.json are the average's`
-        : ""
-    }`,
-    `- weighting: ${c.weighting}${
-      isSketch(c.weighting)
-        ? ` (k = ${c.k}${
-          c.weighting === "jvp"
-            ? ""
-            : `, Δt = ${c.dt ?? (c.weighting === "hutch" ? DEFAULT_HUTCH_DT : DEFAULT_DT)}`
-        }, β = ${emaBeta(c)})`
-        : ""
-    }, updated every ${c.every} step(s)${
-      (c.causal ?? 0) > 0
-        ? `; causal weights ε = ${c.causal} over ${c.chunks ?? DEFAULT_CHUNKS} time chunks`
-        : ""
-    }`,
-    `- points: ${
-      Object.entries(trainer.counts).map(([g, n]) => `${g} = ${n}`).join(", ")
-    }, resampled every ${c.resample || "never"} step(s)`,
-    `- steps: ${m.steps} in ${m.wall_s.toFixed(1)} s (${m.steps_per_s.toFixed(2)} steps/s)`,
-    "",
-    ...(m.note ? [m.note, ""] : []),
-    "| metric | value |",
-    "| --- | --- |",
-    `| relative L2 error${names.length > 1 ? " (outputs stacked)" : ""} | ${
-      m.rel_l2 === null
-        ? "no reference (no exact or reference solution to compare with)"
-        : fmt(m.rel_l2)
-    } |`,
-    ...(names.length > 1 && m.rel_l2_outputs
-      ? Object.entries(m.rel_l2_outputs).map(([k, v]) => `| relative L2 error ${k} | ${fmt(v)} |`)
-      : []),
-    ...Object.entries(m.residual_rms).map(([g, v]) => `| rms residual ${g} | ${fmt(v)} |`),
-    ...Object.entries(m.loss).map(([g, v]) =>
-      `| loss ${g} (saved model, last points) | ${fmt(v)} |`
-    ),
-    ...Object.entries(m.weights).map(([g, v]) => `| λ ${g} | ${fmt(v)} |`),
-    "",
-    ...(note ? [`(${note})`, ""] : []),
-    ...figures.flatMap((f) => [`![${f.name}](${f.name}.png)`, ""]),
-  ];
-  const md = lines.join("\n");
-  // report.md last: a sweep counts a run finished once it follows metrics.json.
-  await writeRunFile(out, "report.html", reportHtml(`sketchpinn run: ${p.name}`, md, figures));
-  await writeRunFile(out, "report.md", md);
 }
