@@ -18,7 +18,9 @@ import { isAbsolute, resolve } from "node:path";
 
 /** A checkpoint held in memory: the model's parameters and the training state. */
 export interface Snapshot {
+  /** The model's parameters (the average when on). */
   params: Float32Array;
+  /** The training state besides them. */
   state: TrainState;
 }
 
