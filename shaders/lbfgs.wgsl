@@ -86,31 +86,50 @@ fn workgroupSum(lid: u32, v: f32) -> f32 {
 
 const RHO: u32 = 8u;
 
+// The history slot at two-loop position P.pos: newest first (`back`), else oldest
+// first, where position pos is the (k − 1 − pos)-th newest of the k pairs stored.
+fn twoLoopSlot(back: bool) -> u32 {
+  let k = state[0];
+  let newer = select(select(0u, k - 1u - P.pos, P.pos < k), P.pos % P.m, back);
+  return (state[1] + P.m - newer) % P.m;
+}
+
+// One step of either loop with pair `slot` (the whole workgroup calls it):
+// backward, α = ρ sᵀq and q −= α y; forward, β = ρ yᵀq and q += (α − β) s.
+// Returns ρ times the dot product (α backward). A position past the k pairs
+// stored (`valid` false) leaves q as it is.
+fn twoLoopStep(lid: u32, slot: u32, valid: bool, back: bool) -> f32 {
+  let n = P.count;
+  let sOff = slot * n;
+  let yOff = (P.m + slot) * n;
+  let dotOff = select(yOff, sOff, back);
+  let axpyOff = select(sOff, yOff, back);
+  var acc = 0.0;
+  for (var i = lid; i < n; i += WG) {
+    acc = fma(hist[dotOff + i], q[i], acc);
+  }
+  let rhoDot = scal[RHO + slot] * workgroupSum(lid, acc);
+  if (valid) {
+    let c = select(scal[RHO + P.m + slot], 0.0, back) - rhoDot;
+    for (var i = lid; i < n; i += WG) {
+      q[i] = fma(c, hist[axpyOff + i], q[i]);
+    }
+  }
+  return rhoDot;
+}
+
 @compute @workgroup_size(WG)
 fn twoLoopBack(@builtin(local_invocation_id) lidv: vec3<u32>) {
   let lid = lidv.x;
-  let n = P.count;
-  let k = state[0];
-  let valid = P.pos < k;
-  let slot = (state[1] + P.m - (P.pos % P.m)) % P.m;
-  let sOff = slot * n;
-  let yOff = (P.m + slot) * n;
-  var acc = 0.0;
-  for (var i = lid; i < n; i += WG) {
-    if (P.pos == 0u) {
+  if (P.pos == 0u) {
+    for (var i = lid; i < P.count; i += WG) {
       q[i] = grad[i];
     }
-    acc = fma(hist[sOff + i], q[i], acc);
   }
-  let dot = workgroupSum(lid, acc);
-  if (!valid) {
-    return;
-  }
-  let a = scal[RHO + slot] * dot;
-  for (var i = lid; i < n; i += WG) {
-    q[i] = fma(-a, hist[yOff + i], q[i]);
-  }
-  if (lid == 0u) {
+  let slot = twoLoopSlot(true);
+  let valid = P.pos < state[0];
+  let a = twoLoopStep(lid, slot, valid, true);
+  if (valid && lid == 0u) {
     scal[RHO + P.m + slot] = a;
   }
 }
@@ -118,30 +137,13 @@ fn twoLoopBack(@builtin(local_invocation_id) lidv: vec3<u32>) {
 @compute @workgroup_size(WG)
 fn twoLoopFwd(@builtin(local_invocation_id) lidv: vec3<u32>) {
   let lid = lidv.x;
-  let n = P.count;
-  let k = state[0];
-  let valid = P.pos < k;
-  // Oldest first: position pos is the (k − 1 − pos)-th newest pair.
-  let back = select(0u, k - 1u - P.pos, valid);
-  let slot = (state[1] + P.m - back) % P.m;
-  let sOff = slot * n;
-  let yOff = (P.m + slot) * n;
-  let gamma = scal[4];
-  var acc = 0.0;
-  for (var i = lid; i < n; i += WG) {
-    if (P.pos == 0u) {
+  if (P.pos == 0u) {
+    let gamma = scal[4];
+    for (var i = lid; i < P.count; i += WG) {
       q[i] = gamma * q[i];
     }
-    acc = fma(hist[yOff + i], q[i], acc);
   }
-  let dot = workgroupSum(lid, acc);
-  if (!valid) {
-    return;
-  }
-  let c = scal[RHO + P.m + slot] - scal[RHO + slot] * dot;
-  for (var i = lid; i < n; i += WG) {
-    q[i] = fma(c, hist[sOff + i], q[i]);
-  }
+  twoLoopStep(lid, twoLoopSlot(false), P.pos < state[0], false);
 }
 
 @compute @workgroup_size(WG)

@@ -7,12 +7,10 @@
  *
  * Needs a WebGPU adapter: `Engine.create()` throws (and every test fails) without one.
  */
-import { Plan } from "../src/plan.ts";
-import { samplePoints } from "../src/points.ts";
 import { wave } from "../src/problems/wave.ts";
 import * as ref from "../src/reference/mlp64.ts";
 import { assertAllClose, assertClose } from "./assert_close.ts";
-import { moduleEngine, testParams } from "./gpu_helpers.ts";
+import { moduleEngine, wavePlan } from "./gpu_helpers.ts";
 import type { Dispatch } from "../src/engine.ts";
 
 const engine = await moduleEngine();
@@ -24,18 +22,13 @@ const sizes = [2, 13, 9, 1];
 // Group sizes above the workgroup (256) exercise the strided sums.
 const counts = { r: 300, u: 37, ut: 19 };
 const K = 3;
-const plan = await Plan.create(engine, {
-  problem: wave,
+const { plan, params, points } = await wavePlan(engine, {
   sizes,
-  activation: "tanh",
   counts,
   directions: K,
-  tangents: true,
+  paramSeed: 5,
+  pointSeed: 2,
 });
-const params = testParams(sizes, 5);
-const points = samplePoints(wave, counts, 2);
-plan.setParams(params);
-plan.setPoints(points);
 const G = plan.G;
 
 /** Sums, traces, EMA state and λ after `seqs`, from a zero EMA state. */

@@ -1,7 +1,8 @@
 /**
  * Shared pieces of the GPU tests: a made-up d = 3 problem with nonlinear
  * residuals, test parameters with non-zero biases, deterministic test vectors and
- * the ∞-norm closeness check the engine's acceptance criteria are written in.
+ * the ∞-norm closeness check the engine's acceptance criteria are written in,
+ * and the wave plan the NTK and fused-reduction tests share.
  *
  * @module
  */
@@ -12,6 +13,9 @@ import { gaussianAt } from "../src/random.ts";
 import { assertAllClose } from "./assert_close.ts";
 import { Engine } from "../src/engine.ts";
 import type { Tuning } from "../src/tuning.ts";
+import { Plan } from "../src/plan.ts";
+import { type Points, samplePoints } from "../src/points.ts";
+import { wave } from "../src/problems/wave.ts";
 
 /**
  * d = 3 test problem. "r" reads all seven channels (u, three first and three pure
@@ -236,4 +240,34 @@ export async function moduleEngine(tuning?: Tuning): Promise<Engine> {
   const engine = await Engine.create(undefined, tuning);
   globalThis.addEventListener("unload", () => engine.dispose());
   return engine;
+}
+
+/**
+ * A wave plan with tangents and `directions` directions per chunk (tanh), its
+ * parameters (`testParams(sizes, paramSeed)`) and points (`samplePoints(wave,
+ * counts, pointSeed)`) set: the fixture of the NTK and fused-reduction tests.
+ */
+export async function wavePlan(
+  engine: Engine,
+  o: {
+    sizes: number[];
+    counts: Record<string, number>;
+    directions: number;
+    paramSeed: number;
+    pointSeed: number;
+  },
+): Promise<{ plan: Plan; params: Float32Array; points: Points }> {
+  const plan = await Plan.create(engine, {
+    problem: wave,
+    sizes: o.sizes,
+    activation: "tanh",
+    counts: o.counts,
+    directions: o.directions,
+    tangents: true,
+  });
+  const params = testParams(o.sizes, o.paramSeed);
+  const points = samplePoints(wave, o.counts, o.pointSeed);
+  plan.setParams(params);
+  plan.setPoints(points);
+  return { plan, params, points };
 }

@@ -9,14 +9,12 @@
  * Needs a WebGPU adapter: `Engine.create()` throws (and every test fails) without one.
  */
 import assert from "node:assert/strict";
-import { Plan } from "../src/plan.ts";
 import { estimateTraces, type NtkOptions, ntkWeights, weightsFromTraces } from "../src/ntk.ts";
-import { samplePoints } from "../src/points.ts";
 import { wave } from "../src/problems/wave.ts";
 import { rademacherAt, Stream } from "../src/random.ts";
 import * as ref from "../src/reference/mlp64.ts";
 import { assertAllClose, assertClose } from "./assert_close.ts";
-import { assertRelInf, moduleEngine, testParams } from "./gpu_helpers.ts";
+import { assertRelInf, moduleEngine, wavePlan } from "./gpu_helpers.ts";
 
 const engine = await moduleEngine();
 
@@ -29,18 +27,13 @@ const counts = { r: 23, u: 11, ut: 7 };
 const GROUPS = ["r", "u", "ut"];
 /** Directions per chunk; estimators asking for more run several chunks. */
 const K = 8;
-const plan = await Plan.create(engine, {
-  problem,
+const { plan, params, points } = await wavePlan(engine, {
   sizes,
-  activation,
   counts,
   directions: K,
-  tangents: true,
+  paramSeed: 3,
+  pointSeed: 1,
 });
-const params = testParams(sizes, 3);
-const points = samplePoints(problem, counts, 1);
-plan.setParams(params);
-plan.setPoints(points);
 const exact64 = ref.ntkTraces(problem, sizes, activation, params, points);
 
 /** λ_j ≥ 1 and Σ_j 1/λ_j = 1 (design §2). */
