@@ -246,7 +246,21 @@ export {
   problemOutputs,
 } from "./src/problems/problem.ts";
 export { channelsOf, E, outputsOf } from "./src/problems/expr.ts";
-export type { ChannelRef, ChannelSet, Expr, ExprLike } from "./src/problems/expr.ts";
+export type {
+  ChannelHelpers,
+  ChannelRef,
+  ChannelSet,
+  Expr,
+  ExprLike,
+  NamedBuilders,
+  Ops,
+} from "./src/problems/expr.ts";
+export {
+  continuityResidual,
+  FLOW_OUTPUTS,
+  momentumDoc,
+  momentumResidual,
+} from "./src/problems/navier_stokes.ts";
 export { UserError } from "./src/errors.ts";
 export {
   CHART_CONFIG,

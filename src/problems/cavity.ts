@@ -19,24 +19,20 @@
  *
  * @module
  */
-import { E, type Expr } from "./expr.ts";
+import { E } from "./expr.ts";
+import {
+  continuityResidual,
+  FLOW_OUTPUTS,
+  momentumDoc,
+  momentumResidual,
+} from "./navier_stokes.ts";
 import { evaluationGrid, type Problem } from "./problem.ts";
 import { CAVITY_PRESSURE_PIN, CAVITY_REFERENCE_N, cavityReference } from "../solvers/cavity.ts";
 
 /** Reynolds number of the built-in cavity (the reference solver's default too). */
 export const CAVITY_RE = 100;
 
-const U = 0, V = 1, P = 2;
-
-/** Momentum residual of velocity component `k` (0: x, 1: y): (u·∇)u_k + ∂_k p − Δu_k/Re. */
-function momentum(k: 0 | 1, re: number): Expr {
-  return E.add(
-    E.mul(E.u(U), E.du(0, k)),
-    E.mul(E.u(V), E.du(1, k)),
-    E.du(k, P),
-    E.mul(-1 / re, E.add(E.d2u(0, k), E.d2u(1, k))),
-  );
-}
+const F = E.named(FLOW_OUTPUTS);
 
 /** A point on the boundary of [0, 1]² from [a, b]: each side with probability 1/4. */
 function onBoundary([a, b]: readonly number[]): number[] {
@@ -59,7 +55,7 @@ export function cavityProblem(opts: { re?: number; n?: number } = {}): Problem {
   const problem: Problem = {
     name: re === CAVITY_RE ? "cavity" : `cavity-re${re}`,
     inputs: ["x", "y"],
-    outputs: ["u", "v", "p"],
+    outputs: [...FLOW_OUTPUTS],
     domain: [[0, 1], [0, 1]],
     doc: `steady Navier–Stokes (u·∇)u + ∇p = Δu/${re}, ∇·u = 0 on (x,y) ∈ [0,1]², ` +
       "no-slip walls, lid u = 1, v = 0 on y = 1, p = 0 at (0.5, 0); inputs [x, y], outputs " +
@@ -72,16 +68,16 @@ export function cavityProblem(opts: { re?: number; n?: number } = {}): Problem {
     groups: [
       {
         name: "mx",
-        doc: `u u_x + v u_y + p_x − (u_xx + u_yy)/${re} in the interior`,
-        residual: momentum(0, re),
+        doc: `${momentumDoc(0, re)} in the interior`,
+        residual: momentumResidual(0, re),
         sampleDim: 2,
         sample: ([a, b]) => [a, b],
         defaultN: 512,
       },
       {
         name: "my",
-        doc: `u v_x + v v_y + p_y − (v_xx + v_yy)/${re} in the interior`,
-        residual: momentum(1, re),
+        doc: `${momentumDoc(1, re)} in the interior`,
+        residual: momentumResidual(1, re),
         sampleDim: 2,
         sample: ([a, b]) => [a, b],
         defaultN: 512,
@@ -89,7 +85,7 @@ export function cavityProblem(opts: { re?: number; n?: number } = {}): Problem {
       {
         name: "div",
         doc: "u_x + v_y in the interior",
-        residual: E.add(E.du(0, U), E.du(1, V)),
+        residual: continuityResidual(),
         sampleDim: 2,
         sample: ([a, b]) => [a, b],
         defaultN: 512,
@@ -98,7 +94,7 @@ export function cavityProblem(opts: { re?: number; n?: number } = {}): Problem {
         name: "bu",
         doc:
           "u − 1 on the lid y = 1, u on the walls x = 0, x = 1, y = 0 (each side 1/4 of the points)",
-        residual: E.u(U),
+        residual: F.u("u"),
         target: wallU,
         sampleDim: 2,
         sample: onBoundary,
@@ -107,7 +103,7 @@ export function cavityProblem(opts: { re?: number; n?: number } = {}): Problem {
       {
         name: "bv",
         doc: "v on the four sides (each 1/4 of the points)",
-        residual: E.u(V),
+        residual: F.u("v"),
         sampleDim: 2,
         sample: onBoundary,
         defaultN: 256,
@@ -117,7 +113,7 @@ export function cavityProblem(opts: { re?: number; n?: number } = {}): Problem {
         doc: `p at the pin point (${
           CAVITY_PRESSURE_PIN.join(", ")
         }), where the reference has p = 0`,
-        residual: E.u(P),
+        residual: F.u("p"),
         sampleDim: 0,
         sample: () => [...CAVITY_PRESSURE_PIN],
         defaultN: 1,

@@ -30,18 +30,10 @@ export const refOutput = (r: ChannelRef): number => r.out ?? 0;
 const isMixed = (r: ChannelRef): boolean =>
   r.order === 2 && r.dir2 !== undefined && r.dir2 !== r.dir;
 
-function channel(order: 0 | 1 | 2, dir: number, out: number, dir2?: number): Expr {
-  if (!Number.isInteger(out) || out < 0) {
-    throw new Error(`output index must be a whole number ≥ 0, got ${out}`);
-  }
-  const ref: ChannelRef = { order, dir };
-  if (dir2 !== undefined && dir2 !== dir) {
-    ref.dir = Math.min(dir, dir2);
-    ref.dir2 = Math.max(dir, dir2);
-  }
-  if (out !== 0) ref.out = out;
-  return { op: "channel", ref };
-}
+import { E } from "./builders.ts";
+
+export { E };
+export type { ChannelHelpers, NamedBuilders, Ops } from "./builders.ts";
 
 /** An expression node. Build them with the helpers of {@linkcode E}. */
 export type Expr =
@@ -54,103 +46,6 @@ export type Expr =
 
 /** Anything accepted where an expression is expected: numbers become constants. */
 export type ExprLike = Expr | number;
-
-const lift = (e: ExprLike): Expr => typeof e === "number" ? { op: "const", value: e } : e;
-
-function isConst(e: Expr, v?: number): boolean {
-  return e.op === "const" && (v === undefined || e.value === v);
-}
-
-function binary(op: "add" | "sub" | "mul" | "div", x: ExprLike, y: ExprLike): Expr {
-  const a = lift(x), b = lift(y);
-  if (a.op === "const" && b.op === "const") {
-    const v = op === "add"
-      ? a.value + b.value
-      : op === "sub"
-      ? a.value - b.value
-      : op === "mul"
-      ? a.value * b.value
-      : a.value / b.value;
-    return { op: "const", value: v };
-  }
-  if (op === "add") {
-    if (isConst(a, 0)) return b;
-    if (isConst(b, 0)) return a;
-  }
-  if (op === "sub") {
-    if (isConst(b, 0)) return a;
-    if (isConst(a, 0)) return unary("neg", b);
-  }
-  if (op === "mul") {
-    if (isConst(a, 0) || isConst(b, 0)) return { op: "const", value: 0 };
-    if (isConst(a, 1)) return b;
-    if (isConst(b, 1)) return a;
-  }
-  if (op === "div" && isConst(b, 1)) return a;
-  return { op, a, b };
-}
-
-function unary(op: "neg" | "sin" | "cos" | "exp" | "tanh", x: ExprLike): Expr {
-  const a = lift(x);
-  if (a.op === "const") {
-    const f = {
-      neg: (v: number) => -v,
-      sin: Math.sin,
-      cos: Math.cos,
-      exp: Math.exp,
-      tanh: Math.tanh,
-    }[
-      op
-    ];
-    return { op: "const", value: f(a.value) };
-  }
-  if (op === "neg" && a.op === "neg") return a.a;
-  return { op, a };
-}
-
-/**
- * Expression builders. Inputs are numbered in the order the problem documents
- * them (wave: 0 = t, 1 = x); outputs in the order of `Problem.outputs` (the
- * optional last argument of every channel helper, 0 when left out).
- *
- * @example Wave residual u_tt − 4 u_xx
- * ```ts
- * import { E } from "./expr.ts";
- * const r = E.sub(E.d2u(0), E.mul(4, E.d2u(1)));
- * ```
- */
-export const E = {
-  /** A constant. */
-  c: (value: number): Expr => ({ op: "const", value }),
-  /** Input coordinate number `index`. */
-  x: (index: number): Expr => ({ op: "input", index }),
-  /** The network output u_out (u_0 = u by default). */
-  u: (out = 0): Expr => channel(0, 0, out),
-  /** ∂u_out/∂x_dir. */
-  du: (dir: number, out = 0): Expr => channel(1, dir, out),
-  /** ∂²u_out/∂x_dir². */
-  d2u: (dir: number, out = 0): Expr => channel(2, dir, out),
-  /** ∂²u_out/∂x_a∂x_b (mixed when a ≠ b, pure when a = b). */
-  d2: (a: number, b: number, out = 0): Expr => channel(2, a, out, b),
-  add: (...xs: ExprLike[]): Expr => xs.map(lift).reduce((p, q) => binary("add", p, q), E.c(0)),
-  sub: (a: ExprLike, b: ExprLike): Expr => binary("sub", a, b),
-  mul: (...xs: ExprLike[]): Expr => xs.map(lift).reduce((p, q) => binary("mul", p, q), E.c(1)),
-  div: (a: ExprLike, b: ExprLike): Expr => binary("div", a, b),
-  neg: (a: ExprLike): Expr => unary("neg", a),
-  sin: (a: ExprLike): Expr => unary("sin", a),
-  cos: (a: ExprLike): Expr => unary("cos", a),
-  exp: (a: ExprLike): Expr => unary("exp", a),
-  tanh: (a: ExprLike): Expr => unary("tanh", a),
-  /** Integer power (n ≥ 0). */
-  pow: (a: ExprLike, n: number): Expr => {
-    if (!Number.isInteger(n) || n < 0) throw new Error(`pow needs a whole exponent ≥ 0, got ${n}`);
-    const b = lift(a);
-    if (n === 0) return E.c(1);
-    if (n === 1) return b;
-    if (b.op === "const") return E.c(b.value ** n);
-    return { op: "pow", a: b, n };
-  },
-};
 
 /**
  * The channels a residual needs, ordered as the kernels store them: value,

@@ -19,13 +19,19 @@
  *
  * @module
  */
+import {
+  continuityResidual,
+  FLOW_OUTPUTS,
+  momentumDoc,
+  momentumResidual,
+} from "./navier_stokes.ts";
 import { E } from "./expr.ts";
 import type { GroupDef, Problem } from "./problem.ts";
 
 const RE = 20;
 const LAMBDA = RE / 2 - Math.sqrt(RE * RE / 4 + 4 * Math.PI * Math.PI);
 const [X0, X1, Y0, Y1] = [-0.5, 1, -0.5, 1.5];
-const [U, V, P] = [0, 1, 2];
+const F = E.named(FLOW_OUTPUTS);
 
 /** (u, v, p) of Kovasznay flow at (x, y). */
 export function kovasznayExact([x, y]: readonly number[]): number[] {
@@ -48,25 +54,27 @@ function boundary([a, b]: readonly number[]): number[] {
   return s < 2 * w + h ? [X0, y] : [X1, y];
 }
 
-const momentum = (name: string, k: number, dir: number, doc: string): GroupDef => ({
+const momentum = (name: string, k: 0 | 1): GroupDef => ({
   name,
-  doc,
-  residual: E.add(
-    E.mul(E.u(U), E.du(0, k)),
-    E.mul(E.u(V), E.du(1, k)),
-    E.du(dir, P),
-    E.mul(-1 / RE, E.add(E.d2u(0, k), E.d2u(1, k))),
-  ),
+  doc: `${momentumDoc(k, "Re")}, in the interior`,
+  residual: momentumResidual(k, RE),
   sampleDim: 2,
   sample: interior,
   defaultN: 256,
 });
 
-const value = (name: string, k: number, doc: string, sample: GroupDef["sample"], n: number) => ({
+/** A value group: output `out` − its exact value, on the points `sample` places. */
+const value = (
+  name: string,
+  out: typeof FLOW_OUTPUTS[number],
+  doc: string,
+  sample: GroupDef["sample"],
+  n: number,
+): GroupDef => ({
   name,
   doc,
-  residual: E.u(k),
-  target: (x: readonly number[]) => kovasznayExact(x)[k],
+  residual: F.u(out),
+  target: (x: readonly number[]) => kovasznayExact(x)[FLOW_OUTPUTS.indexOf(out)],
   sampleDim: 2,
   sample,
   defaultN: n,
@@ -79,7 +87,7 @@ const value = (name: string, k: number, doc: string, sample: GroupDef["sample"],
 export const kovasznay: Problem = {
   name: "kovasznay",
   inputs: ["x", "y"],
-  outputs: ["u", "v", "p"],
+  outputs: [...FLOW_OUTPUTS],
   domain: [[X0, X1], [Y0, Y1]],
   doc: "steady Navier–Stokes at Re = 20 on (x,y) ∈ [−0.5,1]×[−0.5,1.5] (Kovasznay flow), " +
     "outputs [u, v, p]; groups mx, my (momentum), div (continuity), bu, bv (boundary), " +
@@ -88,19 +96,19 @@ export const kovasznay: Problem = {
   grid: [61, 81],
   sizes: [2, 64, 64, 64, 3],
   groups: [
-    momentum("mx", U, 0, "u u_x + v u_y + p_x − (u_xx + u_yy)/Re, in the interior"),
-    momentum("my", V, 1, "u v_x + v v_y + p_y − (v_xx + v_yy)/Re, in the interior"),
+    momentum("mx", 0),
+    momentum("my", 1),
     {
       name: "div",
       doc: "u_x + v_y, in the interior",
-      residual: E.add(E.du(0, U), E.du(1, V)),
+      residual: continuityResidual(),
       sampleDim: 2,
       sample: interior,
       defaultN: 256,
     },
-    value("bu", U, "u − u_exact on the whole boundary", boundary, 128),
-    value("bv", V, "v − v_exact on the whole boundary", boundary, 128),
-    value("bp", P, "p − p_exact on the outflow x = 1", ([a]) => [X1, Y0 + (Y1 - Y0) * a], 64),
+    value("bu", "u", "u − u_exact on the whole boundary", boundary, 128),
+    value("bv", "v", "v − v_exact on the whole boundary", boundary, 128),
+    value("bp", "p", "p − p_exact on the outflow x = 1", ([a]) => [X1, Y0 + (Y1 - Y0) * a], 64),
   ],
   train: { init: "centered", average: 0.995 },
 };
