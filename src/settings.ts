@@ -26,8 +26,13 @@ export type TrainSettings = Partial<Omit<TrainConfig, "problem">> & {
   problem?: string | Problem;
 };
 
-/** The values of the settings a problem may recommend, where it recommends none. */
-export const FALLBACK_TRAIN_DEFAULTS: Readonly<Required<TrainDefaults>> = {
+/**
+ * The values of the settings a problem may recommend, where it recommends none (no
+ * recommended L-BFGS phase: then none).
+ */
+export const FALLBACK_TRAIN_DEFAULTS: Readonly<
+  Required<Omit<TrainDefaults, "then" | "thenSteps">>
+> = {
   steps: 4000,
   lr: 3e-3,
   decaySteps: 1000,
@@ -68,11 +73,17 @@ export async function resolveSettings(
   const defined = Object.fromEntries(
     Object.entries(s).filter(([k, v]) => v !== undefined && k !== "problem"),
   );
+  const recommended: TrainDefaults = { ...problem.train };
+  // A recommended L-BFGS phase follows Adam: a run that is L-BFGS throughout skips it.
+  if (s.optimizer === "lbfgs" && s.then === undefined) {
+    delete recommended.then;
+    delete recommended.thenSteps;
+  }
   const config: TrainConfig = {
     ...structuredClone(DEFAULT_CONFIG),
     sizes: [...problem.sizes],
     ...FALLBACK_TRAIN_DEFAULTS,
-    ...problem.train,
+    ...recommended,
     ...structuredClone(defined),
     problem: name,
   };

@@ -280,10 +280,14 @@ export function validateProblem(value: unknown, source: string, input = "--probl
         INITS.map((i) => `"${i}"`).join(" or "),
       ],
       average: [(v) => isNum(v) && v >= 0 && v < 1, "a number in [0, 1)"],
+      then: [(v) => v === "lbfgs" || v === "none", `"lbfgs" or "none"`],
+      thenSteps: [(v) => isInt(v, 0), "a whole number ≥ 0"],
     };
     for (const [k, v] of Object.entries(t)) {
       if (!Object.hasOwn(checks, k)) {
-        fail(`"train" has unknown key "${k}" (steps, lr, decaySteps, init and average are known)`);
+        fail(
+          `"train" has unknown key "${k}" (${Object.keys(checks).join(", ")} are known)`,
+        );
       }
       if (!checks[k][0](v)) fail(`"train.${k}" must be ${checks[k][1]}`);
     }

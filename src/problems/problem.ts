@@ -44,6 +44,14 @@ export interface TrainDefaults {
   init?: Init;
   /** β of the parameter average (the run's model is the average). */
   average?: number;
+  /**
+   * A second phase after the Adam steps: "lbfgs" runs `thenSteps` L-BFGS
+   * iterations on a fixed point set (README "Optimizers"). A run that sets
+   * `optimizer: "lbfgs"` itself skips it.
+   */
+  then?: "lbfgs" | "none";
+  /** Iterations of the `then` phase. */
+  thenSteps?: number;
 }
 
 /**

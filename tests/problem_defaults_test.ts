@@ -1,0 +1,52 @@
+/**
+ * A problem's recommended training settings, an L-BFGS phase among them: the
+ * resolved configuration takes them, the caller's settings win, and a run that is
+ * L-BFGS throughout skips a recommended phase instead of being refused. CPU only.
+ */
+import assert from "node:assert/strict";
+import { resolveSettings } from "../src/settings.ts";
+import { poisson1d } from "../src/problems/poisson1d.ts";
+import type { Problem } from "../src/problems/problem.ts";
+
+const withPhase: Problem = {
+  ...poisson1d,
+  name: "poisson1d-lbfgs",
+  train: { ...poisson1d.train, steps: 700, then: "lbfgs", thenSteps: 300 },
+};
+
+Deno.test("settings: a problem may recommend an L-BFGS phase after Adam", async () => {
+  const { config } = await resolveSettings({ problem: withPhase });
+  assert.equal(config.optimizer, "adam");
+  assert.equal(config.steps, 700);
+  assert.equal(config.then, "lbfgs");
+  assert.equal(config.thenSteps, 300);
+  // The caller's settings win over the recommendation.
+  const longer = await resolveSettings({ problem: withPhase, thenSteps: 50 });
+  assert.equal(longer.config.then, "lbfgs");
+  assert.equal(longer.config.thenSteps, 50);
+  const off = await resolveSettings({ problem: withPhase, then: "none" });
+  assert.equal(off.config.then, "none");
+  // L-BFGS throughout: the recommended second phase is dropped, not an error.
+  const lbfgs = await resolveSettings({ problem: withPhase, optimizer: "lbfgs" });
+  assert.equal(lbfgs.config.then, undefined);
+  assert.equal(lbfgs.config.thenSteps, undefined);
+  // Asking for both explicitly is still refused.
+  await assert.rejects(
+    () => resolveSettings({ problem: withPhase, optimizer: "lbfgs", then: "lbfgs" }),
+    /--then lbfgs follows an Adam or gd phase/,
+  );
+  // A problem that recommends no phase gets none.
+  const plain = await resolveSettings({ problem: "poisson1d" });
+  assert.equal(plain.config.then, undefined);
+});
+
+Deno.test("settings: a problem's L-BFGS recommendation is validated", async () => {
+  const bad = (train: Record<string, unknown>) =>
+    resolveSettings({ problem: { ...poisson1d, train } as Problem });
+  await assert.rejects(() => bad({ then: "bfgs" }), /"train.then" must be "lbfgs" or "none"/);
+  await assert.rejects(() => bad({ thenSteps: -1 }), /"train.thenSteps" must be a whole number/);
+  await assert.rejects(
+    () => bad({ thenN: 3 }),
+    /unknown key "thenN" \(steps, .*thenSteps are known\)/,
+  );
+});
