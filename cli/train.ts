@@ -184,7 +184,11 @@ export async function cmdTrain(args: string[]): Promise<number> {
     info(
       `training ${problem.name} [${
         config.sizes.join(",")
-      }] ${config.activation}, ${config.weighting} weights, ${config.steps} steps → ${run.out}`,
+      }] ${config.activation}, ${config.weighting} weights, ${config.steps} steps${
+        // A problem may recommend the phase: say so, since no flag asked for it.
+        config.then === "lbfgs"
+          ? ` then ${config.thenSteps ?? 0} L-BFGS iterations`
+          : ""} → ${run.out}`,
     );
   }
   const ctrl = new AbortController();

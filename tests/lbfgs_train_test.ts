@@ -128,6 +128,22 @@ Deno.test("train: a bad --then-n or a second L-BFGS phase ends in exit code 2 na
   }
 });
 
+Deno.test("train: the banner names the L-BFGS phase, which a problem may recommend unasked", async () => {
+  const out = await Deno.makeTempDir();
+  try {
+    const r = await runDeno([
+      ...CLI,
+      "train",
+      ...["--problem", "poisson1d", "--sizes", "1,8,1", "--n", "r=16,u=2", "--steps", "2"],
+      ...["--then", "lbfgs", "--then-steps", "1", "--log-every", "1", "--out", `${out}/run`],
+    ]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /pc weights, 2 steps then 1 L-BFGS iterations → /);
+  } finally {
+    await Deno.remove(out, { recursive: true });
+  }
+});
+
 Deno.test({
   name: "a checkpoint inside the L-BFGS phase with a damaged or missing history is refused",
   ...opts,

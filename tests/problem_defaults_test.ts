@@ -35,6 +35,15 @@ Deno.test("settings: a problem may recommend an L-BFGS phase after Adam", async 
     () => resolveSettings({ problem: withPhase, optimizer: "lbfgs", then: "lbfgs" }),
     /--then lbfgs follows an Adam or gd phase/,
   );
+  // The built-in steady flows recommend one (README, Results).
+  for (const [name, steps, thenSteps] of [["kovasznay", 800, 1500], ["cavity", 1000, 1000]]) {
+    const r = await resolveSettings({ problem: name as string });
+    assert.deepEqual([r.config.steps, r.config.then, r.config.thenSteps], [
+      steps,
+      "lbfgs",
+      thenSteps,
+    ]);
+  }
   // A problem that recommends no phase gets none.
   const plain = await resolveSettings({ problem: "poisson1d" });
   assert.equal(plain.config.then, undefined);

@@ -119,7 +119,8 @@ export function cavityProblem(opts: { re?: number; n?: number } = {}): Problem {
         defaultN: 1,
       },
     ],
-    train: { init: "centered", average: 0.995 },
+    // As kovasznay: Adam for λ and a rough fit, then L-BFGS (README, Results).
+    train: { steps: 1000, then: "lbfgs", thenSteps: 1000, init: "centered", average: 0.995 },
   };
   return problem;
 }
