@@ -231,6 +231,7 @@ export {
 } from "./src/problems/mod.ts";
 export type {
   GroupDef,
+  PictureData,
   Problem,
   ReferenceSolution,
   TrainDefaults,
@@ -281,7 +282,21 @@ export {
 } from "./src/plot/heatmap.ts";
 export { type LineChartOptions, lineChartSpec, type LineSeries } from "./src/plot/line.ts";
 export { gridAxes, type GridField, type SolutionData, solutionSpec } from "./src/plot/solution.ts";
-export { type NamedChart, runCharts } from "./src/plot/run_charts.ts";
+export {
+  type NamedChart,
+  problemCharts,
+  RUN_CHART_NAMES,
+  runCharts,
+} from "./src/plot/run_charts.ts";
+export {
+  directorAngle,
+  type DirectorGlyph,
+  directorGlyphs,
+  eigenvalueOverTime,
+  largestEigenvalue,
+  type QTensorFields,
+  qtensorPictures,
+} from "./src/plot/qtensor.ts";
 export { type Figure, reportHtml } from "./src/plot/report.ts";
 export { runBench } from "./bench/bench.ts";
 export { benchStep, timeBatches } from "./bench/timing.ts";

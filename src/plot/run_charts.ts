@@ -9,6 +9,8 @@ import type { ChartSpec } from "./render.ts";
 import { lineChartSpec } from "./line.ts";
 import { type SolutionData, solutionSpec } from "./solution.ts";
 import type { LogRecord } from "../train_state.ts";
+import type { PictureData, Problem } from "../problems/problem.ts";
+import { UserError } from "../errors.ts";
 
 /** A picture to write: its file base name, a caption and its spec. */
 export interface NamedChart {
@@ -78,4 +80,34 @@ export function runCharts(
     });
   }
   return { charts, ...(sol.reason ? { note: sol.reason } : {}) };
+}
+
+/** The names of every run's own pictures; a problem's pictures take other names. */
+export const RUN_CHART_NAMES: readonly string[] = ["solution", "loss", "convergence", "weights"];
+
+/**
+ * The problem's own pictures (its `pictures` hook; none without one), checked:
+ * distinct names of letters, digits, `_` or `-` that no run picture uses, each
+ * with a spec object.
+ */
+export async function problemCharts(problem: Problem, data: PictureData): Promise<NamedChart[]> {
+  if (!problem.pictures) return [];
+  const charts = await problem.pictures(data);
+  const seen = new Set<string>(RUN_CHART_NAMES);
+  for (const c of Array.isArray(charts) ? charts : [null]) {
+    const name = (c as NamedChart | null)?.name;
+    if (
+      typeof name !== "string" || !/^[\w-]+$/.test(name) || seen.has(name) ||
+      typeof c?.spec !== "object" || c.spec === null
+    ) {
+      throw new UserError(
+        "--problem",
+        `Problem ${problem.name}: "pictures" must return a list of { name, caption, spec } with distinct file names (letters, digits, _ or -) other than ${
+          RUN_CHART_NAMES.join(", ")
+        }, but gave ${typeof name === "string" ? `"${name}"` : "an entry without one"}.`,
+      );
+    }
+    seen.add(name);
+  }
+  return charts;
 }

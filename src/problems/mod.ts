@@ -312,6 +312,9 @@ export function validateProblem(value: unknown, source: string, input = "--probl
   if (p.reference !== undefined && !isFn(p.reference)) {
     fail(`"reference" must be an async function returning the solution on the evaluation grid`);
   }
+  if (p.pictures !== undefined && !isFn(p.pictures)) {
+    fail(`"pictures" must be a function returning named Vega-Lite charts (or left out)`);
+  }
   const groups = p.groups;
   if (!Array.isArray(groups) || groups.length === 0) fail(`"groups" must list the residual groups`);
   const names = new Set<string>();

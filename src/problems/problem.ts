@@ -10,6 +10,8 @@
  */
 import { type ChannelSet, channelsOf, E, type Expr } from "./expr.ts";
 import type { Init } from "../model.ts";
+import type { GridAxis } from "../plot/heatmap.ts";
+import type { NamedChart } from "../plot/run_charts.ts";
 
 /** One residual group j with its point set X_j. */
 export interface GroupDef {
@@ -73,6 +75,21 @@ export interface TrainDefaults {
 export type ReferenceSolution = () => Promise<Float64Array[]>;
 
 /**
+ * What a problem's own pictures are drawn from (see {@linkcode Problem.pictures}):
+ * the run's prediction and the problem's solution on its evaluation grid.
+ */
+export interface PictureData {
+  /** The evaluation grid's axes, one per input. */
+  axes: GridAxis[];
+  /** The network's outputs, one array per output, in {@linkcode evaluationGrid} order. */
+  prediction: Float64Array[];
+  /** The exact or reference solution, same layout; null when the problem has neither. */
+  solution: Float64Array[] | null;
+  /** What `solution` is called in titles: "exact" or "reference". */
+  solutionName: string;
+}
+
+/**
  * A PDE problem on a box domain. Its error is measured against `exact` (a closed
  * form) or, where there is none, against `reference` (a float64 solution on the
  * evaluation grid); with neither, runs report residual norms only.
@@ -101,6 +118,12 @@ export interface Problem {
   sizes: number[];
   /** Training defaults of this problem, where they differ from the global ones. */
   train?: TrainDefaults;
+  /**
+   * Pictures of this problem beyond every run's own (solution, loss,
+   * convergence, weights), e.g. the director field of a liquid crystal: each run
+   * writes them into its folder and report. Names must differ from those four.
+   */
+  pictures?: (d: PictureData) => NamedChart[] | Promise<NamedChart[]>;
   /** One line for documentation and reports. */
   doc: string;
 }

@@ -14,7 +14,8 @@
  * points) and Q_i on ∂Ω (the other half); "qt1", "qt2" = ∂_t Q_i on t = 0. Each
  * condition (initial value, initial velocity, boundary) is one
  * group per component, because a group's residual is one number per point; the
- * initial value and the boundary share a group as wave's "u" does.
+ * initial value and the boundary share a group as wave's "u" does. Its runs also
+ * draw the director field and the largest eigenvalue over time (`src/plot/qtensor.ts`).
  *
  * @example
  * ```ts
@@ -115,6 +116,15 @@ export function qtensorProblem(params: Partial<QTensorParams> = {}): Problem {
       })),
     ],
     train: { init: "centered", average: 0.995 },
+    // Loaded when a run draws its pictures: the charting code stays out of the
+    // problem's import graph (points, init and eval need none of it).
+    pictures: async (d) =>
+      (await import("../plot/qtensor.ts")).qtensorPictures({
+        axes: d.axes,
+        prediction: d.prediction,
+        reference: d.solution,
+        referenceName: d.solutionName,
+      }),
   };
   return problem;
 }
