@@ -142,6 +142,13 @@ Deno.test("validateProblem: every missing or malformed field is named", () => {
       { ...good(), train: { init: "he" } },
       /"train.init" must be "xavier" or "centered"/,
     ],
+    [
+      "train then",
+      { ...good(), train: { then: "bfgs" } },
+      /"train.then" must be "lbfgs" or "none"/,
+    ],
+    ["train thenSteps", { ...good(), train: { thenSteps: -1 } }, /"train.thenSteps" must be/],
+    ["pictures", { ...good(), pictures: [] }, /"pictures" must be a function/],
   ];
   const dup = good();
   dup.groups = [(dup.groups as object[])[0], (dup.groups as object[])[0]];
