@@ -126,7 +126,8 @@ function directorPanel(axes: GridAxis[], glyphs: DirectorGlyph[], title: string)
     width: 220,
     height: Math.round(220 * (y.hi - y.lo) / (x.hi - x.lo)),
     data: { values: glyphs },
-    mark: { type: "rule", strokeWidth: 2, strokeCap: "round", color: "#1f3b73" },
+    // aria off: a description per glyph would nearly double the SVG.
+    mark: { type: "rule", strokeWidth: 2, strokeCap: "round", color: "#1f3b73", aria: false },
     encoding: {
       x: { field: "x1", type: "quantitative", title: x.name, scale: scale(x) },
       y: { field: "y1", type: "quantitative", title: y.name, scale: scale(y) },
