@@ -81,8 +81,8 @@ export type ReferenceSolution = () => Promise<Float64Array[]>;
 export interface PictureData {
   /** The evaluation grid's axes, one per input. */
   axes: GridAxis[];
-  /** The network's outputs, one array per output, in {@linkcode evaluationGrid} order. */
-  prediction: Float64Array[];
+  /** The network's outputs (float32 from the GPU), one array per output, in {@linkcode evaluationGrid} order. */
+  prediction: ArrayLike<number>[];
   /** The exact or reference solution, same layout; null when the problem has neither. */
   solution: Float64Array[] | null;
   /** What `solution` is called in titles: "exact" or "reference". */
