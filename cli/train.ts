@@ -72,7 +72,7 @@ export const HELP: string = (() => {
       [--json] [--quiet]
 Defaults shown are wave's, the default problem's. Another problem brings its own --sizes and
 --n and may recommend --steps, --lr, --decay-steps, --init, --average and an L-BFGS phase
-(--then lbfgs --then-steps N; README, Problems); where it does not: --steps ${f.steps}, --lr ${f.lr}, --decay-steps ${f.decaySteps}, --init ${f.init}, --average ${f.average}, --then none.
+(--then lbfgs --then-steps N --then-n …; README, Problems); where it does not: --steps ${f.steps}, --lr ${f.lr}, --decay-steps ${f.decaySteps}, --init ${f.init}, --average ${f.average}, --then none.
 Flags override --config, which overrides the problem's recommendations. Wave's 18000 steps take
 8–14 minutes on a CPU (software) adapter; --steps 1000 takes under a minute there.
 --config FILE: a JSON object with these keys, spelt as the flags (decay-steps) or as in a run's

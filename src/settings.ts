@@ -31,7 +31,7 @@ export type TrainSettings = Partial<Omit<TrainConfig, "problem">> & {
  * recommended L-BFGS phase: then none).
  */
 export const FALLBACK_TRAIN_DEFAULTS: Readonly<
-  Required<Omit<TrainDefaults, "then" | "thenSteps">>
+  Required<Omit<TrainDefaults, "then" | "thenSteps" | "thenN">>
 > = {
   steps: 4000,
   lr: 3e-3,
@@ -78,6 +78,7 @@ export async function resolveSettings(
   if (s.optimizer === "lbfgs" && s.then === undefined) {
     delete recommended.then;
     delete recommended.thenSteps;
+    delete recommended.thenN;
   }
   const config: TrainConfig = {
     ...structuredClone(DEFAULT_CONFIG),

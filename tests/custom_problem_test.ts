@@ -148,6 +148,8 @@ Deno.test("validateProblem: every missing or malformed field is named", () => {
       /"train.then" must be "lbfgs" or "none"/,
     ],
     ["train thenSteps", { ...good(), train: { thenSteps: -1 } }, /"train.thenSteps" must be/],
+    ["train thenN", { ...good(), train: { thenN: { r: 0 } } }, /"train.thenN" must be an object/],
+    ["train thenN group", { ...good(), train: { thenN: { s: 4 } } }, /names group "s"/],
     ["pictures", { ...good(), pictures: [] }, /"pictures" must be a function/],
   ];
   const dup = good();

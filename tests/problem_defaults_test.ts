@@ -55,7 +55,9 @@ Deno.test("settings: a problem's L-BFGS recommendation is validated", async () =
   await assert.rejects(() => bad({ then: "bfgs" }), /"train.then" must be "lbfgs" or "none"/);
   await assert.rejects(() => bad({ thenSteps: -1 }), /"train.thenSteps" must be a whole number/);
   await assert.rejects(
-    () => bad({ thenN: 3 }),
-    /unknown key "thenN" \(steps, .*thenSteps are known\)/,
+    () => bad({ thenHistory: 3 }),
+    /unknown key "thenHistory" \(steps, .*thenN are known\)/,
   );
+  await assert.rejects(() => bad({ thenN: 3 }), /"train.thenN" must be an object of point counts/);
+  await assert.rejects(() => bad({ thenN: { s: 4 } }), /"train.thenN" names group "s"/);
 });

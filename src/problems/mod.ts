@@ -282,6 +282,10 @@ export function validateProblem(value: unknown, source: string, input = "--probl
       average: [(v) => isNum(v) && v >= 0 && v < 1, "a number in [0, 1)"],
       then: [(v) => v === "lbfgs" || v === "none", `"lbfgs" or "none"`],
       thenSteps: [(v) => isInt(v, 0), "a whole number ≥ 0"],
+      thenN: [
+        (v) => typeof v === "object" && v !== null && Object.values(v).every((n) => isInt(n, 1)),
+        "an object of point counts per group, e.g. { r: 1024 }",
+      ],
     };
     for (const [k, v] of Object.entries(t)) {
       if (!Object.hasOwn(checks, k)) {
@@ -363,6 +367,9 @@ export function validateProblem(value: unknown, source: string, input = "--probl
       }
     }
   });
+  for (const g of Object.keys((p.train as { thenN?: object } | undefined)?.thenN ?? {})) {
+    if (!names.has(g)) fail(`"train.thenN" names group "${g}", which the problem lacks`);
+  }
   return value as Problem;
 }
 

@@ -54,6 +54,8 @@ export interface TrainDefaults {
   then?: "lbfgs" | "none";
   /** Iterations of the `then` phase. */
   thenSteps?: number;
+  /** Points per group of the `then` phase's fixed point set (groups left out: the run's `n`). */
+  thenN?: Record<string, number>;
 }
 
 /**
