@@ -11,7 +11,7 @@ import { emaBeta, isSketch } from "./weight_policy.ts";
 import type { LogRecord } from "./train_state.ts";
 import { writeRunFile } from "./run_files.ts";
 import { writeChart } from "./plot/render.ts";
-import { runCharts } from "./plot/run_charts.ts";
+import { problemCharts, runCharts } from "./plot/run_charts.ts";
 import { gridAxes } from "./plot/solution.ts";
 import { reportHtml } from "./plot/report.ts";
 import { problemOutputs } from "./problems/problem.ts";
@@ -74,8 +74,17 @@ export async function writeReport(
     ...(ref ? { exact: ref[k] } : {}),
   }));
   const { charts, note } = runCharts({ axes: gridAxes(p), fields }, log);
+  // The problem's own pictures (qtensor: the director field and the largest eigenvalue).
+  const own = await problemCharts(p, {
+    axes: gridAxes(p),
+    prediction: pred,
+    solution: ref,
+    solutionName: p.exact ? "exact" : "reference",
+  });
   const figures = [];
-  for (const ch of charts) figures.push({ ...await writeChart(out, ch.name, ch.spec), ...ch });
+  for (const ch of [...charts, ...own]) {
+    figures.push({ ...await writeChart(out, ch.name, ch.spec), ...ch });
+  }
   const lines = [
     `# sketchpinn run: ${p.name}`,
     "",

@@ -19,7 +19,10 @@ import { qtensor } from "../src/problems/qtensor.ts";
 import { heat1d } from "../src/problems/heat1d.ts";
 import { evaluationGrid, type Problem } from "../src/problems/problem.ts";
 import { UserError } from "../src/errors.ts";
+import { lineChartSpec } from "../src/plot/line.ts";
+import { runTraining } from "../src/run.ts";
 import { assertAllClose } from "./assert_close.ts";
+import { moduleEngine } from "./gpu_helpers.ts";
 
 // deno-lint-ignore no-explicit-any
 type Json = any;
@@ -157,4 +160,44 @@ Deno.test("problem pictures hook: qtensor's director and eigenvalue; refusals na
     pictures: () => [{ name: "a", caption: "", spec: {} }, { name: "a", caption: "", spec: {} }],
   };
   await assert.rejects(() => problemCharts(twice, data), UserError);
+});
+
+Deno.test({
+  name: "run: a problem's pictures are written beside the run's own and placed in its reports",
+  sanitizeResources: false,
+  sanitizeOps: false,
+  fn: async () => {
+    const out = await Deno.makeTempDir();
+    let seen: { predictions: number; solution: string } | undefined;
+    const problem: Problem = {
+      ...heat1d,
+      name: "heat1d-pictured",
+      pictures: (d) => {
+        seen = { predictions: d.prediction.length, solution: d.solutionName };
+        // u at t = 1 against x, from the data the hook is given.
+        const [t, x] = d.axes, last = (t.n - 1) * x.n;
+        const xs = Array.from({ length: x.n }, (_, i) => x.lo + (x.hi - x.lo) * i / (x.n - 1));
+        return [{
+          name: "final",
+          caption: "u at the last time",
+          spec: lineChartSpec([
+            { name: "prediction", x: xs, y: Array.from(d.prediction[0]).slice(last) },
+            { name: d.solutionName, x: xs, y: d.solution![0].subarray(last) },
+          ]),
+        }];
+      },
+    };
+    await runTraining(await moduleEngine(), {
+      problem,
+      sizes: [2, 8, 1],
+      n: { r: 16, u: 8 },
+      steps: 2,
+      logEvery: 2,
+    }, { out });
+    assert.deepEqual(seen, { predictions: 1, solution: "exact" });
+    decode(await Deno.readFile(`${out}/final.png`));
+    assert.match(await Deno.readTextFile(`${out}/report.md`), /!\[final\]\(final\.png\)/);
+    assert.match(await Deno.readTextFile(`${out}/report.html`), /id="fig-final"/);
+    await Deno.remove(out, { recursive: true });
+  },
 });
