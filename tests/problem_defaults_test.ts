@@ -44,6 +44,16 @@ Deno.test("settings: a problem may recommend an L-BFGS phase after Adam", async 
       thenSteps,
     ]);
   }
+  // qtensor recommends the phase's point set too; L-BFGS throughout drops it with the phase.
+  const q = await resolveSettings({ problem: "qtensor" });
+  assert.deepEqual([q.config.steps, q.config.then, q.config.thenSteps, q.config.thenN], [
+    2000,
+    "lbfgs",
+    1500,
+    { r1: 256, r2: 256, q1: 128, q2: 128, qt1: 64, qt2: 64 },
+  ]);
+  const qAlone = await resolveSettings({ problem: "qtensor", optimizer: "lbfgs" });
+  assert.equal(qAlone.config.thenN, undefined);
   // A problem that recommends no phase gets none.
   const plain = await resolveSettings({ problem: "poisson1d" });
   assert.equal(plain.config.then, undefined);
