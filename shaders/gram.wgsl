@@ -87,12 +87,7 @@ fn gramGroup(g: u32, pv: u32) {
 
 @compute @workgroup_size(WG)
 fn gramNorms(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) li: u32) {
-  var g = 0u;
-  for (var q = 1u; q < P.ngroups; q++) {
-    if (wid.x >= P.groups[q].w) {
-      g = q;
-    }
-  }
+  let g = groupOf(wid.x, P.ngroups, P.groups, 3u);
   let pv = (wid.x - P.groups[g].w) * WG + li;
   if (pv >= P.groups[g].x) {
     return;

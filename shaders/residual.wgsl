@@ -97,12 +97,7 @@ fn residualGroup(g: u32, i: u32) {
 
 @compute @workgroup_size(WG)
 fn residual(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) li: u32) {
-  var g = 0u;
-  for (var q = 1u; q < P.ngroups; q++) {
-    if (wid.x >= P.rows[q].y) {
-      g = q;
-    }
-  }
+  let g = groupOf(wid.x, P.ngroups, P.rows, 1u);
   let i = (wid.x - P.rows[g].y) * WG + li;
   if (i >= P.groups[g].y) {
     return;

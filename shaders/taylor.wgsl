@@ -102,9 +102,8 @@ fn mixed_V(m: u32) -> vec3<u32> {
 }
 
 // acc[(i*C + c)*TV + v] holds row r0+i, channel c, points 4v..4v+3 of the tile.
-fn acc_V(i: u32, c: u32, v: u32) -> u32 {
-  return (i * C_V + c) * TV_V + v;
-}
+// The loops marked `// unroll` touch acc: src/unroll.ts unrolls them, so every
+// index into acc is a constant and the tile stays in registers on every driver.
 
 fn forward_V(gx: u32, r0: u32, g: vec4<u32>) {
   let t = Tile(gx * TV_V, g.x, g.y, r0);
@@ -115,14 +114,16 @@ fn forward_V(gx: u32, r0: u32, g: vec4<u32>) {
   for (var k = 0u; k < P.K; k++) {
     let wrow = P.wOff4 + k * P.ldw4 + r0 / 4u;
     var wv: array<vec4<f32>, TM / 4u>;
+    // unroll
     for (var q = 0u; q < TM / 4u; q++) {
       wv[q] = w[wrow + q];
     }
+    // unroll
     for (var c = 0u; c < C_V; c++) {
       for (var v = 0u; v < TV_V; v++) {
         let av = a[at(t, k, c, v)];
         for (var i = 0u; i < TM; i++) {
-          acc[acc_V(i, c, v)] = fma(vec4<f32>(wv[i / 4u][i % 4u]), av, acc[acc_V(i, c, v)]);
+          acc[(i * C_V + c) * TV_V + v] = fma(vec4<f32>(wv[i / 4u][i % 4u]), av, acc[(i * C_V + c) * TV_V + v]);
         }
       }
     }
@@ -132,14 +133,15 @@ fn forward_V(gx: u32, r0: u32, g: vec4<u32>) {
   // registers (a large loop body indexing acc would demote it to scratch
   // memory on some compilers, llvmpipe's among them). The second applies the
   // activation rules reading the just-written values back.
+  // unroll
   for (var i = 0u; i < TM; i++) {
     let r = r0 + i;
     if (r < P.M) {
       let b = w[P.bOff4 + r / 4u][r % 4u];
       for (var v = 0u; v < TV_V; v++) {
-        zOut[at(t, r, 0u, v)] = acc[acc_V(i, 0u, v)] + b;
+        zOut[at(t, r, 0u, v)] = acc[(i * C_V + 0u) * TV_V + v] + b;
         for (var c = 1u; c < C_V; c++) {
-          zOut[at(t, r, c, v)] = acc[acc_V(i, c, v)];
+          zOut[at(t, r, c, v)] = acc[(i * C_V + c) * TV_V + v];
         }
       }
     }
@@ -182,26 +184,29 @@ fn backward_V(gx: u32, r0: u32, g: vec4<u32>) {
   for (var k = 0u; k < P.K; k++) {
     let wrow = P.wOff4 + k * P.ldw4 + r0 / 4u;
     var wv: array<vec4<f32>, TM / 4u>;
+    // unroll
     for (var q = 0u; q < TM / 4u; q++) {
       wv[q] = w[wrow + q];
     }
+    // unroll
     for (var c = 0u; c < C_V; c++) {
       for (var v = 0u; v < TV_V; v++) {
         let av = dzNext[at(t, k, c, v)];
         for (var i = 0u; i < TM; i++) {
-          acc[acc_V(i, c, v)] = fma(vec4<f32>(wv[i / 4u][i % 4u]), av, acc[acc_V(i, c, v)]);
+          acc[(i * C_V + c) * TV_V + v] = fma(vec4<f32>(wv[i / 4u][i % 4u]), av, acc[(i * C_V + c) * TV_V + v]);
         }
       }
     }
   }
   // acc holds Ā: park it in dzOut, then apply the adjoint rules in place (see
   // forward_V for why the epilogue is split).
+  // unroll
   for (var i = 0u; i < TM; i++) {
     let r = r0 + i;
     if (r < P.M) {
       for (var v = 0u; v < TV_V; v++) {
         for (var c = 0u; c < C_V; c++) {
-          dzOut[at(t, r, c, v)] = acc[acc_V(i, c, v)];
+          dzOut[at(t, r, c, v)] = acc[(i * C_V + c) * TV_V + v];
         }
       }
     }
@@ -254,14 +259,16 @@ fn tangent_V(gx: u32, r0: u32, g: vec4<u32>, j: u32) {
   for (var k = 0u; k < P.K; k++) {
     let wrow = P.wOff4 + k * P.ldw4 + r0 / 4u;
     var dv: array<vec4<f32>, TM / 4u>;
+    // unroll
     for (var q = 0u; q < TM / 4u; q++) {
       dv[q] = dirs[dOff + wrow + q];
     }
+    // unroll
     for (var c = 0u; c < C_V; c++) {
       for (var v = 0u; v < TV_V; v++) {
         let av = a[at(t, k, c, v)];
         for (var i = 0u; i < TM; i++) {
-          acc[acc_V(i, c, v)] = fma(vec4<f32>(dv[i / 4u][i % 4u]), av, acc[acc_V(i, c, v)]);
+          acc[(i * C_V + c) * TV_V + v] = fma(vec4<f32>(dv[i / 4u][i % 4u]), av, acc[(i * C_V + c) * TV_V + v]);
         }
       }
     }
@@ -271,27 +278,30 @@ fn tangent_V(gx: u32, r0: u32, g: vec4<u32>, j: u32) {
     for (var k = 0u; k < P.K; k++) {
       let wrow = P.wOff4 + k * P.ldw4 + r0 / 4u;
       var wv: array<vec4<f32>, TM / 4u>;
+      // unroll
       for (var q = 0u; q < TM / 4u; q++) {
         wv[q] = w[wrow + q];
       }
+      // unroll
       for (var c = 0u; c < C_V; c++) {
         for (var v = 0u; v < TV_V; v++) {
           let tv = tIn[tOff + at(t, k, c, v)];
           for (var i = 0u; i < TM; i++) {
-            acc[acc_V(i, c, v)] = fma(vec4<f32>(wv[i / 4u][i % 4u]), tv, acc[acc_V(i, c, v)]);
+            acc[(i * C_V + c) * TV_V + v] = fma(vec4<f32>(wv[i / 4u][i % 4u]), tv, acc[(i * C_V + c) * TV_V + v]);
           }
         }
       }
     }
   }
+  // unroll
   for (var i = 0u; i < TM; i++) {
     let r = r0 + i;
     if (r < P.M) {
       let db = dirs[dOff + P.bOff4 + r / 4u][r % 4u];
       for (var v = 0u; v < TV_V; v++) {
-        tOut[tOff + at(t, r, 0u, v)] = acc[acc_V(i, 0u, v)] + db;
+        tOut[tOff + at(t, r, 0u, v)] = acc[(i * C_V + 0u) * TV_V + v] + db;
         for (var c = 1u; c < C_V; c++) {
-          tOut[tOff + at(t, r, c, v)] = acc[acc_V(i, c, v)];
+          tOut[tOff + at(t, r, c, v)] = acc[(i * C_V + c) * TV_V + v];
         }
       }
     }
@@ -347,31 +357,20 @@ fn tangentGroup(g: u32, gx: u32, r0: u32, j: u32) {
 }
 // END select
 
-// The group owning workgroup x (groups are few; the scan is uniform).
-fn groupOf(x: u32) -> u32 {
-  var g = 0u;
-  for (var q = 1u; q < P.ngroups; q++) {
-    if (x >= P.groups[q].z) {
-      g = q;
-    }
-  }
-  return g;
-}
-
 @compute @workgroup_size(WG_X, WG_Y)
 fn taylorForward(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
-  let g = groupOf(wid.x);
+  let g = groupOf(wid.x, P.ngroups, P.groups, 2u);
   forwardGroup(g, (wid.x - P.groups[g].z) * WG_X + lid.x, (wid.y * WG_Y + lid.y) * TM);
 }
 
 @compute @workgroup_size(WG_X, WG_Y)
 fn taylorBackward(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
-  let g = groupOf(wid.x);
+  let g = groupOf(wid.x, P.ngroups, P.groups, 2u);
   backwardGroup(g, (wid.x - P.groups[g].z) * WG_X + lid.x, (wid.y * WG_Y + lid.y) * TM);
 }
 
 @compute @workgroup_size(WG_X, WG_Y)
 fn taylorTangent(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
-  let g = groupOf(wid.x);
+  let g = groupOf(wid.x, P.ngroups, P.groups, 2u);
   tangentGroup(g, (wid.x - P.groups[g].z) * WG_X + lid.x, (wid.y * WG_Y + lid.y) * TM, wid.z);
 }

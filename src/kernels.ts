@@ -14,11 +14,13 @@ import gradSrc from "../shaders/weight_grad.wgsl" with { type: "text" };
 import residualSrc from "../shaders/residual.wgsl" with { type: "text" };
 import ntkSrc from "../shaders/ntk.wgsl" with { type: "text" };
 import gramSrc from "../shaders/gram.wgsl" with { type: "text" };
+import groupsSrc from "../shaders/groups.wgsl" with { type: "text" };
 import optimSrc from "../shaders/optim.wgsl" with { type: "text" };
 import randomSrc from "../shaders/random.wgsl" with { type: "text" };
 import causalSrc from "../shaders/causal.wgsl" with { type: "text" };
 import lbfgsSrc from "../shaders/lbfgs.wgsl" with { type: "text" };
 import { type Consts, type Instances, specialize } from "./specialize.ts";
+import { unroll } from "./unroll.ts";
 
 /** How a kernel uses a binding. */
 export type BindingKind = "uniform" | "read" | "rw";
@@ -29,6 +31,8 @@ export interface KernelDef {
   source: string;
   entry: string;
   common: boolean;
+  /** Whether groups.wgsl (a workgroup's group in a one-dispatch-for-every-group kernel) is prepended. */
+  groups?: boolean;
   bindings: Record<number, BindingKind>;
 }
 
@@ -36,6 +40,7 @@ const taylor = (entry: string, bindings: Record<number, BindingKind>): KernelDef
   source: taylorSrc,
   entry,
   common: true,
+  groups: true,
   bindings: { 0: "uniform", 1: "read", ...bindings },
 });
 
@@ -117,6 +122,7 @@ export const KERNELS: Record<KernelName, KernelDef> = {
     source: residualSrc,
     entry: "residual",
     common: false,
+    groups: true,
     bindings: { 0: "uniform", 1: "read", 2: "read", 3: "rw", 4: "rw", 5: "rw" },
   },
   causalWeights: {
@@ -129,6 +135,7 @@ export const KERNELS: Record<KernelName, KernelDef> = {
     source: gramSrc,
     entry: "gramNorms",
     common: false,
+    groups: true,
     bindings: { 0: "uniform", 1: "read", 2: "read", 3: "rw" },
   },
   tangentResidual: {
@@ -231,8 +238,8 @@ export interface Variant {
 /** The source a kernel compiles from, after specialisation. */
 export function kernelSource(name: KernelName, v: Variant = {}): string {
   const k: KernelDef = KERNELS[name];
-  const src = k.common ? `${commonSrc}\n${k.source}` : k.source;
-  return specialize(src, v.consts, v.regions, v.instances);
+  const src = [k.common ? commonSrc : "", k.groups ? groupsSrc : "", k.source].join("\n");
+  return unroll(specialize(src, v.consts, v.regions, v.instances));
 }
 
 /** A compiled kernel: its pipeline and bind group layout. */
