@@ -50,6 +50,7 @@ export type KernelName =
   | "taylorBackward"
   | "taylorTangent"
   | "weightGrad"
+  | "weightGradShared"
   | "residual"
   | "gramNorms"
   | "tangentResidual"
@@ -115,6 +116,12 @@ export const KERNELS: Record<KernelName, KernelDef> = {
   weightGrad: {
     source: gradSrc,
     entry: "weightGrad",
+    common: false,
+    bindings: { 0: "uniform", 1: "read", 2: "read", 3: "read", 4: "read", 5: "rw" },
+  },
+  weightGradShared: {
+    source: gradSrc,
+    entry: "weightGradShared",
     common: false,
     bindings: { 0: "uniform", 1: "read", 2: "read", 3: "read", 4: "read", 5: "rw" },
   },

@@ -24,6 +24,22 @@ export interface Tuning {
   slice: number;
   /** Invocations per workgroup of the weight-gradient kernel (default 64). */
   gradWG?: number;
+  /**
+   * With a value, the weight gradients stage operand tiles in workgroup memory
+   * (shaders/weight_grad.wgsl, weightGradShared) in workgroups of SR × SK
+   * invocations, each summing a `gradTile` block; `gradWG` is then unused.
+   */
+  gradShared?: [number, number];
+}
+
+/** Vec4 columns a shared-memory weight-gradient workgroup stages at a time (CT in the shader). */
+export const GRAD_CHUNK = 8;
+
+/** Workgroup memory of a shared-memory weight-gradient workgroup, in bytes. */
+export function gradSharedBytes(t: Tuning): number {
+  if (!t.gradShared) return 0;
+  const [sr, sk] = t.gradShared, [tm, tk] = t.gradTile;
+  return (sr * tm + sk * tk) * GRAD_CHUNK * 16;
 }
 
 /**
@@ -42,8 +58,10 @@ export const DEFAULT_TUNING: Tuning = {
 /**
  * Candidate shapes of the search, default first: Taylor workgroups of 64–256
  * invocations with 4 or 8 rows per invocation, weight-gradient tiles from 4 × 4 to
- * 8 × 8 outputs in workgroups of 64–256, and split-K slices of 32–512 vec4.
- * With `limits` (the device's), shapes it cannot run are left out.
+ * 8 × 8 outputs in workgroups of 64–256, split-K slices of 32–512 vec4, and
+ * weight gradients staged in workgroup memory (4 × 4 outputs per invocation in
+ * 8 × 8 workgroups, 8 KiB). With `limits` (the device's), shapes it cannot run
+ * (invocations, workgroup size, workgroup memory) are left out.
  */
 export function candidates(limits?: Record<string, number>): Tuning[] {
   const out: Tuning[] = [DEFAULT_TUNING];
@@ -59,11 +77,17 @@ export function candidates(limits?: Record<string, number>): Tuning[] {
   }
   for (const gradWG of [128, 256]) out.push({ ...DEFAULT_TUNING, gradWG });
   for (const slice of [32, 512]) out.push({ ...DEFAULT_TUNING, slice });
+  // One shared-memory shape: a 16 × 16 workgroup took minutes to compile on llvmpipe.
+  out.push({ ...DEFAULT_TUNING, gradTile: [4, 4], gradShared: [8, 8] });
   if (!limits) return out;
   const fits = (x: number, y: number) =>
     x * y <= (limits.maxComputeInvocationsPerWorkgroup ?? 256) &&
     x <= (limits.maxComputeWorkgroupSizeX ?? 256) && y <= (limits.maxComputeWorkgroupSizeY ?? 256);
-  return out.filter((t) => fits(...t.taylorWG) && fits(t.gradWG ?? 64, 1));
+  return out.filter((t) =>
+    fits(...t.taylorWG) && fits(t.gradWG ?? 64, 1) &&
+    (!t.gradShared || fits(t.gradShared[0] * t.gradShared[1], 1) &&
+        gradSharedBytes(t) <= (limits.maxComputeWorkgroupStorageSize ?? 16384))
+  );
 }
 
 /** Checks a cached entry before trusting it. */
@@ -73,7 +97,9 @@ export function validTuning(t: unknown): t is Tuning {
   return typeof x === "object" && x !== null && Array.isArray(x.taylorWG) &&
     x.taylorWG.every(pos) &&
     [4, 8, 16].includes(x.taylorTM) && Array.isArray(x.gradTile) && x.gradTile.every(pos) &&
-    pos(x.slice) && (x.gradWG === undefined || pos(x.gradWG));
+    pos(x.slice) && (x.gradWG === undefined || pos(x.gradWG)) &&
+    (x.gradShared === undefined ||
+      Array.isArray(x.gradShared) && x.gradShared.length === 2 && x.gradShared.every(pos));
 }
 
 /**

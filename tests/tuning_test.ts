@@ -6,6 +6,7 @@ import {
   adapterKey,
   candidates,
   DEFAULT_TUNING,
+  gradSharedBytes,
   loadTuning,
   saveTuning,
   TUNING_VERSION,
@@ -134,6 +135,17 @@ Deno.test("tuning: candidates the device cannot run are left out", () => {
     assert.ok(t.taylorWG[0] * t.taylorWG[1] <= 128 && (t.gradWG ?? 64) <= 128, JSON.stringify(t));
   }
   assert.deepEqual(small[0], DEFAULT_TUNING);
+  // Shared-memory weight gradients need their operand tiles to fit the workgroup memory.
+  const sharedOf = (l: Record<string, number>) =>
+    candidates(l).filter((t) => t.gradShared).map((t) => t.gradShared);
+  assert.deepEqual(sharedOf({ maxComputeWorkgroupStorageSize: 8192 }), [[8, 8]]);
+  assert.deepEqual(sharedOf({ maxComputeWorkgroupStorageSize: 8191 }), []);
+  assert.deepEqual(sharedOf({ maxComputeInvocationsPerWorkgroup: 32 }), []);
+  assert.equal(
+    gradSharedBytes({ ...DEFAULT_TUNING, gradTile: [4, 4], gradShared: [16, 16] }),
+    16384,
+  );
+  assert.ok(!validTuning({ ...DEFAULT_TUNING, gradShared: [8] }));
 });
 
 Deno.test("adapter choice: an explicit DENO_WEBGPU_BACKEND is honoured and named", async () => {

@@ -25,6 +25,7 @@ import type { Counts, Points } from "../points.ts";
 import { type Problem, problemOutputs } from "../problems/problem.ts";
 import { UserError } from "../errors.ts";
 import { residualLaunch, type TaylorLaunch, taylorLaunch } from "../launch.ts";
+import { GRAD_CHUNK } from "../tuning.ts";
 
 /** What a plan is for. */
 export interface PlanOptions {
@@ -338,9 +339,12 @@ export class PlanCore {
     this.weightGrad = [];
     const [TM, TK] = this.engine.tuning.gradTile;
     const gwg = this.engine.tuning.gradWG ?? 64;
+    const shared = this.engine.tuning.gradShared;
     for (let l = 1; l <= L; l++) {
       const lay = net.layers[l - 1];
-      const tilesK = ceilDiv(lay.in + 1, TK);
+      // Register kernel: one invocation per TM × TK tile; shared: one workgroup per block of SR × SK tiles.
+      const [bm, bk] = shared ? [TM * shared[0], TK * shared[1]] : [TM, TK];
+      const tilesK = ceilDiv(lay.in + 1, bk);
       const u = this.uniform("weightGrad", {
         M: lay.out,
         K1: lay.in + 1,
@@ -351,10 +355,12 @@ export class PlanCore {
       }, `weightGrad.l${l}`);
       this.weightGrad.push(
         await this.engine.dispatch(
-          "weightGrad",
-          { consts: { TM, TK }, overrides: { WG: gwg } },
+          shared ? "weightGradShared" : "weightGrad",
+          shared
+            ? { consts: { TM, TK, SR: shared[0], SK: shared[1], CT: GRAD_CHUNK } }
+            : { consts: { TM, TK }, overrides: { WG: gwg } },
           { 0: u, 1: this.DZ[l], 2: this.A[l - 1], 3: b.alpha, 4: b.slices, 5: b.partial },
-          [ceilDiv(ceilDiv(lay.out, TM) * tilesK, gwg), nslices],
+          [ceilDiv(ceilDiv(lay.out, bm) * tilesK, shared ? 1 : gwg), nslices],
           `weightGrad.l${l}`,
         ),
       );
