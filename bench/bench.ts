@@ -31,6 +31,7 @@ import {
   tuneAdapter,
 } from "./suites.ts";
 import { adapterText, compareRecords, gitCommit, table, torchComparison } from "./report.ts";
+import { jaxjsComparison } from "./baselines/jaxjs.ts";
 
 /** What `bench` uses where a flag is not given. */
 export const BENCH_DEFAULTS = {
@@ -67,7 +68,7 @@ export async function runBench(args: string[]): Promise<number> {
       `bench [--suite all|matmul|taylor|step|ntk|outputs|lbfgs|scaling|counts|gpu] [--quick] [--sizes ${B.sizes}] [--n ${
         Object.entries(B.n).map(([g, v]) => `${g}=${v}`).join(",")
       }]\n` +
-        `      [--weighting fixed|exact|pc|jvp|hutch|none] [--repeats ${B.repeats} (--quick: ${B.quickRepeats})] [--baseline torch]\n` +
+        `      [--weighting fixed|exact|pc|jvp|hutch|none] [--repeats ${B.repeats} (--quick: ${B.quickRepeats})] [--baseline torch|jaxjs]\n` +
         `      [--compare old.json] [--threshold ${B.threshold}] [--retune] [--out results.json] [--max-memory SIZE]\n      [--json]\n` +
         "Tile shapes are searched on the first run on an adapter (or with --retune) and kept in\n" +
         "tuning.json inside the cache folder: $SKETCHPINN_CACHE, else $XDG_CACHE_HOME/sketchpinn or\n" +
@@ -97,7 +98,9 @@ export async function runBench(args: string[]): Promise<number> {
     ? intFlag("repeats", f.repeats as string, 1)
     : (f.quick ? B.quickRepeats : B.repeats);
   const threshold = f.threshold !== undefined ? Number(f.threshold) : B.threshold;
-  if (f.baseline !== undefined) choiceFlag("baseline", f.baseline as string, ["torch"] as const);
+  if (f.baseline !== undefined) {
+    choiceFlag("baseline", f.baseline as string, ["torch", "jaxjs"] as const);
+  }
   let compare: { records: BenchRecord[] } | undefined;
   if (typeof f.compare === "string") {
     try {
@@ -201,7 +204,11 @@ export async function runBench(args: string[]): Promise<number> {
     if (everything && !f.quick || suite === "scaling") {
       await suiteScaling(ctx, out);
     }
-    const baseline = f.baseline === "torch" ? await torchComparison(records, sizes, n, json) : null;
+    const baseline = f.baseline === "torch"
+      ? await torchComparison(records, sizes, n, json)
+      : f.baseline === "jaxjs"
+      ? await jaxjsComparison(records, sizes, n, repeats, json)
+      : null;
     if (compare) compareRecords(records, compare.records, threshold);
     const result = {
       adapter: engine.adapter,

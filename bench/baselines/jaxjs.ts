@@ -62,3 +62,36 @@ export async function jaxjsBaseline(
   }
   return out;
 }
+
+/**
+ * Runs the jax-js step on both backends and prints the engine's fixed-weight step
+ * (`step fixed` in `records`) against each as a speed-up (jax-js ms / engine ms,
+ * above 1 when the engine is faster). `json`: also printed as a JSON line.
+ */
+export async function jaxjsComparison(
+  records: { name: string; median_ms: number }[],
+  sizes: number[],
+  n: Record<string, number>,
+  repeats: number,
+  json: boolean,
+): Promise<Record<string, unknown>> {
+  const runs = await jaxjsBaseline(sizes, n, repeats);
+  const mine = records.find((r) => r.name === "step fixed")?.median_ms;
+  console.error("baseline jax-js 0.1.25:");
+  const speedups: Record<string, number | null> = {};
+  for (const r of runs) {
+    if (!r.step) {
+      console.error(`  ${r.device.padEnd(7)} failed: ${r.error}`);
+      continue;
+    }
+    const s = mine ? r.step.median_ms / mine : null;
+    speedups[`jax-js ${r.device} step / fixed step`] = s;
+    console.error(
+      `  ${r.device.padEnd(7)} step ${r.step.median_ms.toFixed(2)} ms` +
+        (s ? `; the engine's fixed step is ${s.toFixed(2)}× as fast` : ""),
+    );
+  }
+  const out = { jaxjs: "0.1.25", runs, speedups };
+  if (json) console.log(JSON.stringify({ suite: "baseline", name: "jaxjs", ...out }));
+  return out;
+}
