@@ -38,6 +38,7 @@ export const FALLBACK_TRAIN_DEFAULTS: Readonly<
   decaySteps: 1000,
   init: "xavier",
   average: 0,
+  fourier: null,
 };
 
 /** A run's full configuration and the problem object it trains. */

@@ -24,6 +24,9 @@ import { initParams, modelFromJson, modelToJson, paramLayout } from "../src/mode
 import { UserError } from "../src/errors.ts";
 import { assertClose } from "./assert_close.ts";
 import { assertExitOk, CLI, runDeno } from "./process.ts";
+import { runTraining } from "../src/run.ts";
+import { checkConfigObject } from "../cli/train_settings.ts";
+import { DEFAULT_CONFIG } from "../src/train_config.ts";
 import {
   assertRelInf,
   flatten,
@@ -220,13 +223,27 @@ test("--fourier spec: M:σ, M:σ:raw and off; anything else is a UserError", () 
       bad,
     );
   }
+  // Config files: the flag's string, null (a run's config.json without features) or the object.
+  const where = "Config file c.json";
+  assert.deepEqual(checkConfigObject(where, { fourier: null }), { fourier: null });
+  assert.deepEqual(checkConfigObject(where, { fourier: "8:2" }), { fourier: "8:2" });
+  const obj = { fourier: { features: 8, scale: 2, raw: true } };
+  assert.deepEqual(checkConfigObject(where, obj), obj);
+  for (const bad of [[8, 2], { features: 8 }, { features: 8, scale: 2, extra: 1 }, "8:2:x"]) {
+    assert.throws(
+      () => checkConfigObject(where, { fourier: bad }),
+      (err: unknown) =>
+        err instanceof UserError && err.message.startsWith(`${where}, key "fourier"`),
+      JSON.stringify(bad),
+    );
+  }
   // B is the seed's: the same seed draws the same matrix, another seed another.
   const a = fourierEmbedding({ features: 3, scale: 1 }, wave.domain, 7);
   assert.deepEqual(a, fourierEmbedding({ features: 3, scale: 1 }, wave.domain, 7));
   assert.notDeepEqual(a.B, fourierEmbedding({ features: 3, scale: 1 }, wave.domain, 8).B);
 });
 
-test("init --fourier writes B into the model file; eval and predict evaluate it", async () => {
+test("init --fourier writes B into the model file; eval, predict and ntk evaluate it", async () => {
   const dir = await Deno.makeTempDir({ prefix: "sketchpinn_embed_" });
   try {
     const model = `${dir}/m.json`, pts = `${dir}/p.json`;
@@ -273,9 +290,63 @@ test("init --fourier writes B into the model file; eval and predict evaluate it"
       ref.forwardChannels(m.sizes, "tanh", m.params, x, { first: [], numSecond: 0 }, m.embedding)[0]
     );
     assertRelInf(pr.values.map((v: number[]) => v[0]), want, 1e-5, "predict");
+    const ntk = JSON.parse(
+      assertExitOk(
+        await runDeno([
+          ...CLI,
+          "ntk",
+          "--model",
+          model,
+          "--points",
+          pts,
+          "--method",
+          "exact",
+          "--json",
+        ]),
+        "ntk",
+      ).stdout,
+    );
+    const t64 = ref.ntkTraces(wave, m.sizes, "tanh", m.params, points, m.embedding).traces;
+    for (const g of ["r", "u", "ut"]) {
+      assertRelInf([ntk.traces[g]], [t64[g]], TOL.norms, `ntk ${g}`);
+    }
     const bad = await runDeno([...CLI, "init", "--fourier", "64", "--out", `${dir}/x.json`]);
     assert.equal(bad.code, 2);
     assert.match(bad.stderr, /--fourier takes M:σ/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+test("train with --fourier: model.json carries B; a resumed run (Adam, then L-BFGS) ends bit for bit", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "sketchpinn_embed_run_" });
+  try {
+    const cfg = {
+      ...DEFAULT_CONFIG,
+      problem: "wave",
+      sizes: [2, 8, 8, 1],
+      n: { r: 32, u: 16, ut: 16 },
+      weighting: "pc" as const,
+      average: 0.9,
+      fourier: { features: 4, scale: 1.5 },
+      steps: 6,
+      logEvery: 3,
+      then: "lbfgs" as const,
+      thenSteps: 2,
+      seed: 2,
+    };
+    const whole = `${dir}/whole`, split = `${dir}/split`;
+    const { metrics } = await runTraining(engine, cfg, { out: whole, noReport: true });
+    assert.ok(Number.isFinite(metrics.rel_l2), `rel_l2 ${metrics.rel_l2}`);
+    await runTraining(engine, { ...cfg, steps: 3, thenSteps: 0 }, { out: split, noReport: true });
+    await runTraining(engine, cfg, { out: split, resume: true, noReport: true });
+    const a = modelFromJson(await Deno.readTextFile(`${whole}/model.json`), "whole");
+    const b = modelFromJson(await Deno.readTextFile(`${split}/model.json`), "split");
+    assert.deepEqual(a.embedding, fourierEmbedding(cfg.fourier, wave.domain, 2));
+    assert.deepEqual(b.embedding, a.embedding);
+    assert.deepEqual(b.params, a.params);
+    const config = JSON.parse(await Deno.readTextFile(`${whole}/config.json`));
+    assert.deepEqual(config.fourier, cfg.fourier);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
