@@ -152,6 +152,34 @@
  * console.log(`${r.median_ms.toFixed(2)} ms/step, ${r.gflops?.toFixed(1)} GFLOP/s`);
  * ```
  *
+ * @example Fourier-feature inputs: the first layer reads a fixed random embedding of the points
+ * ```ts
+ * import {
+ *   Engine,
+ *   fourierEmbedding,
+ *   getProblem,
+ *   initParams,
+ *   Plan,
+ *   samplePoints,
+ * } from "@sketchpinn/sketchpinn";
+ *
+ * using engine = await Engine.create();
+ * const problem = getProblem("wave");
+ * const sizes = [2, 32, 32, 1]; // as without features: inputs, hidden widths, outputs
+ * const embedding = fourierEmbedding({ features: 16, scale: 1 }, problem.domain, 0);
+ * const counts = { r: 64, u: 16, ut: 16 };
+ * await using plan = await Plan.create(engine, {
+ *   problem,
+ *   sizes,
+ *   activation: "tanh",
+ *   counts,
+ *   embedding,
+ * });
+ * plan.setParams(initParams(sizes, 0, "xavier", problem.domain, embedding)); // W1 is 32 × 32
+ * plan.setPoints(samplePoints(problem, counts, 0)); // the GPU computes the features
+ * console.log((await plan.evaluate()).loss);
+ * ```
+ *
  * @example Save and load models (JSON in the design's model-file format)
  * ```ts
  * import { modelFromJson, modelToJson, xavierInit } from "@sketchpinn/sketchpinn";
@@ -170,7 +198,15 @@ export type { WorkCounters } from "./src/encoder.ts";
 export type { Tuning } from "./src/tuning.ts";
 export { acquireGpu, adapterLine, describeAdapter } from "./src/device.ts";
 export type { AdapterReport, Gpu } from "./src/device.ts";
-export { MAX_CAUSAL_CHUNKS, Plan, PlanCore, PlanNtk, PlanOptim, residualWgsl } from "./src/plan.ts";
+export {
+  MAX_CAUSAL_CHUNKS,
+  Plan,
+  PlanCore,
+  PlanEmbed,
+  PlanNtk,
+  PlanOptim,
+  residualWgsl,
+} from "./src/plan.ts";
 export type { CausalOptions, Evaluation, PlanOptions } from "./src/plan.ts";
 export type { BatchLayout, GroupLayout, NetLayout, PackedLayer } from "./src/layout.ts";
 export {
@@ -219,6 +255,16 @@ export {
   xavierInit,
 } from "./src/model.ts";
 export type { Activation, Init, LayerLayout, Model } from "./src/model.ts";
+export {
+  checkFourierSpec,
+  denseSizes,
+  embeddingWidth,
+  formatFourierSpec,
+  fourierEmbedding,
+  MAX_FOURIER_FEATURES,
+  parseFourierSpec,
+} from "./src/embedding.ts";
+export type { FourierEmbedding, FourierSpec } from "./src/embedding.ts";
 export { loadPoints, resolveCounts, samplePoints, validatePoints } from "./src/points.ts";
 export type { Counts, Points, Sampler } from "./src/points.ts";
 export {

@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { denseSizes } from "../src/embedding.ts";
 import { UserError } from "../src/errors.ts";
 import { choiceFlag } from "./args.ts";
 import { getProblem, isProblemPath, problems, resolveProblem } from "../src/problems/mod.ts";
@@ -124,7 +125,7 @@ export function checkFiles(
 ): void {
   checkDemand({
     problem: m.problem,
-    sizes: m.model.sizes,
+    sizes: denseSizes(m.model.sizes, m.model.embedding),
     counts: countsOf(m.points),
     options: { sliceVec4: engine.tuning.slice, maxBinding: engine.maxBinding, ...more.options },
     extra: more.extra,

@@ -40,6 +40,7 @@ export async function cmdEval(args: string[]): Promise<number> {
       problem,
       sizes: model.sizes,
       activation: model.activation,
+      embedding: model.embedding,
       counts,
     });
     plan.setParams(model.params);

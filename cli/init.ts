@@ -11,6 +11,7 @@ import { storedProblem } from "../src/settings.ts";
 import { problemOutputs } from "../src/problems/problem.ts";
 import { initParams, INITS, saveModel, validateSizes } from "../src/model.ts";
 import { help, out, problemArg, writing } from "./common.ts";
+import { fourierEmbedding, parseFourierSpec } from "../src/embedding.ts";
 
 /** What `init` uses where a flag is not given (sizes: the problem's own). */
 export const INIT_DEFAULTS = {
@@ -23,10 +24,14 @@ export const INIT_DEFAULTS = {
 /** `init --help`. */
 export const HELP: string =
   `init [--problem wave|./my_pde.ts] [--sizes ${wave.sizes} (the problem's)] [--activation tanh|sin]
-      [--init ${INIT_DEFAULTS.init}|centered] [--seed ${INIT_DEFAULTS.seed}] --out M.json [--json]
+      [--init ${INIT_DEFAULTS.init}|centered] [--fourier M:σ[:raw]] [--seed ${INIT_DEFAULTS.seed}]
+      --out M.json [--json]
 --sizes defaults to the problem's own (wave's shown). --init centered: Xavier-normal for inputs
 mapped to [-1, 1] over the domain, folded into the first layer (its hyperplanes pass through the
-domain's centre); xavier: zero biases. A module path is stored relative to the model file.`;
+domain's centre); xavier: zero biases. --fourier M:σ: the first layer reads M random Fourier
+features [cos(B x̂), sin(B x̂)] of the inputs x̂ mapped to [-1, 1] (B drawn with N(0, σ²) entries
+from --seed; :raw keeps x̂ too), stored in the model file. A module path is stored relative to the
+model file.`;
 
 /** Runs `init`; returns the exit code. */
 export async function cmdInit(args: string[]): Promise<number> {
@@ -35,6 +40,7 @@ export async function cmdInit(args: string[]): Promise<number> {
     sizes: "string",
     activation: "string",
     init: "string",
+    fourier: "string",
     seed: "string",
     out: "string",
     json: "boolean",
@@ -55,12 +61,17 @@ export async function cmdInit(args: string[]): Promise<number> {
     throw new UserError("--out", "Give the model file to write with --out M.json.");
   }
   const init = choiceFlag("init", (f.init as string) ?? INIT_DEFAULTS.init, INITS);
-  const params = initParams(sizes, seed, init, problem.domain);
+  const spec = typeof f.fourier === "string" ? parseFourierSpec(f.fourier) : null;
+  const embedding = spec ? fourierEmbedding(spec, problem.domain, seed) : undefined;
+  const params = initParams(sizes, seed, init, problem.domain, embedding);
   const path = f.out;
   // A module path is stored relative to the model file, so `eval` and `ntk` find it
   // from any directory.
   const stored = storedProblem(problemPath(problem) ?? problem.name, dirname(resolve(path)));
-  await writing(path, () => saveModel(path, { problem: stored, sizes, activation, params }));
+  await writing(
+    path,
+    () => saveModel(path, { problem: stored, sizes, activation, params, embedding }),
+  );
   out(
     Boolean(f.json),
     { out: f.out, params: params.length },

@@ -119,6 +119,7 @@ export async function cmdNtk(args: string[]): Promise<number> {
       problem,
       sizes: model.sizes,
       activation: model.activation,
+      embedding: model.embedding,
       counts,
       directions,
       tangents: method === "jvp",

@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { formatFourierSpec } from "../src/embedding.ts";
 import { UserError } from "../src/errors.ts";
 import { parseFlags } from "./args.ts";
 import { Engine } from "../src/engine.ts";
@@ -64,6 +65,9 @@ export const HELP: string = (() => {
   })] [--every ${d.every}]
       [--causal 0 (ε; 0 = off)] [--chunks ${DEFAULT_CHUNKS} (with --causal)]
       [--average ${w.average ?? f.average} (β of a parameter EMA; 0 = off)] [--seed ${d.seed}]
+      [--fourier ${
+    w.fourier ? formatFourierSpec(w.fourier) : "off"
+  } (M:σ[:raw]: M random Fourier features of scale σ; README, Input embeddings)]
       [--then none|lbfgs] [--then-steps 0] [--then-n GROUP=N,…] [--then-refresh 0 (M; 0 = frozen λ)] [--history 20]
       [--log-every ${
     defaultLogEvery(w.steps ?? f.steps)
@@ -71,8 +75,8 @@ export const HELP: string = (() => {
       [--out runs/<problem>-<weighting>] [--config FILE] [--resume DIR] [--max-memory SIZE]
       [--json] [--quiet]
 Defaults shown are wave's, the default problem's. Another problem brings its own --sizes and
---n and may recommend --steps, --lr, --decay-steps, --init, --average and an L-BFGS phase
-(--then lbfgs --then-steps N --then-n …; README, Problems); where it does not: --steps ${f.steps}, --lr ${f.lr}, --decay-steps ${f.decaySteps}, --init ${f.init}, --average ${f.average}, --then none.
+--n and may recommend --steps, --lr, --decay-steps, --init, --average, --fourier and an L-BFGS
+phase (--then lbfgs --then-steps N --then-n …; README, Problems); where it does not: --steps ${f.steps}, --lr ${f.lr}, --decay-steps ${f.decaySteps}, --init ${f.init}, --average ${f.average}, --fourier off, --then none.
 Flags override --config, which overrides the problem's recommendations. Wave's 18000 steps take
 8–14 minutes on a CPU (software) adapter; --steps 1000 takes under a minute there.
 --config FILE: a JSON object with these keys, spelt as the flags (decay-steps) or as in a run's

@@ -13,6 +13,7 @@ import { quote, readJsonFile } from "../src/fsutil.ts";
 import { checkDirections } from "../src/limits.ts";
 import { isProblemPath } from "../src/problems/mod.ts";
 import { INITS } from "../src/model.ts";
+import { checkFourierSpec, type FourierSpec, parseFourierSpec } from "../src/embedding.ts";
 import { type TrainConfig, WEIGHTINGS } from "../src/train_config.ts";
 import type { TrainSettings } from "../src/settings.ts";
 import { problemFlag } from "./common.ts";
@@ -41,6 +42,7 @@ export const TRAIN_FLAGS = {
   causal: "string",
   chunks: "string",
   average: "string",
+  fourier: "string",
   then: "string",
   "then-steps": "string",
   "then-n": "string",
@@ -88,6 +90,10 @@ export function applySetting(
   raw: unknown,
   base: string,
 ): void {
+  if (key === "fourier") {
+    c.fourier = fourierSetting(raw);
+    return;
+  }
   if ((key === "n" || key === "weights") && isEmptyObject(raw)) {
     c[key] = {};
     return;
@@ -222,6 +228,32 @@ export function applySetting(
   }
 }
 
+/**
+ * `--fourier M:σ[:raw]` or `off`, or in a config file the same string, null, or
+ * a run's config.json object `{ "features": M, "scale": σ, "raw": … }`.
+ */
+function fourierSetting(raw: unknown): FourierSpec | null {
+  if (raw === null) return null;
+  if (typeof raw === "string") return parseFourierSpec(raw);
+  const o = raw as Record<string, unknown>;
+  if (
+    typeof o === "object" && !Array.isArray(o) && typeof o.features === "number" &&
+    typeof o.scale === "number" && (o.raw === undefined || typeof o.raw === "boolean") &&
+    Object.keys(o).every((k) => ["features", "scale", "raw"].includes(k))
+  ) {
+    const spec: FourierSpec = { features: o.features, scale: o.scale };
+    if (o.raw) spec.raw = true;
+    checkFourierSpec(spec, "--fourier");
+    return spec;
+  }
+  throw new UserError(
+    "--fourier",
+    `--fourier takes M:σ or M:σ:raw (e.g. 64:1), off, or {"features": M, "scale": σ}; got ${
+      quote(JSON.stringify(raw) ?? String(raw), 40)
+    }.`,
+  );
+}
+
 const isEmptyObject = (v: unknown) =>
   typeof v === "object" && v !== null && !Array.isArray(v) && Object.keys(v).length === 0;
 
@@ -255,7 +287,8 @@ export function checkConfigObject(
         `${where} has unknown key "${quote(key, 40)}"${near ? `; did you mean "${near}"?` : "."}`,
       );
     }
-    const ok = typeof v === "string" || typeof v === "number" || typeof v === "boolean" ||
+    const ok = k === "fourier" || typeof v === "string" || typeof v === "number" ||
+      typeof v === "boolean" ||
       (Array.isArray(v) && v.every((x) => typeof x === "number")) ||
       (typeof v === "object" && v !== null && Object.values(v).every((x) => typeof x === "number"));
     if (!ok) {

@@ -19,6 +19,7 @@ import optimSrc from "../shaders/optim.wgsl" with { type: "text" };
 import randomSrc from "../shaders/random.wgsl" with { type: "text" };
 import causalSrc from "../shaders/causal.wgsl" with { type: "text" };
 import lbfgsSrc from "../shaders/lbfgs.wgsl" with { type: "text" };
+import embedSrc from "../shaders/embed.wgsl" with { type: "text" };
 import { type Consts, type Instances, specialize } from "./specialize.ts";
 import { unroll } from "./unroll.ts";
 
@@ -70,7 +71,8 @@ export type KernelName =
   | "lineStart"
   | "lineTrial"
   | "lineValues"
-  | "pairUpdate";
+  | "pairUpdate"
+  | "embedFourier";
 
 const lbfgs = (entry: string, bindings: Record<number, BindingKind>): KernelDef => ({
   source: lbfgsSrc,
@@ -131,6 +133,12 @@ export const KERNELS: Record<KernelName, KernelDef> = {
     common: false,
     groups: true,
     bindings: { 0: "uniform", 1: "read", 2: "read", 3: "rw", 4: "rw", 5: "rw" },
+  },
+  embedFourier: {
+    source: embedSrc,
+    entry: "embedFourier",
+    common: false,
+    bindings: { 0: "uniform", 1: "read", 2: "read", 3: "read", 4: "rw" },
   },
   causalWeights: {
     source: causalSrc,

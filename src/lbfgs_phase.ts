@@ -6,6 +6,7 @@
  *
  * @module
  */
+import type { FourierEmbedding } from "./embedding.ts";
 import type { Engine } from "./engine.ts";
 import { Plan } from "./plan.ts";
 import { Lbfgs, type LbfgsIterate, type LbfgsState } from "./lbfgs.ts";
@@ -25,6 +26,8 @@ export interface LbfgsPhaseOptions {
   sizes: number[];
   /** Hidden-layer activation. */
   activation: Activation;
+  /** The run's input embedding (absent: raw inputs). */
+  embedding?: FourierEmbedding;
   /** Points per group of the fixed set. */
   counts: Counts;
   /** Seed of the points. */
@@ -74,6 +77,7 @@ export class LbfgsPhase {
       problem: o.problem,
       sizes: o.sizes,
       activation: o.activation,
+      embedding: o.embedding,
       counts: o.counts,
     });
     plan.setParams(params);

@@ -7,6 +7,7 @@
  * @module
  */
 import { UserError } from "./errors.ts";
+import { denseSizes } from "./embedding.ts";
 import { KERNELS } from "./kernels.ts";
 import type { AdapterReport } from "./device.ts";
 import type { Engine } from "./engine.ts";
@@ -232,7 +233,8 @@ export function checkPlanResources(engine: Engine, o: PlanOptions): void {
   const held = engine.pool.stats.liveBytes;
   checkDemand({
     problem: o.problem,
-    sizes: o.sizes,
+    // The first layer reads the embedding's features where there is one.
+    sizes: denseSizes(o.sizes, o.embedding),
     counts: o.counts,
     options: {
       directions: o.directions,

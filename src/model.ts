@@ -9,6 +9,7 @@
 import { check, UserError } from "./errors.ts";
 import { gaussianAt, Stream } from "./random.ts";
 import { quote, readJsonFile, writeFileAtomic } from "./fsutil.ts";
+import { denseSizes, embeddingFromValue, type FourierEmbedding } from "./embedding.ts";
 
 /** Hidden-layer activation. */
 export type Activation = "tanh" | "sin";
@@ -134,13 +135,19 @@ export function xavierInit(
   return p;
 }
 
-/** Parameters of a new network by scheme `init` (only `centered` reads the problem's domain). */
+/**
+ * Parameters of a new network by scheme `init` (only `centered` reads the
+ * problem's domain). With an `embedding` the first layer reads its features,
+ * which are centred already (x̂ ∈ [−1, 1]), so both schemes draw plain Xavier.
+ */
 export function initParams(
   sizes: readonly number[],
   seed: number,
   init: Init | undefined,
   domain: readonly (readonly [number, number])[],
+  embedding?: FourierEmbedding,
 ): Float32Array {
+  if (embedding) return xavierInit(denseSizes(sizes, embedding), seed);
   return xavierInit(sizes, seed, init === "centered" ? domain : undefined);
 }
 
@@ -156,6 +163,8 @@ export interface Model {
   params: Float32Array;
   /** Optional training state carried by checkpoints. */
   state?: Record<string, unknown>;
+  /** Fixed Fourier features the first layer reads (absent in files without one: raw inputs). */
+  embedding?: FourierEmbedding;
 }
 
 /** Format tag of model files. */
@@ -169,6 +178,7 @@ export function modelToJson(m: Model): string {
     sizes: m.sizes,
     activation: m.activation,
     params: Array.from(m.params),
+    ...(m.embedding ? { embedding: m.embedding } : {}),
     ...(m.state ? { state: m.state } : {}),
   });
 }
@@ -226,12 +236,17 @@ export function modelFromValue(value: unknown, path: string): Model {
   );
   check(typeof raw.problem === "string", path, `Model file ${path} needs "problem" as a string.`);
   const params = raw.params as unknown[];
-  const { count } = paramLayout(sizes);
+  const embedding = raw.embedding === undefined
+    ? undefined
+    : embeddingFromValue(raw.embedding, path, sizes[0]);
+  const { count } = paramLayout(denseSizes(sizes, embedding));
   check(
     Array.isArray(params) && params.length === count,
     path,
     `Model file ${path} has ${Array.isArray(params) ? params.length : "no"} params but sizes ${
       sizes.join(",")
+    }${
+      embedding ? ` with ${embedding.B.length} Fourier frequencies` : ""
     } need ${count}; regenerate it with \`init\`.`,
   );
   const bad = params.findIndex((v) => typeof v !== "number" || !Number.isFinite(v));
@@ -246,6 +261,7 @@ export function modelFromValue(value: unknown, path: string): Model {
     activation: raw.activation as Activation,
     params: Float32Array.from(params as number[]),
     state: raw.state as Record<string, unknown> | undefined,
+    ...(embedding ? { embedding } : {}),
   };
 }
 

@@ -7,6 +7,7 @@
  *
  * @module
  */
+import type { FourierEmbedding } from "./embedding.ts";
 import type { Engine } from "./engine.ts";
 import { Plan } from "./plan.ts";
 import type { Counts, Points } from "./points.ts";
@@ -38,7 +39,7 @@ export class ModelEvaluation {
   constructor(
     readonly engine: Engine,
     readonly problem: Problem,
-    readonly config: Pick<TrainConfig, "sizes" | "activation">,
+    readonly config: Pick<TrainConfig, "sizes" | "activation"> & { embedding?: FourierEmbedding },
     readonly counts: Counts,
   ) {
     this.#gridPoints = evaluationGrid(problem);
@@ -50,6 +51,7 @@ export class ModelEvaluation {
       this.#grid = await Plan.create(this.engine, {
         problem: valueProblem(this.problem, "grid"),
         sizes: this.config.sizes,
+        embedding: this.config.embedding,
         activation: this.config.activation,
         counts: { grid: this.#gridPoints.length },
       });
@@ -75,6 +77,7 @@ export class ModelEvaluation {
       const plan = await Plan.create(this.engine, {
         problem: this.problem,
         sizes: this.config.sizes,
+        embedding: this.config.embedding,
         activation: this.config.activation,
         counts: this.counts,
       });

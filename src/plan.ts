@@ -3,6 +3,7 @@
  * plan is split by part of the data path, each a class extending the previous:
  *
  * - `plan/core.ts` — buffers, forward, residual, backward, exact norms;
+ * - `plan/embed.ts` — the points' upload and the input channels (Fourier features);
  * - `plan/ntk.ts` — NTK estimator sequences (directions, JVPs, predictor, Hutchinson);
  * - `plan/optim.ts` — optimizer, parameter average, causal weights;
  * - this file — {@linkcode Plan}: creation and the full NTK.
@@ -20,6 +21,7 @@ import type { PlanOptions } from "./plan/core.ts";
 import { PlanOptim } from "./plan/optim.ts";
 
 export { type Evaluation, PlanCore, type PlanOptions } from "./plan/core.ts";
+export { PlanEmbed } from "./plan/embed.ts";
 export { PlanNtk } from "./plan/ntk.ts";
 export {
   type CausalOptions,

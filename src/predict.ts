@@ -44,13 +44,14 @@ export function valueProblem(p: Problem, name: string): Problem {
 export async function predict(
   engine: Engine,
   problem: Problem,
-  model: Pick<Model, "sizes" | "activation" | "params">,
+  model: Pick<Model, "sizes" | "activation" | "params" | "embedding">,
   points: number[][],
 ): Promise<Float32Array[]> {
   await using plan = await Plan.create(engine, {
     problem: valueProblem(problem, "points"),
     sizes: model.sizes,
     activation: model.activation,
+    embedding: model.embedding,
     counts: { points: points.length },
   });
   plan.setParams(Float32Array.from(model.params));

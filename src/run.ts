@@ -132,7 +132,7 @@ async function train(trainer: Trainer, o: RunOptions): Promise<RunResult> {
   const save = async (s: Snapshot) => {
     o.onSaving?.(true);
     try {
-      await writeSnapshot(out, c, s, saved);
+      await writeSnapshot(out, c, s, saved, trainer.plan.embedding);
       saved = s.state.step;
     } finally {
       o.onSaving?.(false);

@@ -6,6 +6,7 @@
  *
  * @module
  */
+import type { FourierEmbedding } from "./embedding.ts";
 import type { TrainConfig } from "./train_config.ts";
 import type { TrainState } from "./train_state.ts";
 import { loadModel, type Model, modelToJson } from "./model.ts";
@@ -69,11 +70,12 @@ export async function loadRun(dir: string): Promise<{ config: TrainConfig; model
   }
   if (
     typeof config !== "object" || config === null || config.problem !== model.problem ||
-    String(config.sizes) !== String(model.sizes) || config.activation !== model.activation
+    String(config.sizes) !== String(model.sizes) || config.activation !== model.activation ||
+    Boolean(config.fourier) !== Boolean(model.embedding)
   ) {
     throw new UserError(
       "--resume",
-      `${dir}/config.json does not match ${dir}/model.json (problem, sizes, activation); restore it from a copy.`,
+      `${dir}/config.json does not match ${dir}/model.json (problem, sizes, activation, Fourier features); restore it from a copy.`,
     );
   }
   if (isProblemPath(config.problem)) {
@@ -127,6 +129,7 @@ export async function writeSnapshot(
   c: TrainConfig,
   s: Snapshot,
   last?: number,
+  embedding?: FourierEmbedding,
 ): Promise<void> {
   await writeRunFile(
     out,
@@ -136,6 +139,7 @@ export async function writeSnapshot(
       sizes: c.sizes,
       activation: c.activation,
       params: s.params,
+      embedding,
       state: s.state as unknown as Record<string, unknown>,
     }),
     last === undefined

@@ -1,8 +1,9 @@
 /**
  * One place that turns a run's settings into a full {@linkcode TrainConfig}: the
  * global defaults, then the problem's recommendations (sizes, steps, lr, decay
- * steps, init, parameter average, an L-BFGS phase), then what the caller set. The library
- * ({@linkcode Trainer.create}, `runTraining`) and the `train` command both call
+ * steps, init, parameter average, Fourier features, an L-BFGS phase), then what
+ * the caller set. The library ({@linkcode Trainer.create}, `runTraining`) and the
+ * `train` command both call
  * {@linkcode resolveSettings}, so a library run and a CLI run of the same problem
  * train the same network.
  *
@@ -38,6 +39,7 @@ export const FALLBACK_TRAIN_DEFAULTS: Readonly<
   decaySteps: 1000,
   init: "xavier",
   average: 0,
+  fourier: null,
 };
 
 /** A run's full configuration and the problem object it trains. */

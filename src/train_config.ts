@@ -6,6 +6,7 @@
  *
  * @module
  */
+import type { FourierSpec } from "./embedding.ts";
 import { checkCausalChunks } from "./plan.ts";
 import type { Activation, Init } from "./model.ts";
 import type { Counts, Sampler } from "./points.ts";
@@ -84,6 +85,11 @@ export interface TrainConfig {
    * steps the raw parameters (carried in the checkpoint's state).
    */
   average?: number;
+  /**
+   * Fourier-feature inputs (`--fourier M:σ`): M random frequencies of scale σ,
+   * B drawn from `seed` (see `fourierEmbedding`); null or absent: the raw inputs.
+   */
+  fourier?: FourierSpec | null;
   /**
    * A second phase after the `steps` Adam/gd steps: "lbfgs" runs `thenSteps`
    * L-BFGS iterations on a fixed point set (`thenN` over `n`), starting from the

@@ -7,9 +7,10 @@
  *
  * @module
  */
+import { fourierEmbedding } from "./embedding.ts";
 import type { Engine } from "./engine.ts";
 import { Plan } from "./plan.ts";
-import { initParams, type Model, paramLayout } from "./model.ts";
+import { initParams, type Model } from "./model.ts";
 import { type Counts, type Points, resolveCounts, samplePoints } from "./points.ts";
 import { resolveSettings, type TrainSettings } from "./settings.ts";
 import { estimateTraces, type NtkTraces, weightsFromTraces } from "./ntk.ts";
@@ -63,7 +64,10 @@ export class Trainer {
     this.problem = plan.problem;
     this.plan = plan;
     this.counts = counts;
-    this.#views = new ModelEvaluation(engine, this.problem, config, counts);
+    this.#views = new ModelEvaluation(engine, this.problem, {
+      ...config,
+      embedding: plan.embedding,
+    }, counts);
     this.#causal = causal;
   }
 
@@ -92,8 +96,15 @@ export class Trainer {
         "Causal weights change the loss every step and L-BFGS needs a fixed one; drop --causal or the L-BFGS phase.",
       );
     }
+    // A saved model carries its own B; a new network draws it from the seed.
+    const embedding = model
+      ? model.embedding
+      : config.fourier
+      ? fourierEmbedding(config.fourier, problem.domain, config.seed)
+      : undefined;
     const plan = await Plan.create(engine, {
       problem,
+      embedding,
       sizes: config.sizes,
       activation: config.activation,
       counts,
@@ -111,8 +122,8 @@ export class Trainer {
     }
     const t = new Trainer(engine, config, plan, counts, causal);
     const params = model?.params ??
-      initParams(config.sizes, config.seed, config.init, problem.domain);
-    if (params.length !== paramLayout(config.sizes).count) {
+      initParams(config.sizes, config.seed, config.init, problem.domain, embedding);
+    if (params.length !== plan.net.paramCount) {
       throw new UserError("model", "The model's parameter count does not match --sizes.");
     }
     plan.setParams(params);
@@ -184,6 +195,7 @@ export class Trainer {
         problem: this.problem,
         sizes: c.sizes,
         activation: c.activation,
+        embedding: this.plan.embedding,
         counts,
         seed: c.seed,
         sampler: c.sampler ?? "uniform",

@@ -5,6 +5,7 @@
  * (train's config.json, init's model, points' file), else from the constants its
  * code reads.
  */
+import { formatFourierSpec } from "../src/embedding.ts";
 import assert from "node:assert/strict";
 import { DEFAULT_DT, defaultK } from "../src/ntk.ts";
 import { DEFAULT_CHUNKS } from "../src/train_config.ts";
@@ -106,6 +107,7 @@ Deno.test("train --help shows the defaults a run uses (config.json of a flagless
     causal: c.causal ?? 0,
     chunks: c.chunks ?? DEFAULT_CHUNKS,
     average: c.average,
+    fourier: c.fourier ? formatFourierSpec(c.fourier) : "off",
     seed: c.seed,
     "log-every": lib.logEvery,
     "checkpoint-every": RUN_DEFAULTS.checkpointEvery,

@@ -21,11 +21,12 @@ import type { Dispatch, Engine, UniformValues } from "../engine.ts";
 import { readBuffer } from "../buffers.ts";
 import { type BatchLayout, batchLayout, type NetLayout, netLayout } from "../layout.ts";
 import type { Activation } from "../model.ts";
-import type { Counts, Points } from "../points.ts";
+import type { Counts } from "../points.ts";
 import { type Problem, problemOutputs } from "../problems/problem.ts";
 import { UserError } from "../errors.ts";
 import { residualLaunch, type TaylorLaunch, taylorLaunch } from "../launch.ts";
 import { GRAD_CHUNK } from "../tuning.ts";
+import { denseSizes, type FourierEmbedding } from "../embedding.ts";
 
 /** What a plan is for. */
 export interface PlanOptions {
@@ -43,6 +44,8 @@ export interface PlanOptions {
   tangents?: boolean;
   /** Column slice of the weight gradients, in vec4 (default 128). */
   sliceVec4?: number;
+  /** Fixed Fourier features the first layer reads (`plan/embed.ts`); raw inputs when absent. */
+  embedding?: FourierEmbedding;
 }
 
 const ACT_CODE: Record<Activation, number> = { tanh: 0, sin: 1 };
@@ -87,6 +90,8 @@ export class PlanCore {
   readonly yStride: number;
   /** Network outputs m (rows of the output channels Z[L]). */
   readonly outputs: number;
+  /** The input embedding the first layer reads (absent: the raw inputs). */
+  readonly embedding?: FourierEmbedding;
 
   // Buffers, named as in the module documentation.
   /** Activations A[l] per layer (see the module documentation). */
@@ -126,7 +131,8 @@ export class PlanCore {
     this.engine = engine;
     this.problem = o.problem;
     this.activation = o.activation;
-    this.net = netLayout(o.sizes);
+    this.embedding = o.embedding;
+    this.net = netLayout(denseSizes(o.sizes, o.embedding));
     this.batch = batchLayout(o.problem, o.counts);
     // Tangent activations hold a chunk of directions in one binding: a chunk that
     // would not fit is made smaller (the estimators loop over chunks).
@@ -451,37 +457,6 @@ export class PlanCore {
     }
     this.engine.write(this.b.params, 0, params);
     this.engine.submit("pack", this.pack);
-  }
-
-  /** Uploads a point set (counts must match the plan's) and the input channels A[0]. */
-  setPoints(points: Points): void {
-    const { batch, problem } = this;
-    const d = problem.inputs.length;
-    const pts = new Float32Array(8 * batch.points);
-    const cols = batch.cols;
-    const a0 = new Float32Array((d + 1) * cols);
-    batch.groups.forEach((g, gi) => {
-      const list = points[g.name];
-      if (!list || list.length !== g.n) {
-        throw new UserError(
-          "points",
-          `Group ${g.name} needs ${g.n} points for this plan, got ${list?.length ?? 0}.`,
-        );
-      }
-      const def = problem.groups[gi];
-      for (let i = 0; i < g.np; i++) {
-        const x = i < g.n ? list[i] : list[0];
-        for (let k = 0; k < d; k++) pts[8 * (g.pointOff + i) + k] = x[k];
-        pts[8 * (g.pointOff + i) + 4] = def.target ? def.target(x) : 0;
-        for (let k = 0; k < d; k++) a0[k * cols + g.col + i] = x[k];
-        a0[d * cols + g.col + i] = 1;
-        g.set.first.forEach((dir, f) => {
-          a0[dir * cols + g.col + (1 + f) * g.np + i] = 1;
-        });
-      }
-    });
-    this.engine.write(this.b.pts, 0, pts);
-    this.engine.write(this.A[0], 0, a0);
   }
 
   /** Sets λ per group (the weights of the loss). */

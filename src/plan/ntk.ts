@@ -8,10 +8,11 @@
 /// <reference types="npm:@webgpu/types@0.1.74" />
 import type { Dispatch } from "../engine.ts";
 import { Stream } from "../random.ts";
-import { ceilDiv, forwardFields, layerLaunch, PlanCore } from "./core.ts";
+import { ceilDiv, forwardFields, layerLaunch } from "./core.ts";
+import { PlanEmbed } from "./embed.ts";
 
 /** A plan with the NTK estimator sequences (design §4). */
-export class PlanNtk extends PlanCore {
+export class PlanNtk extends PlanEmbed {
   /** Kind of random parameter directions. */
   static readonly KIND = { gaussian: 0, rademacher: 1 } as const;
 

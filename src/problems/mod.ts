@@ -15,6 +15,7 @@
  *
  * @module
  */
+import { checkFourierSpec, type FourierSpec } from "../embedding.ts";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { resolve } from "node:path";
 import { UserError } from "../errors.ts";
@@ -280,6 +281,10 @@ export function validateProblem(value: unknown, source: string, input = "--probl
         INITS.map((i) => `"${i}"`).join(" or "),
       ],
       average: [(v) => isNum(v) && v >= 0 && v < 1, "a number in [0, 1)"],
+      fourier: [
+        (v) => v === null || isFourierSpec(v),
+        "null or { features: M (1 to 256), scale: σ > 0, raw?: boolean }",
+      ],
       then: [(v) => v === "lbfgs" || v === "none", `"lbfgs" or "none"`],
       thenSteps: [(v) => isInt(v, 0), "a whole number ≥ 0"],
       thenN: [
@@ -375,3 +380,17 @@ export function validateProblem(value: unknown, source: string, input = "--probl
 
 export { cavity, heat1d, helmholtz2d, kleinGordon1d, kovasznay, poisson1d, qtensor, wave };
 export type { GroupDef, Problem } from "./problem.ts";
+
+/** Whether `v` is a usable {@linkcode FourierSpec} (a problem's recommendation). */
+function isFourierSpec(v: unknown): v is FourierSpec {
+  const o = v as Record<string, unknown>;
+  if (typeof o !== "object" || o === null) return false;
+  if (Object.keys(o).some((k) => !["features", "scale", "raw"].includes(k))) return false;
+  if (o.raw !== undefined && typeof o.raw !== "boolean") return false;
+  try {
+    checkFourierSpec(o as unknown as FourierSpec, "train.fourier");
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -12,6 +12,7 @@ import { type ChannelSet, channelsOf, E, type Expr } from "./expr.ts";
 import type { Init } from "../model.ts";
 import type { GridAxis } from "../plot/heatmap.ts";
 import type { NamedChart } from "../plot/run_charts.ts";
+import type { FourierSpec } from "../embedding.ts";
 
 /** One residual group j with its point set X_j. */
 export interface GroupDef {
@@ -56,6 +57,8 @@ export interface TrainDefaults {
   thenSteps?: number;
   /** Points per group of the `then` phase's fixed point set (groups left out: the run's `n`). */
   thenN?: Record<string, number>;
+  /** Fourier-feature inputs (`--fourier`; null or absent: the raw inputs). */
+  fourier?: FourierSpec | null;
 }
 
 /**

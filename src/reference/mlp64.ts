@@ -8,7 +8,8 @@
  * - hand-written reverse mode through the channels (loss gradient, per-point
  *   gradients ∇_θ r_i, vector–Jacobian products);
  * - hand-written forward mode along a parameter direction (Jacobian–vector products);
- * - the exact NTK (block traces, weights, the full matrix) from per-point gradients.
+ * - the exact NTK (block traces, weights, the full matrix) from per-point gradients
+ *   (`ntk64.ts`, re-exported here); Fourier-feature inputs (`embedding64.ts`).
  *
  * Channel convention for a group with channel set `set` (C channels): index 0 is u,
  * index 1+i is ∂u/∂x_{set.first[i]}, index 1+|first|+s (s < set.numSecond) is
@@ -43,6 +44,8 @@ import {
 import { groupChannels, type GroupDef, type Problem } from "../problems/problem.ts";
 import { type Activation, type LayerLayout, paramLayout } from "../model.ts";
 import type { Points } from "../points.ts";
+import { denseSizes, type FourierEmbedding } from "../embedding.ts";
+import { embeddingChannels } from "./embedding64.ts";
 
 /** Flat parameters (design §2 layout) in either precision; the reference reads them as float64. */
 export type Params = Float64Array | Float32Array;
@@ -68,25 +71,35 @@ interface Net {
   count: number;
   act: Activation;
   p: Float64Array;
+  /** Input dimension d. */
+  d: number;
+  /** Fixed input embedding (the first layer reads its channels). */
+  embed?: FourierEmbedding;
 }
 
-function makeNet(sizes: readonly number[], act: Activation, params: Params): Net {
+function makeNet(
+  sizes: readonly number[],
+  act: Activation,
+  params: Params,
+  embed?: FourierEmbedding,
+): Net {
   if (sizes.length < 2) {
     throw new Error(`sizes need at least an input and an output, got [${sizes}]`);
   }
   if (act !== "tanh" && act !== "sin") throw new Error(`unknown activation ${act}`);
-  const { layers, count } = paramLayout(sizes);
+  if (embed && embed.domain.length !== sizes[0]) {
+    throw new Error(`the embedding takes ${embed.domain.length} inputs, sizes [${sizes}]`);
+  }
+  const { layers, count } = paramLayout(denseSizes(sizes, embed));
   if (params.length !== count) {
     throw new Error(`sizes [${sizes}] need ${count} parameters, got ${params.length}`);
   }
-  return { layers, count, act, p: Float64Array.from(params) };
+  return { layers, count, act, p: Float64Array.from(params), d: sizes[0], embed };
 }
 
 function checkInput(net: Net, x: readonly number[]): void {
-  if (x.length !== net.layers[0].in) {
-    throw new Error(
-      `point [${x}] has ${x.length} coordinates, the network takes ${net.layers[0].in}`,
-    );
+  if (x.length !== net.d) {
+    throw new Error(`point [${x}] has ${x.length} coordinates, the network takes ${net.d}`);
   }
 }
 
@@ -175,8 +188,12 @@ function dense(net: Net, lay: LayerLayout, a: Float64Array, C: number): Float64A
   return z;
 }
 
-/** The input channels: a_0 = x, a_a = e_{first[a]}, a_aa = 0. (C × d) */
-function inputChannels(x: readonly number[], set: ChannelSet): Float64Array {
+/**
+ * The input channels: a_0 = x, a_a = e_{first[a]}, a_aa = 0 (C × d), or the
+ * embedding's channels (C × E, `embedding64.ts`).
+ */
+function inputChannels(net: Net, x: readonly number[], set: ChannelSet): Float64Array {
+  if (net.embed) return embeddingChannels(net.embed, x, set);
   const d = x.length, C = channelCount(set);
   const a = new Float64Array(C * d);
   for (let k = 0; k < d; k++) a[k] = x[k];
@@ -205,7 +222,7 @@ function taylorForward(net: Net, x: readonly number[], set: ChannelSet): Tape {
     d3: [],
     out: new Float64Array(C),
   };
-  let a = inputChannels(x, set);
+  let a = inputChannels(net, x, set);
   const L = net.layers.length;
   for (let l = 0; l < L; l++) {
     const lay = net.layers[l], w = lay.out;
@@ -316,7 +333,7 @@ function taylorTangent(
   checkInput(net, x);
   const C = channelCount(set), nf = set.first.length, ns = set.numSecond, { p } = net;
   const mix = mixedChannels(set);
-  let a = inputChannels(x, set);
+  let a = inputChannels(net, x, set);
   let da = new Float64Array(a.length);
   const L = net.layers.length;
   for (let l = 0; l < L; l++) {
@@ -392,8 +409,9 @@ export function forwardChannels(
   params: Params,
   x: readonly number[],
   set: ChannelSet,
+  embedding?: FourierEmbedding,
 ): Float64Array {
-  const tape = taylorForward(makeNet(sizes, activation, params), x, set);
+  const tape = taylorForward(makeNet(sizes, activation, params, embedding), x, set);
   return outputMajor(tape.out, tape.C);
 }
 
@@ -404,8 +422,9 @@ export function residuals(
   activation: Activation,
   params: Params,
   points: Points,
+  embedding?: FourierEmbedding,
 ): Record<string, Float64Array> {
-  const net = makeNet(sizes, activation, params);
+  const net = makeNet(sizes, activation, params, embedding);
   const out: Record<string, Float64Array> = {};
   for (const o of groupOps(problem, points, sizes[sizes.length - 1])) {
     out[o.g.name] = Float64Array.from(
@@ -428,8 +447,9 @@ export function lossAndGradient(
   params: Params,
   points: Points,
   weights: Record<string, number> = {},
+  embedding?: FourierEmbedding,
 ): { loss: number; lossPerGroup: Record<string, number>; gradient: Float64Array } {
-  const net = makeNet(sizes, activation, params);
+  const net = makeNet(sizes, activation, params, embedding);
   const gradient = new Float64Array(net.count);
   const lossPerGroup: Record<string, number> = {};
   let loss = 0;
@@ -458,8 +478,9 @@ export function residualGradients(
   activation: Activation,
   params: Params,
   points: Points,
+  embedding?: FourierEmbedding,
 ): Record<string, Float64Array[]> {
-  const net = makeNet(sizes, activation, params);
+  const net = makeNet(sizes, activation, params, embedding);
   const out: Record<string, Float64Array[]> = {};
   for (const o of groupOps(problem, points, sizes[sizes.length - 1])) {
     out[o.g.name] = o.pts.map((x) => {
@@ -483,8 +504,9 @@ export function vjp(
   params: Params,
   points: Points,
   v: Record<string, ArrayLike<number>>,
+  embedding?: FourierEmbedding,
 ): Float64Array {
-  const net = makeNet(sizes, activation, params);
+  const net = makeNet(sizes, activation, params, embedding);
   const grad = new Float64Array(net.count);
   for (const o of groupOps(problem, points, sizes[sizes.length - 1])) {
     const vj = v[o.g.name];
@@ -499,57 +521,11 @@ export function vjp(
   return grad;
 }
 
-/**
- * ‖∇_θ r_i‖² per point, summed from {@linkcode residualGradients} (not from the
- * channel-Gram identities the GPU uses, so it can check them).
- */
-export function perPointGradNorms(
-  problem: Problem,
-  sizes: readonly number[],
-  activation: Activation,
-  params: Params,
-  points: Points,
-): Record<string, Float64Array> {
-  const grads = residualGradients(problem, sizes, activation, params, points);
-  const out: Record<string, Float64Array> = {};
-  for (const [name, gs] of Object.entries(grads)) out[name] = Float64Array.from(gs, dot2);
-  return out;
-}
-
 const dot = (a: ArrayLike<number>, b: ArrayLike<number>): number => {
   let s = 0;
   for (let k = 0; k < a.length; k++) s += a[k] * b[k];
   return s;
 };
-const dot2 = (a: ArrayLike<number>): number => dot(a, a);
-
-/**
- * Exact NTK block traces Tr K_jj = Σ_i ‖∇_θ r_i‖², per-point means t_j = Tr K_jj / N_j
- * and weights λ_j = (Σ_k t_k) / t_j (design §2).
- */
-export function ntkTraces(
-  problem: Problem,
-  sizes: readonly number[],
-  activation: Activation,
-  params: Params,
-  points: Points,
-): {
-  traces: Record<string, number>;
-  means: Record<string, number>;
-  weights: Record<string, number>;
-} {
-  const norms = perPointGradNorms(problem, sizes, activation, params, points);
-  const traces: Record<string, number> = {}, means: Record<string, number> = {};
-  const weights: Record<string, number> = {};
-  let total = 0;
-  for (const g of problem.groups) {
-    traces[g.name] = norms[g.name].reduce((s, v) => s + v, 0);
-    means[g.name] = traces[g.name] / norms[g.name].length;
-    total += means[g.name];
-  }
-  for (const g of problem.groups) weights[g.name] = total / means[g.name];
-  return { traces, means, weights };
-}
 
 /**
  * J s: ṙ_i = ∇_θ r_i · s for every point, by forward-mode tangents through the
@@ -562,8 +538,9 @@ export function jvp(
   params: Params,
   points: Points,
   direction: ArrayLike<number>,
+  embedding?: FourierEmbedding,
 ): Record<string, Float64Array> {
-  const net = makeNet(sizes, activation, params);
+  const net = makeNet(sizes, activation, params, embedding);
   if (direction.length !== net.count) {
     throw new Error(
       `direction has ${direction.length} entries, the network has ${net.count} parameters`,
@@ -581,30 +558,4 @@ export function jvp(
   return out;
 }
 
-/**
- * The full NTK K = J Jᵀ (n × n, row-major) over all points of all groups, in
- * `problem.groups` order, with `order[i]` naming row i's group and point index.
- * Only for small n: it holds n gradients of length P.
- */
-export function fullNtk(
-  problem: Problem,
-  sizes: readonly number[],
-  activation: Activation,
-  params: Params,
-  points: Points,
-): { order: { group: string; index: number }[]; K: Float64Array } {
-  const grads = residualGradients(problem, sizes, activation, params, points);
-  const order: { group: string; index: number }[] = [];
-  const rows: Float64Array[] = [];
-  for (const g of problem.groups) {
-    grads[g.name].forEach((row, index) => {
-      order.push({ group: g.name, index });
-      rows.push(row);
-    });
-  }
-  const n = rows.length, K = new Float64Array(n * n);
-  for (let i = 0; i < n; i++) {
-    for (let k = i; k < n; k++) K[i * n + k] = K[k * n + i] = dot(rows[i], rows[k]);
-  }
-  return { order, K };
-}
+export { fullNtk, ntkTraces, perPointGradNorms } from "./ntk64.ts";
