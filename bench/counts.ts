@@ -8,9 +8,9 @@
 import type { Engine } from "../src/engine.ts";
 import type { AdapterReport } from "../src/device.ts";
 import { countsSince, snapshot, type WorkCounts } from "../src/encoder.ts";
-import { DEFAULT_CONFIG, type Weighting } from "../src/train_config.ts";
+import type { Weighting } from "../src/train_config.ts";
 import { Trainer } from "../src/trainer.ts";
-import type { TrainSettings } from "../src/settings.ts";
+import { trainConfig } from "./timing.ts";
 
 /** Counts of one weighting's step. */
 export interface StepCounts extends WorkCounts {
@@ -31,16 +31,8 @@ export async function stepCounts(
   w: Weighting,
   average = 0,
 ): Promise<StepCounts> {
-  const config: TrainSettings = {
-    ...DEFAULT_CONFIG,
-    sizes,
-    n,
-    weighting: w,
-    weights: w === "fixed" ? { r: 1, u: 10, ut: 10 } : {},
-    resample: 0,
-    average,
-    steps: 1 << 30,
-  };
+  // The timed step's configuration, with the parameter average when asked for.
+  const config = { ...trainConfig(sizes, n, w), average };
   const t = await Trainer.create(engine, config);
   try {
     await t.advance();
