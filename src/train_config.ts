@@ -118,9 +118,12 @@ export function phaseSteps(c: TrainConfig): { first: number; total: number } {
 /** Time chunks of the causal weights when a config sets none. */
 export const DEFAULT_CHUNKS = 32;
 
-/** The causal weighting a config asks for: the group, time input and chunks, or null. */
+/**
+ * The causal weighting a config asks for: the group, time input and chunks, or
+ * null. Refused with an L-BFGS optimizer or phase, which needs a fixed loss.
+ */
 export function causalSettings(
-  c: Pick<TrainConfig, "causal" | "chunks">,
+  c: Pick<TrainConfig, "causal" | "chunks"> & Partial<Pick<TrainConfig, "optimizer" | "then">>,
   problem: Problem,
 ): { group: string; timeIndex: number; chunks: number; eps: number } | null {
   const eps = c.causal ?? 0;
@@ -137,6 +140,12 @@ export function causalSettings(
       `Causal weights need a time input named "t"; problem ${problem.name} has inputs ${
         problem.inputs.join(", ")
       }. Drop --causal.`,
+    );
+  }
+  if (c.optimizer === "lbfgs" || c.then === "lbfgs") {
+    throw new UserError(
+      "--causal",
+      "Causal weights change the loss every step and L-BFGS needs a fixed one; drop --causal or the L-BFGS phase.",
     );
   }
   return { group: problem.groups[0].name, timeIndex, chunks, eps };

@@ -90,12 +90,6 @@ export class Trainer {
     const { config, problem } = await resolveSettings(settings);
     const counts = resolveCounts(problem, config.n);
     const causal = causalSettings(config, problem);
-    if (causal && (config.optimizer === "lbfgs" || config.then === "lbfgs")) {
-      throw new UserError(
-        "--causal",
-        "Causal weights change the loss every step and L-BFGS needs a fixed one; drop --causal or the L-BFGS phase.",
-      );
-    }
     // A saved model carries its own B; a new network draws it from the seed.
     const embedding = model
       ? model.embedding
