@@ -18,7 +18,7 @@ import { wave } from "../src/problems/mod.ts";
 import { writeFileAtomic } from "../src/fsutil.ts";
 import { lbfgsRecords } from "./lbfgs_bench.ts";
 import { countsTable, resultsFileName } from "./counts.ts";
-import { DEFAULT_TUNING, loadTuning } from "../src/tuning.ts";
+import { defaultTuning, loadTuning } from "../src/tuning.ts";
 import type { BenchContext, BenchRecord } from "./timing.ts";
 import {
   suiteCounts,
@@ -161,7 +161,7 @@ export async function runBench(args: string[]): Promise<number> {
   }
   console.error(
     `tuning: ${JSON.stringify(engine.tuning)}${
-      engine.tuning === DEFAULT_TUNING ? " (defaults)" : ""
+      engine.tuning === defaultTuning(engine.adapter) ? " (defaults)" : ""
     }`,
   );
   const records: BenchRecord[] = [];

@@ -18,7 +18,7 @@ import {
   type Variant,
 } from "./kernels.ts";
 import { UserError } from "./errors.ts";
-import { DEFAULT_TUNING, loadTuning, type Tuning } from "./tuning.ts";
+import { DEFAULT_TUNING, defaultTuning, loadTuning, type Tuning } from "./tuning.ts";
 import { countingEncoder, newCounters, type WorkCounters } from "./encoder.ts";
 
 /** Values of a uniform struct's fields: numbers, or flat lists for array fields. */
@@ -89,11 +89,11 @@ export class Engine {
 
   /**
    * Acquires the default (high-performance) adapter and a device, with the
-   * adapter's cached tuning when one exists (else the defaults).
+   * adapter's cached tuning when one exists (else {@linkcode defaultTuning}'s).
    */
   static async create(gpu?: Gpu, tuning?: Tuning): Promise<Engine> {
     const e = new Engine(gpu ?? await acquireGpu());
-    e.tuning = tuning ?? await loadTuning(e.adapter) ?? DEFAULT_TUNING;
+    e.tuning = tuning ?? await loadTuning(e.adapter) ?? defaultTuning(e.adapter);
     return e;
   }
 

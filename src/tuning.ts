@@ -13,7 +13,10 @@ import { cachePath } from "./cache.ts";
 export interface Tuning {
   /** Workgroup of the Taylor kernels (x over point tiles, y over row tiles). */
   taylorWG: [number, number];
-  /** Rows per invocation of the hidden-layer Taylor kernels (4, 8 or 16). */
+  /**
+   * Rows per invocation of the hidden-layer Taylor kernels (4, 8 or 16); 16 applies
+   * to layers of at least 64 rows only (narrower layers use 8).
+   */
   taylorTM: number;
   /** Output tile of the weight-gradient kernel (rows × columns). */
   gradTile: [number, number];
@@ -56,15 +59,49 @@ export const DEFAULT_TUNING: Tuning = {
 };
 
 /**
- * Candidate shapes of the search, default first: Taylor workgroups of 64–256
- * invocations with 4 or 8 rows per invocation, weight-gradient tiles from 4 × 4 to
- * 8 × 8 outputs in workgroups of 64–256, split-K slices of 32–512 vec4, and
+ * Defaults for a software adapter on a machine with few cores (at most
+ * {@linkcode FEW_CORES}): larger register tiles, 16 rows per Taylor invocation in
+ * 16 × 4 workgroups and 32 × 16 weight-gradient sums per invocation. On llvmpipe
+ * with 2 cores the fixed-weight wave step at N_r = 256 took 110 ms against 178 ms
+ * with {@linkcode DEFAULT_TUNING} (the weight gradients 15 ms against 38 ms per
+ * hidden layer): with two worker threads, fewer and larger tiles read each operand
+ * fewer times and still keep both threads busy. With many cores the smaller tiles
+ * of the defaults spread the work over more threads. The numbers are the same
+ * either way (each sum runs in the same order).
+ */
+export const FEW_CORES_SOFTWARE_TUNING: Tuning = {
+  taylorWG: [16, 4],
+  taylorTM: 16,
+  gradTile: [32, 16],
+  slice: 128,
+};
+
+/** Cores up to which a software adapter gets {@linkcode FEW_CORES_SOFTWARE_TUNING}. */
+export const FEW_CORES = 4;
+
+/**
+ * The tuning used when none is cached for the adapter: {@linkcode FEW_CORES_SOFTWARE_TUNING}
+ * for a software adapter (llvmpipe, lavapipe) on a machine with at most
+ * {@linkcode FEW_CORES} cores, else {@linkcode DEFAULT_TUNING}.
+ * `deno task bench --retune` measures the best shapes for the machine instead.
+ */
+export function defaultTuning(
+  a: Pick<AdapterReport, "isFallback">,
+  cores: number = navigator.hardwareConcurrency ?? 1,
+): Tuning {
+  return a.isFallback && cores <= FEW_CORES ? FEW_CORES_SOFTWARE_TUNING : DEFAULT_TUNING;
+}
+
+/**
+ * Candidate shapes of the search, default first, then the few-cores software
+ * defaults: Taylor workgroups of 64–256 invocations with 4 or 8 rows per
+ * invocation, weight-gradient tiles from 4 × 4 to 16 × 16 outputs in workgroups of 64–256, split-K slices of 32–512 vec4, and
  * weight gradients staged in workgroup memory (4 × 4 outputs per invocation in
  * 8 × 8 workgroups, 8 KiB). With `limits` (the device's), shapes it cannot run
  * (invocations, workgroup size, workgroup memory) are left out.
  */
 export function candidates(limits?: Record<string, number>): Tuning[] {
-  const out: Tuning[] = [DEFAULT_TUNING];
+  const out: Tuning[] = [DEFAULT_TUNING, FEW_CORES_SOFTWARE_TUNING];
   const wgs: [number, number][] = [[8, 8], [16, 4], [16, 16], [32, 8]];
   for (const taylorWG of wgs) {
     for (const taylorTM of [4, 8]) {
@@ -72,7 +109,7 @@ export function candidates(limits?: Record<string, number>): Tuning[] {
       out.push({ ...DEFAULT_TUNING, taylorWG, taylorTM });
     }
   }
-  for (const gradTile of [[8, 4], [4, 16], [4, 4], [4, 8]] as [number, number][]) {
+  for (const gradTile of [[8, 4], [4, 16], [4, 4], [4, 8], [16, 16]] as [number, number][]) {
     out.push({ ...DEFAULT_TUNING, gradTile });
   }
   for (const gradWG of [128, 256]) out.push({ ...DEFAULT_TUNING, gradWG });

@@ -6,6 +6,9 @@ import {
   adapterKey,
   candidates,
   DEFAULT_TUNING,
+  defaultTuning,
+  FEW_CORES,
+  FEW_CORES_SOFTWARE_TUNING,
   gradSharedBytes,
   loadTuning,
   saveTuning,
@@ -21,7 +24,8 @@ import { moduleEngine } from "./gpu_helpers.ts";
 
 const engine = await moduleEngine(DEFAULT_TUNING);
 const wave = getProblem("wave");
-const sizes = [2, 21, 19, 1];
+// 64 rows in the first layer: the 16-row Taylor tiles apply to layers of at least 64 rows.
+const sizes = [2, 64, 19, 1];
 const counts = { r: 37, u: 13, ut: 9 };
 const params = xavierInit(sizes, 4);
 for (let i = 0; i < params.length; i++) params[i] += 0.03 * Math.cos(3 * i);
@@ -38,6 +42,14 @@ Deno.test("tuning: candidates are valid and distinct", () => {
   assert.ok(all.every(validTuning));
   assert.equal(new Set(all.map((c) => JSON.stringify(c))).size, all.length);
   assert.ok(!validTuning({ taylorWG: [8, 8], taylorTM: 7, gradTile: [8, 4], slice: 128 }));
+});
+
+Deno.test("tuning: a software adapter on few cores defaults to the larger tiles", () => {
+  assert.equal(defaultTuning({ isFallback: true }, 2), FEW_CORES_SOFTWARE_TUNING);
+  assert.equal(defaultTuning({ isFallback: true }, FEW_CORES), FEW_CORES_SOFTWARE_TUNING);
+  assert.equal(defaultTuning({ isFallback: true }, FEW_CORES + 1), DEFAULT_TUNING);
+  assert.equal(defaultTuning({ isFallback: false }, 2), DEFAULT_TUNING);
+  assert.ok(candidates().some((c) => c === FEW_CORES_SOFTWARE_TUNING));
 });
 
 for (const cand of candidates()) {

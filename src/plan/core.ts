@@ -566,7 +566,9 @@ export function layerLaunch(p: PlanCore, l: number, z = 1): TaylorLaunch {
   const out = l === p.L;
   const rows = p.net.layers[l - 1].out;
   const [wx, wy] = p.engine.tuning.taylorWG;
-  const tm = out && rows <= 4 ? 4 : p.engine.tuning.taylorTM;
+  // 16 rows per invocation pays on wide layers only: on a 32-row layer it was no
+  // faster on llvmpipe and its kernels (one register tile per group) took 3× as long to compile.
+  const tm = out && rows <= 4 ? 4 : Math.min(p.engine.tuning.taylorTM, rows < 64 ? 8 : 16);
   return taylorLaunch(p.batch.groups, rows, {
     tm,
     act: out ? 2 : ACT_CODE[p.activation],
