@@ -2,9 +2,13 @@
  * A planned, fixed-shape evaluation of one network on one batch of groups. The
  * plan is split by part of the data path, each a class extending the previous:
  *
- * - `plan/core.ts` — buffers, forward, residual, backward, exact norms;
+ * - `plan/core.ts` — forward, residual, backward, evaluation, exact norms, with
+ *   `plan/buffers.ts` (the buffers), `plan/layers.ts` (the Taylor launch helpers),
+ *   `plan/gradient.ts` (weight gradients, gather, pack) and `plan/norms.ts` (the
+ *   Gram norms of the exact traces) beside it;
  * - `plan/embed.ts` — the points' upload and the input channels (Fourier features);
- * - `plan/ntk.ts` — NTK estimator sequences (directions, JVPs, predictor, Hutchinson);
+ * - `plan/ntk.ts` — NTK estimator sequences (directions, JVPs, predictor, Hutchinson),
+ *   with the batched JVPs' recording in `plan/jvp.ts`;
  * - `plan/optim.ts` — optimizer, parameter average, causal weights;
  * - this file — {@linkcode Plan}: creation and the full NTK.
  *

@@ -4,9 +4,9 @@
  * what lives beside it (the evaluation grid, a full NTK); src/limits.ts checks
  * it against the adapter's limits and a memory budget.
  *
- * The buffer list mirrors `Plan`'s allocation (src/plan/core.ts, plan/ntk.ts,
- * plan/optim.ts) and is tested against the buffer pool's own counters, so the
- * two cannot drift apart silently.
+ * The buffer list mirrors `Plan`'s allocation (src/plan/buffers.ts, plan/embed.ts,
+ * plan/ntk.ts, plan/optim.ts) and is tested against the buffer pool's own
+ * counters, so the two cannot drift apart silently.
  *
  * @module
  */

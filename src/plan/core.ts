@@ -1,18 +1,13 @@
 /**
- * The core of a plan: its buffers and the forward, residual, backward and
- * exact-norm sequences of one fixed-shape evaluation (every buffer, bind group
- * and dispatch size is made once; the sequences are replayed).
+ * The core of a plan: the {@linkcode PlanCore} class, its forward, residual,
+ * backward and loss sequences of one fixed-shape evaluation (every buffer, bind
+ * group and dispatch size is made once; the sequences are replayed), and the
+ * evaluation and exact norms read back from them.
  *
- * Buffers (shapes as rows × columns; `cols` = batch.cols, `pts` = batch.points):
- *   A[l]   (s_l + 1, cols)  activations of layer l (A[0] = inputs); last row is the
- *                           bias indicator (1 on value-channel columns)
- *   Z[l]   (s_l, cols)      pre-activations, l = 1..L (Z[L] = the output channels U)
- *   DZ[l]  (s_l, cols)      Z̄ seeded per point with ∂F/∂channel (DZ[L] = seeds)
- *   alpha  (cols)           per-column loss scale (2/N_j) r_i
- *   res    (pts)            residuals r_i;  resP (k rows) predictor residuals
- *   causal (2·chunks)       causal chunk losses L_k and weights w_k (when planned)
- *   partial(slices, P)      per-slice weight gradients (weight_grad.wgsl)
- *   params (P), moments (2P), packF/packB (packed layouts), packP (predictor weights)
+ * Buffers: A[l], Z[l], DZ[l] per layer and the named ones in `b` (params, grad,
+ * res, lambda, …), tabled with their shapes in `buffers.ts`, which allocates them.
+ * Beside it also: `layers.ts` (the Taylor launch helpers), `gradient.ts`
+ * (weight-gradient slices, gather, pack) and `norms.ts` (the exact norms).
  *
  * @module
  */
@@ -24,9 +19,18 @@ import type { Activation } from "../model.ts";
 import type { Counts } from "../points.ts";
 import { type Problem, problemOutputs } from "../problems/problem.ts";
 import { UserError } from "../errors.ts";
-import { residualLaunch, type TaylorLaunch, taylorLaunch } from "../launch.ts";
-import { GRAD_CHUNK } from "../tuning.ts";
+import { residualLaunch } from "../launch.ts";
 import { denseSizes, type FourierEmbedding } from "../embedding.ts";
+import { allocateCore } from "./buffers.ts";
+import { backwardFields, forwardFields, layerLaunch } from "./layers.ts";
+import {
+  gatherDispatch,
+  gatherUniform,
+  gradientSlices,
+  packDispatch,
+  weightGradSeq,
+} from "./gradient.ts";
+import { exactNormsOf, gramSeq } from "./norms.ts";
 
 /** What a plan is for. */
 export interface PlanOptions {
@@ -48,11 +52,15 @@ export interface PlanOptions {
   embedding?: FourierEmbedding;
 }
 
-const ACT_CODE: Record<Activation, number> = { tanh: 0, sin: 1 };
 /** Row stride of per-point arrays with several rows: 64 floats keep row offsets 256-byte aligned. */
 const rowStride = (points: number) => Math.ceil(points / 64) * 64;
-/** Ceiling of a / b. */
-export const ceilDiv = (a: number, b: number): number => Math.ceil(a / b);
+
+/** Makes a uniform buffer owned by the plan (PlanCore's `uniform`), for the recording helpers. */
+export type UniformMaker = (
+  kernel: Parameters<Engine["uniform"]>[0],
+  values: UniformValues,
+  label: string,
+) => GPUBuffer;
 
 /** Loss terms and gradient of one evaluation. */
 export interface Evaluation {
@@ -93,7 +101,7 @@ export class PlanCore {
   /** The input embedding the first layer reads (absent: the raw inputs). */
   readonly embedding?: FourierEmbedding;
 
-  // Buffers, named as in the module documentation.
+  // Buffers, named as in `buffers.ts`.
   /** Activations A[l] per layer (see the module documentation). */
   readonly A: GPUBuffer[] = [];
   /** Pre-activations Z[l] per layer. */
@@ -152,13 +160,7 @@ export class PlanCore {
         }); end --sizes in ${m}.`,
       );
     }
-    const sliceLen = o.sliceVec4 ?? engine.tuning.slice;
-    const sl: number[] = [];
-    this.batch.groups.forEach((g, gi) => {
-      const c0 = g.col / 4, c1 = (g.col + g.channels * g.np) / 4;
-      for (let c = c0; c < c1; c += sliceLen) sl.push(c, Math.min(c1, c + sliceLen), gi, 0);
-    });
-    this.slices = Uint32Array.from(sl);
+    this.slices = gradientSlices(this.batch, o.sliceVec4 ?? engine.tuning.slice);
   }
 
   /** A storage buffer of `floats` floats owned by the plan. */
@@ -181,65 +183,7 @@ export class PlanCore {
 
   /** Allocates the buffers of the module documentation. */
   protected allocate(o: PlanOptions): void {
-    const { net, batch } = this;
-    const sizes = net.sizes, cols = batch.cols, P = net.paramCount;
-    const what = "the activations (--n points × channels × width)";
-    for (let l = 0; l < this.L; l++) this.A.push(this.buf(`A${l}`, (sizes[l] + 1) * cols, what));
-    for (let l = 0; l <= this.L; l++) {
-      this.Z.push(l === 0 ? this.A[0] : this.buf(`Z${l}`, sizes[l] * cols, what));
-      this.DZ.push(l === 0 ? this.A[0] : this.buf(`DZ${l}`, sizes[l] * cols, what));
-    }
-    const nslices = this.slices.length / 4;
-    const b = this.b;
-    b.layers = this.buf("layers", net.table.length);
-    this.engine.write(b.layers, 0, net.table);
-    b.groups = this.buf("groups", 4 * this.G);
-    this.engine.write(
-      b.groups,
-      0,
-      Uint32Array.from(batch.groups.flatMap((g) => [g.pointOff, g.n, g.np, g.col])),
-    );
-    b.slices = this.buf("slices", this.slices.length);
-    this.engine.write(b.slices, 0, this.slices);
-    b.params = this.buf("params", P);
-    b.moments = this.buf("moments", 2 * P);
-    b.packF = this.buf("packF", net.packedF);
-    b.packB = this.buf("packB", net.packedB);
-    b.packP = this.buf("packP", net.packedF);
-    b.lambda = this.buf("lambda", this.G);
-    this.setLambda(Object.fromEntries(batch.groups.map((g) => [g.name, 1])));
-    b.ntkState = this.buf("ntkState", 2 * this.G + 1);
-    b.partial = this.buf("partial", nslices * P, "the weight-gradient slices");
-    b.grad = this.buf("grad", P);
-    b.pts = this.buf("pts", 8 * batch.points);
-    b.alpha = this.buf("alpha", cols);
-    b.res = this.buf("res", batch.points);
-    b.norms = this.buf("norms", batch.points);
-    b.lossSums = this.buf("lossSums", this.G);
-    b.traceSums = this.buf("traceSums", Math.max(1, this.directions) * this.G);
-    b.dummy = this.buf("dummy", 4);
-    // The bias-indicator rows of hidden activations never change.
-    const ind = new Float32Array(cols);
-    for (const g of batch.groups) ind.fill(1, g.col, g.col + g.np);
-    for (let l = 1; l < this.L; l++) {
-      this.engine.write(this.A[l], sizes[l] * cols * 4, ind);
-    }
-    if (this.directions > 0) {
-      const k = this.directions;
-      b.dirs = this.buf("dirs", k * net.packedF, "the parameter directions (--k × parameters)");
-      b.resP = this.buf("resP", k * this.yStride);
-      b.resQ = this.buf("resQ", k * this.yStride);
-      b.Y = this.buf("Y", k * this.yStride);
-      b.noise = this.buf("noise", batch.points);
-      b.packV = this.buf("packV", net.packedF);
-      b.packScratch = this.buf("packScratch", net.packedB);
-      if (o.tangents) {
-        const rows = Math.max(...sizes.slice(1));
-        const twhat = "the JVP tangents (--k × points × channels × width); use a smaller --k";
-        b.T0 = this.buf("T0", k * rows * cols, twhat);
-        b.T1 = this.buf("T1", k * rows * cols, twhat);
-      }
-    }
+    allocateCore(this, o, (label, floats, what) => this.buf(label, floats, what));
   }
 
   /** Forward sequence reading packed forward weights from `pack`. */
@@ -315,23 +259,13 @@ export class PlanCore {
 
   /** Plans the core sequences. */
   protected async planCore(): Promise<void> {
-    const { net, batch, L, b } = this;
-    const ld4 = batch.cols / 4, P = net.paramCount, nslices = this.slices.length / 4;
+    const { L, b } = this;
     this.forward = await this.forwardWith(b.packF, "");
     this.residual = await this.residualInto(b.res, 0, true, "");
     this.backward = [];
     for (let l = L - 1; l >= 1; l--) {
-      const next = net.layers[l]; // layer l+1 (0-based index l)
       const t = layerLaunch(this, l);
-      const u = this.uniform("taylorBackward", {
-        M: next.in,
-        K: next.out,
-        ld4,
-        wOff4: next.bOff / 4,
-        ldw4: next.ldb / 4,
-        ngroups: t.ngroups,
-        groups: t.groups,
-      }, `backward.l${l}`);
+      const u = this.uniform("taylorBackward", backwardFields(this, l, t), `backward.l${l}`);
       this.backward.push(
         await this.engine.dispatch(
           "taylorBackward",
@@ -342,98 +276,13 @@ export class PlanCore {
         ),
       );
     }
-    this.weightGrad = [];
-    const [TM, TK] = this.engine.tuning.gradTile;
-    const gwg = this.engine.tuning.gradWG ?? 64;
-    const shared = this.engine.tuning.gradShared;
-    for (let l = 1; l <= L; l++) {
-      const lay = net.layers[l - 1];
-      // Register kernel: one invocation per TM × TK tile; shared: one workgroup per block of SR × SK tiles.
-      const [bm, bk] = shared ? [TM * shared[0], TK * shared[1]] : [TM, TK];
-      const tilesK = ceilDiv(lay.in + 1, bk);
-      const u = this.uniform("weightGrad", {
-        M: lay.out,
-        K1: lay.in + 1,
-        ld4,
-        outOff: lay.w,
-        partStride: P,
-        tilesK,
-      }, `weightGrad.l${l}`);
-      this.weightGrad.push(
-        await this.engine.dispatch(
-          shared ? "weightGradShared" : "weightGrad",
-          shared
-            ? { consts: { TM, TK, SR: shared[0], SK: shared[1], CT: GRAD_CHUNK } }
-            : { consts: { TM, TK }, overrides: { WG: gwg } },
-          { 0: u, 1: this.DZ[l], 2: this.A[l - 1], 3: b.alpha, 4: b.slices, 5: b.partial },
-          [ceilDiv(ceilDiv(lay.out, bm) * tilesK, shared ? 1 : gwg), nslices],
-          `weightGrad.l${l}`,
-        ),
-      );
-    }
-    const optU = this.uniform("gatherGradient", { count: P, nslices, L }, "gather");
-    this.gather = [
-      await this.engine.dispatch(
-        "gatherGradient",
-        { overrides: { WG: 64 } },
-        { 0: optU, 1: b.layers, 2: b.partial, 3: b.slices, 4: b.lambda, 9: b.grad },
-        [ceilDiv(P, 64)],
-        "gather",
-      ),
-    ];
-    this.pack = [
-      await this.engine.dispatch(
-        "packWeights",
-        { overrides: { WG: 64 } },
-        { 0: optU, 1: b.layers, 10: b.params, 7: b.packF, 8: b.packB },
-        [ceilDiv(P, 64)],
-        "pack",
-      ),
-    ];
+    const uniform: UniformMaker = (kernel, values, label) => this.uniform(kernel, values, label);
+    this.weightGrad = await weightGradSeq(this, uniform);
+    const optU = gatherUniform(this, uniform, "gather");
+    this.gather = [await gatherDispatch(this, optU, b.lambda, "gather")];
+    this.pack = [await packDispatch(this, optU, b.params, b.packF, b.packB, "pack")];
     this.lossSums = await this.groupSumsOf(b.res, 1, true, b.lossSums, "loss");
-    this.gram = [];
-    // One dispatch per layer covers every group (one instance per channel count).
-    const chans = [...new Set(batch.groups.map((g) => g.channels))];
-    const table: number[] = [];
-    let x = 0;
-    for (const g of batch.groups) {
-      table.push(g.np / 4, g.col / 4, g.pointOff / 4, x);
-      x += ceilDiv(g.np / 4, 64);
-    }
-    const select = [
-      `fn gramGroup(g: u32, pv: u32) {`,
-      `  switch g {`,
-      ...batch.groups.map((g, gi) =>
-        `    case ${gi}u: { gram_${chans.indexOf(g.channels)}(pv, P.groups[${gi}]); }`
-      ),
-      `    default: {}`,
-      `  }`,
-      `}`,
-    ].join("\n");
-    for (let l = 1; l <= L; l++) {
-      const lay = net.layers[l - 1];
-      const u = this.uniform("gramNorms", {
-        M: lay.out,
-        K1: lay.in + 1,
-        ld4,
-        accumulate: l > 1 ? 1 : 0,
-        ngroups: this.G,
-        groups: table,
-      }, `gram.l${l}`);
-      this.gram.push(
-        await this.engine.dispatch(
-          "gramNorms",
-          {
-            overrides: { WG: 64 },
-            instances: { region: "group", values: chans.map((C) => ({ C })) },
-            regions: { select },
-          },
-          { 0: u, 1: this.DZ[l], 2: this.A[l - 1], 3: b.norms },
-          [x],
-          `gram.l${l}`,
-        ),
-      );
-    }
+    this.gram = await gramSeq(this, uniform);
     this.traceSums = await this.groupSumsOf(b.norms, 1, false, b.traceSums, "traces");
   }
 
@@ -528,20 +377,7 @@ export class PlanCore {
   async exactNorms(): Promise<
     { norms: Record<string, Float32Array>; traces: Record<string, number> }
   > {
-    this.engine.submit(
-      "exactNorms",
-      this.forward,
-      this.residual,
-      this.backward,
-      this.gram,
-      this.traceSums,
-    );
-    const norms = this.perGroup(await this.read(this.b.norms, 0, this.batch.points));
-    const sums = await this.read(this.b.traceSums, 0, this.G);
-    return {
-      norms,
-      traces: Object.fromEntries(this.batch.groups.map((g, i) => [g.name, sums[i]])),
-    };
+    return await exactNormsOf(this);
   }
 
   /** Frees the plan's buffers (returned to the engine's pool after pending work). */
@@ -556,38 +392,4 @@ export class PlanCore {
   async [Symbol.asyncDispose](): Promise<void> {
     await this.dispose();
   }
-}
-
-/**
- * The Taylor kernel variant for layer `l` (1-based): one dispatch covers every
- * group, each with a register tile for its own channel set (shaders/taylor.wgsl).
- */
-export function layerLaunch(p: PlanCore, l: number, z = 1): TaylorLaunch {
-  const out = l === p.L;
-  const rows = p.net.layers[l - 1].out;
-  const [wx, wy] = p.engine.tuning.taylorWG;
-  // 16 rows per invocation pays on wide layers only: on a 32-row layer it was no
-  // faster on llvmpipe and its kernels (one register tile per group) took 3× as long to compile.
-  const tm = out && rows <= 4 ? 4 : Math.min(p.engine.tuning.taylorTM, rows < 64 ? 8 : 16);
-  return taylorLaunch(p.batch.groups, rows, {
-    tm,
-    act: out ? 2 : ACT_CODE[p.activation],
-    wg: [wx, wy],
-    z,
-  });
-}
-
-/** Uniform fields of layer `l` (1-based) read through the packed forward weights. */
-export function forwardFields(p: PlanCore, l: number, t: TaylorLaunch): UniformValues {
-  const lay = p.net.layers[l - 1];
-  return {
-    M: lay.out,
-    K: lay.in,
-    ld4: p.batch.cols / 4,
-    wOff4: lay.fOff / 4,
-    ldw4: lay.ldf / 4,
-    bOff4: (lay.fOff + lay.in * lay.ldf) / 4,
-    ngroups: t.ngroups,
-    groups: t.groups,
-  };
 }

@@ -19,7 +19,8 @@ import { embeddingPhases, type FourierEmbedding } from "../embedding.ts";
 import type { BatchLayout } from "../layout.ts";
 import type { Points } from "../points.ts";
 import { UserError } from "../errors.ts";
-import { ceilDiv, PlanCore, type PlanOptions } from "./core.ts";
+import { PlanCore, type PlanOptions } from "./core.ts";
+import { ceilDiv } from "./layers.ts";
 
 /**
  * Per column of the batch: (point, a, b, 0) with a, b = 1 + the input direction

@@ -8,8 +8,11 @@
 /// <reference types="npm:@webgpu/types@0.1.74" />
 import type { Dispatch } from "../engine.ts";
 import { Stream } from "../random.ts";
-import { ceilDiv, forwardFields, layerLaunch } from "./core.ts";
+import type { UniformMaker } from "./core.ts";
+import { ceilDiv } from "./layers.ts";
+import { jvpDispatches } from "./jvp.ts";
 import { PlanEmbed } from "./embed.ts";
+import { gatherDispatch, gatherUniform, packDispatch } from "./gradient.ts";
 
 /** A plan with the NTK estimator sequences (design §4). */
 export class PlanNtk extends PlanEmbed {
@@ -69,62 +72,8 @@ export class PlanNtk extends PlanEmbed {
   jvpSeq(k: number): Promise<Dispatch[]> {
     this.#needDirections(k);
     if (!this.b.T0) throw new Error("plan was made without tangent buffers");
-    return this.cached(`jvp:${k}`, async () => {
-      const { net, batch, L, b } = this;
-      const ld4 = batch.cols / 4;
-      const rows = Math.max(...net.sizes.slice(1));
-      const dirT4 = rows * ld4;
-      const T = [b.T0, b.T1];
-      const seq: Dispatch[] = [];
-      for (let l = 1; l <= L; l++) {
-        const t = layerLaunch(this, l, k);
-        const u = this.uniform("taylorTangent", {
-          ...forwardFields(this, l, t),
-          dirW4: net.packedF / 4,
-          dirT4,
-          first: l === 1 ? 1 : 0,
-        }, `tangent.l${l}`);
-        seq.push(
-          await this.engine.dispatch(
-            "taylorTangent",
-            t.variant,
-            {
-              0: u,
-              1: b.packF,
-              2: this.A[l - 1],
-              8: b.dirs,
-              9: T[(l + 1) % 2],
-              6: this.Z[l],
-              10: T[l % 2],
-            },
-            t.grid,
-            `tangent.l${l}`,
-          ),
-        );
-      }
-      for (let gi = 0; gi < this.G; gi++) {
-        const g = batch.groups[gi];
-        const u = this.uniform("tangentResidual", {
-          np4: g.np / 4,
-          ld4: this.yStride / 4,
-          col4: g.col / 4,
-          pointOff4: g.pointOff / 4,
-          rowStride: dirT4,
-          M: this.outputs,
-          ldU4: ld4,
-        }, `tangentResidual.${g.name}`);
-        seq.push(
-          await this.engine.dispatch(
-            "tangentResidual",
-            { consts: { C: g.channels }, overrides: { WG: 64 } },
-            { 0: u, 4: this.DZ[L], 5: T[L % 2], 6: b.Y },
-            [ceilDiv(g.np / 4, 64), 1, k],
-            `tangentResidual.${g.name}`,
-          ),
-        );
-      }
-      return seq;
-    });
+    const uniform: UniformMaker = (kernel, values, label) => this.uniform(kernel, values, label);
+    return this.cached(`jvp:${k}`, () => jvpDispatches(this, uniform, k));
   }
 
   /** packDst = packF + scale·(direction at float offset dirOff of `dirs`). */
@@ -243,26 +192,11 @@ export class PlanNtk extends PlanEmbed {
         );
       }
       seq.push(...this.backward, ...this.weightGrad);
-      const optU = this.uniform("gatherGradient", {
-        count: this.net.paramCount,
-        nslices: this.slices.length / 4,
-        L: this.L,
-      }, "hutch.gather");
+      const optU = gatherUniform(this, (k, v, l) => this.uniform(k, v, l), "hutch.gather");
       seq.push(
-        await this.engine.dispatch(
-          "gatherGradient",
-          { overrides: { WG: 64 } },
-          { 0: optU, 1: b.layers, 2: b.partial, 3: b.slices, 4: b.ones, 9: b.grad },
-          [ceilDiv(this.net.paramCount, 64)],
-          "hutch.gather",
-        ),
-        await this.engine.dispatch(
-          "packWeights",
-          { overrides: { WG: 64 } },
-          { 0: optU, 1: b.layers, 10: b.grad, 7: b.packV, 8: b.packScratch },
-          [ceilDiv(this.net.paramCount, 64)],
-          "hutch.pack",
-        ),
+        await gatherDispatch(this, optU, b.ones, "hutch.gather"),
+        // v = Jᵀz, packed into packV (packScratch takes the unused backward layout).
+        await packDispatch(this, optU, b.grad, b.packV, b.packScratch, "hutch.pack"),
         await this.#perturb(b.packV, 0, dt, "hutch"),
       );
       seq.push(...await this.cached("forwardP", () => this.forwardWith(b.packP, "P")));

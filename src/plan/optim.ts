@@ -7,7 +7,7 @@
 /// <reference types="npm:@webgpu/types@0.1.74" />
 import type { Dispatch } from "../engine.ts";
 import { UserError } from "../errors.ts";
-import { ceilDiv } from "./core.ts";
+import { ceilDiv } from "./layers.ts";
 import { PlanNtk } from "./ntk.ts";
 
 /** Options of {@linkcode PlanOptim.causalSeq}. */

@@ -1,0 +1,109 @@
+/**
+ * The weight-gradient side of a plan: the column slices the per-point loss
+ * gradients are summed over, the per-slice weight-gradient dispatches (their tile
+ * shapes come from `engine.tuning`), the gather of the slices into the flat
+ * gradient and the packing of flat parameters into the kernels' layouts. Apart
+ * from `core.ts` because it is where the tuning meets the plan: the kernels'
+ * tiles and slices change here without touching the buffers or the Taylor passes.
+ *
+ * @module
+ */
+/// <reference types="npm:@webgpu/types@0.1.74" />
+import type { Dispatch } from "../engine.ts";
+import type { BatchLayout } from "../layout.ts";
+import { GRAD_CHUNK } from "../tuning.ts";
+import type { PlanCore, UniformMaker } from "./core.ts";
+import { ceilDiv } from "./layers.ts";
+
+/**
+ * Weight-gradient slices, (first vec4, end vec4, group, 0) each: every group's
+ * columns cut into runs of at most `sliceLen` vec4.
+ */
+export function gradientSlices(batch: BatchLayout, sliceLen: number): Uint32Array {
+  const sl: number[] = [];
+  batch.groups.forEach((g, gi) => {
+    const c0 = g.col / 4, c1 = (g.col + g.channels * g.np) / 4;
+    for (let c = c0; c < c1; c += sliceLen) sl.push(c, Math.min(c1, c + sliceLen), gi, 0);
+  });
+  return Uint32Array.from(sl);
+}
+
+/** Per-slice weight gradients of every layer, scaled by each point's loss factor α. */
+export async function weightGradSeq(p: PlanCore, uniform: UniformMaker): Promise<Dispatch[]> {
+  const { net, batch, L, b } = p;
+  const ld4 = batch.cols / 4, P = net.paramCount, nslices = p.slices.length / 4;
+  const seq: Dispatch[] = [];
+  const [TM, TK] = p.engine.tuning.gradTile;
+  const gwg = p.engine.tuning.gradWG ?? 64;
+  const shared = p.engine.tuning.gradShared;
+  for (let l = 1; l <= L; l++) {
+    const lay = net.layers[l - 1];
+    // Register kernel: one invocation per TM × TK tile; shared: one workgroup per block of SR × SK tiles.
+    const [bm, bk] = shared ? [TM * shared[0], TK * shared[1]] : [TM, TK];
+    const tilesK = ceilDiv(lay.in + 1, bk);
+    const u = uniform("weightGrad", {
+      M: lay.out,
+      K1: lay.in + 1,
+      ld4,
+      outOff: lay.w,
+      partStride: P,
+      tilesK,
+    }, `weightGrad.l${l}`);
+    seq.push(
+      await p.engine.dispatch(
+        shared ? "weightGradShared" : "weightGrad",
+        shared
+          ? { consts: { TM, TK, SR: shared[0], SK: shared[1], CT: GRAD_CHUNK } }
+          : { consts: { TM, TK }, overrides: { WG: gwg } },
+        { 0: u, 1: p.DZ[l], 2: p.A[l - 1], 3: b.alpha, 4: b.slices, 5: b.partial },
+        [ceilDiv(ceilDiv(lay.out, bm) * tilesK, shared ? 1 : gwg), nslices],
+        `weightGrad.l${l}`,
+      ),
+    );
+  }
+  return seq;
+}
+
+/** The uniform {@linkcode gatherDispatch} and {@linkcode packDispatch} read. */
+export function gatherUniform(p: PlanCore, uniform: UniformMaker, label: string): GPUBuffer {
+  return uniform("gatherGradient", {
+    count: p.net.paramCount,
+    nslices: p.slices.length / 4,
+    L: p.L,
+  }, label);
+}
+
+/** Sums the slices into the flat gradient b.grad, each group's weighted by `lambda`. */
+export function gatherDispatch(
+  p: PlanCore,
+  u: GPUBuffer,
+  lambda: GPUBuffer,
+  label: string,
+): Promise<Dispatch> {
+  const b = p.b;
+  return p.engine.dispatch(
+    "gatherGradient",
+    { overrides: { WG: 64 } },
+    { 0: u, 1: b.layers, 2: b.partial, 3: b.slices, 4: lambda, 9: b.grad },
+    [ceilDiv(p.net.paramCount, 64)],
+    label,
+  );
+}
+
+/** Packs the flat parameters in `flat` into the forward and backward layouts. */
+export function packDispatch(
+  p: PlanCore,
+  u: GPUBuffer,
+  flat: GPUBuffer,
+  packF: GPUBuffer,
+  packB: GPUBuffer,
+  label: string,
+): Promise<Dispatch> {
+  return p.engine.dispatch(
+    "packWeights",
+    { overrides: { WG: 64 } },
+    { 0: u, 1: p.b.layers, 10: flat, 7: packF, 8: packB },
+    [ceilDiv(p.net.paramCount, 64)],
+    label,
+  );
+}
