@@ -1,16 +1,21 @@
 /**
- * The Adam/gd phase of a training run: one step's dispatch sequences (the
- * weighting's predictor before the step, the forward/backward pass with the
- * weight update's traces folded into the loss sums, the optimizer with the
- * parameter average), and the step itself, replayed in one submit (two for a
+ * The Adam/gd phase of a training run: the step's plan, one step's dispatch
+ * sequences (the weighting's predictor before the step, the forward/backward pass
+ * with the weight update's traces folded into the loss sums, the optimizer with
+ * the parameter average), and the step itself, replayed in one submit (two for a
  * gradnorm update, which reads gradients back).
  *
  * @module
  */
 import type { Dispatch, Engine } from "./engine.ts";
-import type { Plan } from "./plan.ts";
+import { Plan } from "./plan.ts";
 import { DEFAULT_DT, DEFAULT_HUTCH_DT } from "./ntk.ts";
-import type { causalSettings, TrainConfig } from "./train_config.ts";
+import { type causalSettings, planDirections, type TrainConfig } from "./train_config.ts";
+import { fourierEmbedding } from "./embedding.ts";
+import type { Model } from "./model.ts";
+import type { Counts } from "./points.ts";
+import type { Problem } from "./problems/problem.ts";
+import { UserError } from "./errors.ts";
 import { emaBeta, gradnormWeights, isNtkWeighting, stepTraces } from "./weight_policy.ts";
 
 /**
@@ -26,6 +31,45 @@ import { emaBeta, gradnormWeights, isNtkWeighting, stepTraces } from "./weight_p
  */
 export function averageBeta(beta: number, t: number): number {
   return Math.min(beta, (t - 1) / (t + 9));
+}
+
+/**
+ * The plan of a run's steps for `config` on `problem`: its directions and tangents
+ * as the weighting needs them, the input embedding `model` carries, or a new one
+ * drawn from the seed when `config.fourier` asks for it.
+ */
+export async function stepPlan(
+  engine: Engine,
+  config: TrainConfig,
+  problem: Problem,
+  counts: Counts,
+  model?: Model,
+): Promise<Plan> {
+  // A saved model carries its own B; a new network draws it from the seed.
+  const embedding = model
+    ? model.embedding
+    : config.fourier
+    ? fourierEmbedding(config.fourier, problem.domain, config.seed)
+    : undefined;
+  const plan = await Plan.create(engine, {
+    problem,
+    embedding,
+    sizes: config.sizes,
+    activation: config.activation,
+    counts,
+    directions: planDirections(config),
+    tangents: config.weighting === "jvp",
+  });
+  if (
+    (config.weighting === "jvp" || config.weighting === "pc") &&
+    plan.directions < planDirections(config)
+  ) {
+    throw new UserError(
+      "--k",
+      `--k ${config.k} needs more JVP tangent memory than one GPU binding holds here; use --k ${plan.directions} or fewer points.`,
+    );
+  }
+  return plan;
 }
 
 /** The dispatch sequences of one step: before the step's pass, the pass, the optimizer. */

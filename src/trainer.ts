@@ -7,9 +7,8 @@
  *
  * @module
  */
-import { fourierEmbedding } from "./embedding.ts";
 import type { Engine } from "./engine.ts";
-import { Plan } from "./plan.ts";
+import type { Plan } from "./plan.ts";
 import { initParams, type Model } from "./model.ts";
 import { type Counts, type Points, resolveCounts, samplePoints } from "./points.ts";
 import { resolveSettings, type TrainSettings } from "./settings.ts";
@@ -18,9 +17,9 @@ import { UserError } from "./errors.ts";
 import type { Problem } from "./problems/problem.ts";
 import { LbfgsPhase } from "./lbfgs_phase.ts";
 import type { LbfgsState } from "./lbfgs.ts";
-import { adamStep, stepSequences } from "./adam_phase.ts";
+import { adamStep, stepPlan, stepSequences } from "./adam_phase.ts";
 import { ModelEvaluation } from "./model_eval.ts";
-import { causalSettings, phaseSteps, planDirections, type TrainConfig } from "./train_config.ts";
+import { causalSettings, phaseSteps, type TrainConfig } from "./train_config.ts";
 import { checkTrainState, type TrainState } from "./train_state.ts";
 
 /** Trains one network; `step()` advances one optimizer step. */
@@ -90,33 +89,10 @@ export class Trainer {
     const { config, problem } = await resolveSettings(settings);
     const counts = resolveCounts(problem, config.n);
     const causal = causalSettings(config, problem);
-    // A saved model carries its own B; a new network draws it from the seed.
-    const embedding = model
-      ? model.embedding
-      : config.fourier
-      ? fourierEmbedding(config.fourier, problem.domain, config.seed)
-      : undefined;
-    const plan = await Plan.create(engine, {
-      problem,
-      embedding,
-      sizes: config.sizes,
-      activation: config.activation,
-      counts,
-      directions: planDirections(config),
-      tangents: config.weighting === "jvp",
-    });
-    if (
-      (config.weighting === "jvp" || config.weighting === "pc") &&
-      plan.directions < planDirections(config)
-    ) {
-      throw new UserError(
-        "--k",
-        `--k ${config.k} needs more JVP tangent memory than one GPU binding holds here; use --k ${plan.directions} or fewer points.`,
-      );
-    }
+    const plan = await stepPlan(engine, config, problem, counts, model);
     const t = new Trainer(engine, config, plan, counts, causal);
     const params = model?.params ??
-      initParams(config.sizes, config.seed, config.init, problem.domain, embedding);
+      initParams(config.sizes, config.seed, config.init, problem.domain, plan.embedding);
     if (params.length !== plan.net.paramCount) {
       throw new UserError("model", "The model's parameter count does not match --sizes.");
     }
