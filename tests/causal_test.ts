@@ -10,12 +10,11 @@ import { Plan } from "../src/plan.ts";
 import { samplePoints } from "../src/points.ts";
 import { heat1d, poisson1d, wave } from "../src/problems/mod.ts";
 import * as ref from "../src/reference/mlp64.ts";
-import { runTraining } from "../src/run.ts";
-import { causalSettings, DEFAULT_CONFIG } from "../src/train_config.ts";
-import type { LogRecord } from "../src/train_state.ts";
+import { causalSettings } from "../src/train_config.ts";
 import { UserError } from "../src/errors.ts";
 import { assertAllClose } from "./assert_close.ts";
 import { assertRelInf, infNorm, moduleEngine, testParams } from "./gpu_helpers.ts";
+import { smallWave, tempRun } from "./small_run.ts";
 
 const engine = await moduleEngine();
 
@@ -125,19 +124,17 @@ test("causal settings: off by default, first group and time input, clear errors"
 });
 
 test("run: causal weights logged per chunk, 1 for the first chunk, non-increasing", async () => {
-  const out = await Deno.makeTempDir();
-  await runTraining(engine, {
-    ...DEFAULT_CONFIG,
-    sizes: [2, 12, 12, 1],
-    n: { r: 64, u: 16, ut: 16 },
-    weighting: "none",
-    steps: 10,
-    logEvery: 5,
-    causal: 50,
-    chunks: 4,
-  }, { out });
-  const log: LogRecord[] = (await Deno.readTextFile(`${out}/log.jsonl`)).trim().split("\n")
-    .map((l) => JSON.parse(l));
+  const { out, log } = await tempRun(
+    engine,
+    smallWave({
+      n: { r: 64, u: 16, ut: 16 },
+      weighting: "none",
+      steps: 10,
+      logEvery: 5,
+      causal: 50,
+      chunks: 4,
+    }),
+  );
   assert.equal(log.length, 2);
   for (const r of log) {
     const w = r.causal_weights!;

@@ -4,28 +4,19 @@
  */
 import assert from "node:assert/strict";
 import { runTraining } from "../src/run.ts";
-import { DEFAULT_CONFIG, type TrainConfig } from "../src/train_config.ts";
-import type { LogRecord } from "../src/train_state.ts";
+import type { TrainConfig } from "../src/train_config.ts";
 import { Trainer } from "../src/trainer.ts";
 import type { TrainSettings } from "../src/settings.ts";
 import { moduleEngine } from "./gpu_helpers.ts";
 import { CLI, runDeno } from "./process.ts";
+import { readLog, smallWave } from "./small_run.ts";
 import { UserError } from "../src/errors.ts";
 
 const engine = await moduleEngine();
 const opts = { sanitizeResources: false, sanitizeOps: false };
 
-const small = (extra: Partial<TrainConfig>): TrainSettings => ({
-  ...DEFAULT_CONFIG,
-  sizes: [2, 12, 12, 1],
-  n: { r: 48, u: 16, ut: 16 },
-  steps: 4,
-  logEvery: 2,
-  ...extra,
-});
-
-const readLog = async (out: string): Promise<LogRecord[]> =>
-  (await Deno.readTextFile(`${out}/log.jsonl`)).trim().split("\n").map((l) => JSON.parse(l));
+const small = (extra: Partial<TrainConfig>): TrainSettings =>
+  smallWave({ steps: 4, logEvery: 2, ...extra });
 
 Deno.test({
   name: "lbfgs from the start: exact weights set before the first iteration, the loss falls",

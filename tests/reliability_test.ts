@@ -308,29 +308,33 @@ const assertNoTmp = async (root: string) => {
   assert.deepEqual(tmp, [], `temporary files left in ${root}`);
 };
 
+/** 30 gradient-descent steps at rate `lr` on the small network, checkpointed every 3 steps. */
+const divergingTrain = (lr: string, onNan: "stop" | "rollback", out: string) =>
+  cli(
+    "train",
+    ...SMALL,
+    "--optimizer",
+    "gd",
+    "--lr",
+    lr,
+    "--steps",
+    "30",
+    "--log-every",
+    "3",
+    "--checkpoint-every",
+    "3",
+    "--on-nan",
+    onNan,
+    "--out",
+    out,
+  );
+
 Deno.test("divergence with --on-nan stop exits 2 naming --lr and keeps a readable model", async () => {
   // Plain gradient descent with a huge rate overflows within a few steps; at
   // 1e12 before the first periodic checkpoint, at 1e6 after it.
   for (const [lr, lastGood] of [["1e12", 0], ["1e6", 3]] as const) {
     const out = `${dir}/diverge_${lr}`;
-    const r = await cli(
-      "train",
-      ...SMALL,
-      "--optimizer",
-      "gd",
-      "--lr",
-      lr,
-      "--steps",
-      "30",
-      "--log-every",
-      "3",
-      "--checkpoint-every",
-      "3",
-      "--on-nan",
-      "stop",
-      "--out",
-      out,
-    );
+    const r = await divergingTrain(lr, "stop", out);
     const line = assertUserError(r, "--lr", `--lr ${lr}`);
     assert.match(line, /NaN\/Inf/);
     assert.ok(line.includes(`${out}/model.json`), line);
@@ -342,24 +346,7 @@ Deno.test("divergence with --on-nan stop exits 2 naming --lr and keeps a readabl
 
 Deno.test("divergence with --on-nan rollback halves the rate a bounded number of times", async () => {
   const out = `${dir}/rollback`;
-  const r = await cli(
-    "train",
-    ...SMALL,
-    "--optimizer",
-    "gd",
-    "--lr",
-    "1e6",
-    "--steps",
-    "30",
-    "--log-every",
-    "3",
-    "--checkpoint-every",
-    "3",
-    "--on-nan",
-    "rollback",
-    "--out",
-    out,
-  );
+  const r = await divergingTrain("1e6", "rollback", out);
   const rollbacks = r.stderr.split("\n").filter((l) => l.includes("rolled back"));
   assert.ok(rollbacks.length >= 1 && rollbacks.length <= 3, r.stderr);
   // Each rollback lowers the rate further: ×0.5, ×0.25, ….

@@ -1,17 +1,15 @@
 /** Training runs: the convergence diagnostics of the seed paper in log.jsonl and the report. */
 import assert from "node:assert/strict";
-import { runTraining } from "../src/run.ts";
 import { averageBeta } from "../src/adam_phase.ts";
-import { DEFAULT_CONFIG } from "../src/train_config.ts";
 import { Trainer } from "../src/trainer.ts";
 import { loadModel } from "../src/model.ts";
 import { samplePoints } from "../src/points.ts";
 import { evaluationGrid } from "../src/problems/problem.ts";
 import { wave } from "../src/problems/mod.ts";
 import { forwardChannels, lossAndGradient } from "../src/reference/mlp64.ts";
-import type { LogRecord } from "../src/train_state.ts";
 import { assertAllClose, assertClose } from "./assert_close.ts";
 import { moduleEngine } from "./gpu_helpers.ts";
+import { smallWave, tempRun } from "./small_run.ts";
 
 const engine = await moduleEngine();
 
@@ -20,21 +18,11 @@ Deno.test({
   sanitizeResources: false,
   sanitizeOps: false,
   fn: async () => {
-    const out = await Deno.makeTempDir();
-    const { metrics } = await runTraining(engine, {
-      ...DEFAULT_CONFIG,
-      sizes: [2, 12, 12, 1],
-      n: { r: 48, u: 16, ut: 16 },
-      optimizer: "gd",
-      lr: 1e-3,
-      weighting: "exact",
-      steps: 30,
-      logEvery: 5,
-    }, { out });
+    const { out, metrics, log } = await tempRun(
+      engine,
+      smallWave({ optimizer: "gd", lr: 1e-3, weighting: "exact", steps: 30, logEvery: 5 }),
+    );
     assert.equal(metrics.steps, 30);
-    const log: LogRecord[] = (await Deno.readTextFile(`${out}/log.jsonl`)).trim().split("\n").map((
-      l,
-    ) => JSON.parse(l));
     assert.equal(log.length, 6);
     let sr = 0, sg = 0;
     log.forEach((r, i) => {
@@ -71,14 +59,10 @@ Deno.test({
   sanitizeOps: false,
   fn: async () => {
     const beta = 0.7;
-    await using t = await Trainer.create(engine, {
-      ...DEFAULT_CONFIG,
-      sizes: [2, 12, 12, 1],
-      n: { r: 48, u: 16, ut: 16 },
-      weighting: "none",
-      lr: 1e-2,
-      average: beta,
-    });
+    await using t = await Trainer.create(
+      engine,
+      smallWave({ weighting: "none", lr: 1e-2, average: beta }),
+    );
     assert.deepEqual(await t.modelParams(), await t.params(), "the average starts at θ0");
     // The warm-up β_t = min(β, (t − 1)/(t + 9)) in float64 from the raw parameters;
     // β_t reaches β = 0.7 at t = 24.
@@ -118,19 +102,11 @@ Deno.test({
   sanitizeResources: false,
   sanitizeOps: false,
   fn: async () => {
-    const out = await Deno.makeTempDir();
-    const { metrics } = await runTraining(engine, {
-      ...DEFAULT_CONFIG,
-      sizes: [2, 12, 12, 1],
-      n: { r: 48, u: 16, ut: 16 },
-      weighting: "exact",
-      resample: 0,
-      steps: 20,
-      logEvery: 10,
-      average: 0.995,
-    }, { out, noReport: true });
-    const log: LogRecord[] = (await Deno.readTextFile(`${out}/log.jsonl`)).trim().split("\n")
-      .map((l) => JSON.parse(l));
+    const { out, metrics, log } = await tempRun(
+      engine,
+      smallWave({ weighting: "exact", resample: 0, steps: 20, logEvery: 10, average: 0.995 }),
+      { noReport: true },
+    );
     const last = log.at(-1)!;
     assert.ok(last.train_loss, "the raw parameters' losses are kept, labelled train_loss");
     // The saved model evaluated on the run's points (resample 0: one point set) in float64.
