@@ -18,7 +18,10 @@ export interface Tuning {
    * to layers of at least 64 rows only (narrower layers use 8).
    */
   taylorTM: number;
-  /** Output tile of the weight-gradient kernel (rows × columns). */
+  /**
+   * Output tile of the weight-gradient kernel (rows × columns); layers of fewer than
+   * 64 rows use at most 8 × 8.
+   */
   gradTile: [number, number];
   /**
    * Column slice of the weight gradients, in vec4: the split-K of their products
