@@ -15,12 +15,12 @@ export interface Tuning {
   taylorWG: [number, number];
   /**
    * Rows per invocation of the hidden-layer Taylor kernels (4, 8 or 16); 16 applies
-   * to layers of at least 64 rows only (narrower layers use 8).
+   * to layers of at least 64 rows only (narrower layers use 8; {@linkcode layerTiles}).
    */
   taylorTM: number;
   /**
    * Output tile of the weight-gradient kernel (rows × columns); layers of fewer than
-   * 64 rows use at most 8 × 8.
+   * 64 rows use at most 8 × 8 ({@linkcode layerTiles}).
    */
   gradTile: [number, number];
   /**
@@ -78,6 +78,28 @@ export const FEW_CORES_SOFTWARE_TUNING: Tuning = {
   gradTile: [32, 16],
   slice: 128,
 };
+
+/** Rows from which a layer takes its tuning's tiles as they are (narrower: at most 8). */
+export const WIDE_LAYER_ROWS = 64;
+
+/**
+ * The tiles a layer of `rows` rows uses: the tuning's own from
+ * {@linkcode WIDE_LAYER_ROWS} rows up, else at most 8 Taylor rows and 8 × 8
+ * weight-gradient sums. Larger tiles paid on wide layers only: on qtensor's 32-wide
+ * layers 16-row Taylor tiles were no faster and compiled 3× longer, and on a small
+ * network the 32 × 16 weight-gradient kernel, compiled at its first dispatch,
+ * delayed the first step by about 2 s (llvmpipe).
+ */
+export function layerTiles(
+  t: Tuning,
+  rows: number,
+): { taylorTM: number; gradTile: [number, number] } {
+  if (rows >= WIDE_LAYER_ROWS) return { taylorTM: t.taylorTM, gradTile: t.gradTile };
+  return {
+    taylorTM: Math.min(t.taylorTM, 8),
+    gradTile: [Math.min(t.gradTile[0], 8), Math.min(t.gradTile[1], 8)],
+  };
+}
 
 /** Cores up to which a software adapter gets {@linkcode FEW_CORES_SOFTWARE_TUNING}. */
 export const FEW_CORES = 4;

@@ -10,6 +10,7 @@ import {
   FEW_CORES,
   FEW_CORES_SOFTWARE_TUNING,
   gradSharedBytes,
+  layerTiles,
   loadTuning,
   saveTuning,
   TUNING_VERSION,
@@ -50,6 +51,17 @@ Deno.test("tuning: a software adapter on few cores defaults to the larger tiles"
   assert.equal(defaultTuning({ isFallback: true }, FEW_CORES + 1), DEFAULT_TUNING);
   assert.equal(defaultTuning({ isFallback: false }, 2), DEFAULT_TUNING);
   assert.ok(candidates().some((c) => c === FEW_CORES_SOFTWARE_TUNING));
+});
+
+Deno.test("tuning: layers narrower than 64 rows take at most 8-row Taylor and 8 × 8 gradient tiles", () => {
+  const t = FEW_CORES_SOFTWARE_TUNING;
+  assert.deepEqual(layerTiles(t, 64), { taylorTM: 16, gradTile: [32, 16] });
+  assert.deepEqual(layerTiles(t, 63), { taylorTM: 8, gradTile: [8, 8] });
+  assert.deepEqual(layerTiles(DEFAULT_TUNING, 12), { taylorTM: 8, gradTile: [8, 8] });
+  assert.deepEqual(layerTiles({ ...DEFAULT_TUNING, taylorTM: 4, gradTile: [4, 16] }, 12), {
+    taylorTM: 4,
+    gradTile: [4, 8],
+  });
 });
 
 for (const cand of candidates()) {

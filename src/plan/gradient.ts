@@ -11,7 +11,7 @@
 /// <reference types="npm:@webgpu/types@0.1.74" />
 import type { Dispatch } from "../engine.ts";
 import type { BatchLayout } from "../layout.ts";
-import { GRAD_CHUNK } from "../tuning.ts";
+import { GRAD_CHUNK, layerTiles } from "../tuning.ts";
 import type { PlanCore, UniformMaker } from "./core.ts";
 import { ceilDiv } from "./layers.ts";
 
@@ -33,15 +33,11 @@ export async function weightGradSeq(p: PlanCore, uniform: UniformMaker): Promise
   const { net, batch, L, b } = p;
   const ld4 = batch.cols / 4, P = net.paramCount, nslices = p.slices.length / 4;
   const seq: Dispatch[] = [];
-  const tile = p.engine.tuning.gradTile;
   const gwg = p.engine.tuning.gradWG ?? 64;
   const shared = p.engine.tuning.gradShared;
   for (let l = 1; l <= L; l++) {
     const lay = net.layers[l - 1];
-    // Tiles above 8 × 8 pay on wide layers only: below 64 rows the 32 × 16 kernel was
-    // no faster on llvmpipe, and compiling it at the first dispatch delayed a small
-    // run's first step by about 2 s.
-    const [TM, TK] = lay.out >= 64 ? tile : [Math.min(tile[0], 8), Math.min(tile[1], 8)];
+    const [TM, TK] = layerTiles(p.engine.tuning, lay.out).gradTile;
     // Register kernel: one invocation per TM × TK tile; shared: one workgroup per block of SR × SK tiles.
     const [bm, bk] = shared ? [TM * shared[0], TK * shared[1]] : [TM, TK];
     const tilesK = ceilDiv(lay.in + 1, bk);

@@ -11,6 +11,7 @@ import type { UniformValues } from "../engine.ts";
 import type { Activation } from "../model.ts";
 import { type TaylorLaunch, taylorLaunch } from "../launch.ts";
 import type { PlanCore } from "./core.ts";
+import { layerTiles } from "../tuning.ts";
 
 const ACT_CODE: Record<Activation, number> = { tanh: 0, sin: 1 };
 /** Ceiling of a / b. */
@@ -24,9 +25,7 @@ export function layerLaunch(p: PlanCore, l: number, z = 1): TaylorLaunch {
   const out = l === p.L;
   const rows = p.net.layers[l - 1].out;
   const [wx, wy] = p.engine.tuning.taylorWG;
-  // 16 rows per invocation pays on wide layers only: on a 32-row layer it was no
-  // faster on llvmpipe and its kernels (one register tile per group) took 3× as long to compile.
-  const tm = out && rows <= 4 ? 4 : Math.min(p.engine.tuning.taylorTM, rows < 64 ? 8 : 16);
+  const tm = out && rows <= 4 ? 4 : layerTiles(p.engine.tuning, rows).taylorTM;
   return taylorLaunch(p.batch.groups, rows, {
     tm,
     act: out ? 2 : ACT_CODE[p.activation],
