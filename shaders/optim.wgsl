@@ -1,34 +1,39 @@
-// Parameter updates and weight packing. One invocation per parameter (flat
-// layout of design §2) or per packed element.
+// Parameter updates and weight packing. adam, gatherGradient and packWeights run
+// one dispatch per layer, one invocation per element of the layer's gradient
+// block; perturb one invocation per packed vec4.
 //
-// The layer table holds two vec4<u32> per layer:
-//   (w, b, in, out)          flat offsets and sizes
-//   (fOff, ldf, bOffB, ldb)  packed forward Wᵀ (in, ldf) then b (ldf) at fOff;
-//                            packed backward W (out, ldb) at bOffB (floats)
-// A layer's gradient block in `partial` is (out, in+1) row-major at offset w
-// (weight_grad.wgsl), the bias in column `in`.
+// The uniform P names the dispatch's layer: flat offsets flatW (W, row-major
+// (out, in)) and flatB (b), sizes fanIn, fanOut, packed forward Wᵀ (in, ldf)
+// then b (ldf) at packFOff, packed backward W (out, ldb) at packBOff (floats).
+// Why per layer: with the layer's offsets uniform, llvmpipe reads them once per
+// workgroup; a per-parameter search of a layer table in a storage buffer read
+// them once per invocation and was most of the optimizer's time on a CPU.
+// A layer's gradient block in `partial` is (out, in+1) row-major at offset flatW
+// (weight_grad.wgsl), the bias in column `in`; the slices' blocks are P.count apart.
 //
 // adam: g = Σ_slices λ[group(slice)] partial[slice]; Adam (MODE 0) or gradient
 //   descent (MODE 1) on params; rewrites both packed layouts; with AVERAGE = 1 also
 //   the parameter average avg ← β avg + (1 − β) θ (β = P.scale) of the new θ, as
-//   a separate pass over the parameters would (one dispatch fewer per step).
-//   0 uniform P; 1 read layers; 2 read partial; 3 read slices; 4 read lambda;
-//   5 rw params; 6 rw moments (m then v); 7 rw packF; 8 rw packB; 14 rw avg
+//   a separate pass over the parameters would (one dispatch fewer per layer).
+//   0 uniform P; 2 read partial; 4 read lambda; 5 rw params; 6 rw moments (m then v);
+//   7 rw packF; 8 rw packB; 14 rw avg
 // gatherGradient: the same g, written in the flat layout.
-//   0 uniform P; 1 read layers; 2 read partial; 3 read slices; 4 read lambda; 9 rw grad
+//   0 uniform P; 2 read partial; 4 read lambda; 9 rw grad
 // packWeights: packed layouts from flat params (after an upload).
-//   0 uniform P; 1 read layers; 10 read paramsIn; 7 rw packF; 8 rw packB
+//   0 uniform P; 10 read paramsIn; 7 rw packF; 8 rw packB
 // perturb: packDst = packSrc + scale · dirs[dirOff…] over the packed forward layout.
 //   0 uniform P; 11 read packSrc; 12 read dirsIn; 13 rw packDst
 
 const MODE: u32 = 0u;
 const AVERAGE: u32 = 0u;
+// Residual groups a plan may have (src/launch.ts).
+const MAX_GROUPS: u32 = 8u;
 override WG: u32 = 64u;
 
 struct Params {
   count: u32,
-  nslices: u32,
-  L: u32,
+  pad1: u32,
+  pad2: u32,
   dirOff: u32,
   lr: f32,
   beta1: f32,
@@ -38,12 +43,22 @@ struct Params {
   bc2: f32,
   scale: f32,
   pad0: f32,
+  // The layer of this dispatch (adam, gatherGradient, packWeights): flat offsets of
+  // W and b, its sizes, and its packed layouts (see the header).
+  flatW: u32,
+  flatB: u32,
+  fanIn: u32,
+  fanOut: u32,
+  packFOff: u32,
+  ldf: u32,
+  packBOff: u32,
+  ldb: u32,
+  // (first slice, end slice, 0, 0) per group; the slices are ordered by group.
+  groups: array<vec4<u32>, 8>,
 }
 
 @group(0) @binding(0) var<uniform> P: Params;
-@group(0) @binding(1) var<storage, read> layers: array<vec4<u32>>;
 @group(0) @binding(2) var<storage, read> partial: array<f32>;
-@group(0) @binding(3) var<storage, read> slices: array<vec4<u32>>;
 @group(0) @binding(4) var<storage, read> lambda: array<f32>;
 @group(0) @binding(5) var<storage, read_write> params: array<f32>;
 @group(0) @binding(6) var<storage, read_write> moments: array<f32>;
@@ -56,50 +71,73 @@ struct Params {
 @group(0) @binding(13) var<storage, read_write> packDst: array<vec4<f32>>;
 @group(0) @binding(14) var<storage, read_write> avg: array<f32>;
 
-// Where flat parameter p lives: (layer, row, column) with column = in for a bias.
-fn locate(p: u32) -> vec3<u32> {
-  var l = 0u;
-  for (var q = 1u; q < P.L; q++) {
-    if (p >= layers[2u * q].x) {
-      l = q;
-    }
-  }
-  let t = layers[2u * l];
-  if (p >= t.y) {
-    return vec3<u32>(l, p - t.y, t.z);
-  }
-  return vec3<u32>(l, (p - t.x) / t.z, (p - t.x) % t.z);
+// Element j of the layer's gradient block (out, in+1), row-major: row r, column
+// c (c = in: the bias); z = 0 past the block's end.
+fn element(j: u32) -> vec3<u32> {
+  let k1 = P.fanIn + 1u;
+  let r = j / k1;
+  return vec3<u32>(r, j - r * k1, select(0u, 1u, j < P.fanOut * k1));
 }
 
-fn gradientAt(p: u32, loc: vec3<u32>) -> f32 {
-  let t = layers[2u * loc.x];
-  let idx = t.x + loc.y * (t.z + 1u) + loc.z;
-  var g = 0.0;
-  for (var s = 0u; s < P.nslices; s++) {
-    g = fma(lambda[slices[s].z], partial[s * P.count + idx], g);
+// The flat index (design §2) of row r, column c: W row-major (out, in), then b.
+fn flatIndex(e: vec3<u32>) -> u32 {
+  return select(P.flatW + e.x * P.fanIn + e.y, P.flatB + e.x, e.y == P.fanIn);
+}
+
+// λ of every group, read before any branch: at a constant index outside control
+// flow llvmpipe loads a storage value once per workgroup, inside a loop once per
+// invocation (per slice, that was most of the kernel's time). Indices past the
+// plan's groups read whatever WebGPU returns out of bounds, never used.
+fn groupWeights() -> array<f32, MAX_GROUPS> {
+  return array<f32, MAX_GROUPS>(
+    lambda[0],
+    lambda[1],
+    lambda[2],
+    lambda[3],
+    lambda[4],
+    lambda[5],
+    lambda[6],
+    lambda[7],
+  );
+}
+
+// g + Σ over the slices [r.x, r.y) of λ · partial, in slice order.
+fn groupSum(g0: f32, lam: f32, r: vec4<u32>, j: u32) -> f32 {
+  var g = g0;
+  for (var s = r.x; s < r.y; s++) {
+    g = fma(lam, partial[s * P.count + P.flatW + j], g);
   }
   return g;
 }
 
-fn writePacked(loc: vec3<u32>, v: f32) {
-  let t = layers[2u * loc.x];
-  let pk = layers[2u * loc.x + 1u];
-  if (loc.z == t.z) {
-    packF[pk.x + t.z * pk.y + loc.y] = v;
-  } else {
-    packF[pk.x + loc.z * pk.y + loc.y] = v;
-    packB[pk.z + loc.y * pk.w + loc.z] = v;
+// g = Σ_slices λ[group(slice)] partial[slice], the slices in order (they are
+// ordered by group), so the same sum as one loop over the slices.
+fn gradientAt(j: u32, lam: array<f32, MAX_GROUPS>) -> f32 {
+  var g = 0.0;
+  // unroll
+  for (var q = 0u; q < MAX_GROUPS; q++) {
+    g = groupSum(g, lam[q], P.groups[q], j);
+  }
+  return g;
+}
+
+// Packed forward Wᵀ (in, ldf) then b (ldf): the bias is row `in`, so one formula.
+fn writePacked(e: vec3<u32>, v: f32) {
+  packF[P.packFOff + e.y * P.ldf + e.x] = v;
+  if (e.y < P.fanIn) {
+    packB[P.packBOff + e.x * P.ldb + e.y] = v;
   }
 }
 
 @compute @workgroup_size(WG)
 fn adam(@builtin(global_invocation_id) gid: vec3<u32>) {
-  let p = gid.x;
-  if (p >= P.count) {
+  let lam = groupWeights();
+  let e = element(gid.x);
+  if (e.z == 0u) {
     return;
   }
-  let loc = locate(p);
-  let g = gradientAt(p, loc);
+  let p = flatIndex(e);
+  let g = gradientAt(gid.x, lam);
   var th = params[p];
   if (MODE == 0u) {
     let m = P.beta1 * moments[p] + (1.0 - P.beta1) * g;
@@ -111,7 +149,7 @@ fn adam(@builtin(global_invocation_id) gid: vec3<u32>) {
     th -= P.lr * g;
   }
   params[p] = th;
-  writePacked(loc, th);
+  writePacked(e, th);
   if (AVERAGE == 1u) {
     avg[p] = fma(P.scale, avg[p] - th, th);
   }
@@ -119,20 +157,21 @@ fn adam(@builtin(global_invocation_id) gid: vec3<u32>) {
 
 @compute @workgroup_size(WG)
 fn gatherGradient(@builtin(global_invocation_id) gid: vec3<u32>) {
-  let p = gid.x;
-  if (p >= P.count) {
+  let lam = groupWeights();
+  let e = element(gid.x);
+  if (e.z == 0u) {
     return;
   }
-  grad[p] = gradientAt(p, locate(p));
+  grad[flatIndex(e)] = gradientAt(gid.x, lam);
 }
 
 @compute @workgroup_size(WG)
 fn packWeights(@builtin(global_invocation_id) gid: vec3<u32>) {
-  let p = gid.x;
-  if (p >= P.count) {
+  let e = element(gid.x);
+  if (e.z == 0u) {
     return;
   }
-  writePacked(locate(p), paramsIn[p]);
+  writePacked(e, paramsIn[flatIndex(e)]);
 }
 
 @compute @workgroup_size(WG)

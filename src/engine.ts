@@ -184,6 +184,20 @@ export class Engine {
    * @internal
    */
   uniformBytes(name: KernelName, values: UniformValues): ArrayBuffer {
+    const view = this.uniformView(name);
+    for (const k of Object.keys(values)) {
+      if (!(k in view.views)) throw new Error(`uniform ${name}.P has no field ${k}`);
+    }
+    view.set(values);
+    return view.arrayBuffer;
+  }
+
+  /**
+   * A fresh webgpu-utils view of kernel `name`'s uniform struct `P` (all 0): a
+   * caller that rewrites a few fields every step keeps one and sets only those.
+   * @internal
+   */
+  uniformView(name: KernelName): ReturnType<typeof makeStructuredView> {
     const src = KERNELS[name].source;
     let defs = this.#uniformDefs.get(src);
     if (!defs) {
@@ -196,12 +210,7 @@ export class Engine {
       defs = makeShaderDataDefinitions(`${struct}\n${decl}`);
       this.#uniformDefs.set(src, defs);
     }
-    const view = makeStructuredView(defs.uniforms.P);
-    for (const k of Object.keys(values)) {
-      if (!(k in view.views)) throw new Error(`uniform ${name}.P has no field ${k}`);
-    }
-    view.set(values);
-    return view.arrayBuffer;
+    return makeStructuredView(defs.uniforms.P);
   }
 
   /**
@@ -211,15 +220,15 @@ export class Engine {
   async dispatch(
     name: KernelName,
     v: Variant,
-    buffers: Record<number, GPUBuffer>,
+    buffers: Record<number, GPUBuffer | GPUBufferBinding>,
     workgroups: [number, number?, number?],
     label: string,
   ): Promise<Dispatch> {
     const kernel = await this.cache.get(name, v);
     const entries = Object.keys(kernel.def.bindings).map((b) => {
-      const buffer = buffers[Number(b)];
-      if (!buffer) throw new Error(`dispatch ${label}: binding ${b} of ${name} is not given`);
-      return { binding: Number(b), resource: { buffer } };
+      const given = buffers[Number(b)];
+      if (!given) throw new Error(`dispatch ${label}: binding ${b} of ${name} is not given`);
+      return { binding: Number(b), resource: "buffer" in given ? given : { buffer: given } };
     });
     const bindGroup = this.device.createBindGroup({
       label: `BindGroup.${label}`,

@@ -199,9 +199,7 @@ export const KERNELS: Record<KernelName, KernelDef> = {
     common: false,
     bindings: {
       0: "uniform",
-      1: "read",
       2: "read",
-      3: "read",
       4: "read",
       5: "rw",
       6: "rw",
@@ -214,13 +212,13 @@ export const KERNELS: Record<KernelName, KernelDef> = {
     source: optimSrc,
     entry: "gatherGradient",
     common: false,
-    bindings: { 0: "uniform", 1: "read", 2: "read", 3: "read", 4: "read", 9: "rw" },
+    bindings: { 0: "uniform", 2: "read", 4: "read", 9: "rw" },
   },
   packWeights: {
     source: optimSrc,
     entry: "packWeights",
     common: false,
-    bindings: { 0: "uniform", 1: "read", 10: "read", 7: "rw", 8: "rw" },
+    bindings: { 0: "uniform", 10: "read", 7: "rw", 8: "rw" },
   },
   perturb: {
     source: optimSrc,

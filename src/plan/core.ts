@@ -25,7 +25,7 @@ import { allocateCore } from "./buffers.ts";
 import { backwardFields, forwardFields, layerLaunch } from "./layers.ts";
 import {
   gatherDispatch,
-  gatherUniform,
+  gatherUniforms,
   gradientSlices,
   packDispatch,
   weightGradSeq,
@@ -181,6 +181,29 @@ export class PlanCore {
     return u;
   }
 
+  /**
+   * One uniform buffer holding `count` copies of kernel `kernel`'s struct, each
+   * at a multiple of `stride` bytes (the adapter's uniform offset alignment), so
+   * that per-dispatch copies are rewritten with one write.
+   */
+  protected uniformArray(
+    kernel: Parameters<Engine["uniform"]>[0],
+    count: number,
+    label: string,
+  ): { buffer: GPUBuffer; stride: number } {
+    const bytes = this.engine.uniformView(kernel).arrayBuffer.byteLength;
+    const align = this.engine.device.limits.minUniformBufferOffsetAlignment;
+    const stride = Math.ceil(bytes / align) * align;
+    this.engine.counters.uniforms++;
+    const buffer = this.engine.device.createBuffer({
+      label: `Uniform.${label}[${count}]`,
+      size: stride * count,
+      usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST,
+    });
+    this.#uniforms.push(buffer);
+    return { buffer, stride };
+  }
+
   /** Allocates the buffers of the module documentation. */
   protected allocate(o: PlanOptions): void {
     allocateCore(this, o, (label, floats, what) => this.buf(label, floats, what));
@@ -278,9 +301,9 @@ export class PlanCore {
     }
     const uniform: UniformMaker = (kernel, values, label) => this.uniform(kernel, values, label);
     this.weightGrad = await weightGradSeq(this, uniform);
-    const optU = gatherUniform(this, uniform, "gather");
-    this.gather = [await gatherDispatch(this, optU, b.lambda, "gather")];
-    this.pack = [await packDispatch(this, optU, b.params, b.packF, b.packB, "pack")];
+    const optU = gatherUniforms(this, uniform, "gather");
+    this.gather = await gatherDispatch(this, optU, b.lambda, "gather");
+    this.pack = await packDispatch(this, optU, b.params, b.packF, b.packB, "pack");
     this.lossSums = await this.groupSumsOf(b.res, 1, true, b.lossSums, "loss");
     this.gram = await gramSeq(this, uniform);
     this.traceSums = await this.groupSumsOf(b.norms, 1, false, b.traceSums, "traces");

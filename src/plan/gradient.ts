@@ -10,7 +10,7 @@
  */
 /// <reference types="npm:@webgpu/types@0.1.74" />
 import type { Dispatch } from "../engine.ts";
-import type { BatchLayout } from "../layout.ts";
+import type { BatchLayout, PackedLayer } from "../layout.ts";
 import { GRAD_CHUNK, layerTiles } from "../tuning.ts";
 import type { PlanCore, UniformMaker } from "./core.ts";
 import { ceilDiv } from "./layers.ts";
@@ -64,46 +64,92 @@ export async function weightGradSeq(p: PlanCore, uniform: UniformMaker): Promise
   return seq;
 }
 
-/** The uniform {@linkcode gatherDispatch} and {@linkcode packDispatch} read. */
-export function gatherUniform(p: PlanCore, uniform: UniformMaker, label: string): GPUBuffer {
-  return uniform("gatherGradient", {
-    count: p.net.paramCount,
-    nslices: p.slices.length / 4,
-    L: p.L,
-  }, label);
+/** Invocations per workgroup of the per-parameter kernels (adam, gatherGradient, packWeights). */
+export const PARAM_WG = 64;
+
+/**
+ * The uniform fields that name one layer to the per-parameter kernels
+ * (shaders/optim.wgsl): they run one dispatch per layer, so that a layer's
+ * offsets and sizes are uniform values instead of a per-parameter search of
+ * the layer table.
+ */
+export function layerFields(lay: PackedLayer): Record<string, number> {
+  return {
+    flatW: lay.w,
+    flatB: lay.b,
+    fanIn: lay.in,
+    fanOut: lay.out,
+    packFOff: lay.fOff,
+    ldf: lay.ldf,
+    packBOff: lay.bOff,
+    ldb: lay.ldb,
+  };
 }
 
-/** Sums the slices into the flat gradient b.grad, each group's weighted by `lambda`. */
-export function gatherDispatch(
-  p: PlanCore,
-  u: GPUBuffer,
-  lambda: GPUBuffer,
-  label: string,
-): Promise<Dispatch> {
-  const b = p.b;
-  return p.engine.dispatch(
-    "gatherGradient",
-    { overrides: { WG: 64 } },
-    { 0: u, 1: b.layers, 2: b.partial, 3: b.slices, 4: lambda, 9: b.grad },
-    [ceilDiv(p.net.paramCount, 64)],
-    label,
+/**
+ * Each group's run of slices, (first, end, 0, 0) for up to 8 groups (the
+ * per-parameter kernels' `groups` field; absent groups are empty runs).
+ */
+export function groupSliceRanges(slices: Uint32Array): number[] {
+  const r = new Array<number>(32).fill(0);
+  for (let s = 0; s < slices.length / 4; s++) {
+    const g = slices[4 * s + 2];
+    if (r[4 * g + 1] === 0) r[4 * g] = s;
+    r[4 * g + 1] = s + 1;
+  }
+  return r;
+}
+
+/** Workgroups of one layer's per-parameter dispatch: one invocation per element of its (out, in + 1) block. */
+export const layerWorkgroups = (lay: PackedLayer): number =>
+  ceilDiv(lay.out * (lay.in + 1), PARAM_WG);
+
+/** The per-layer uniforms {@linkcode gatherDispatch} and {@linkcode packDispatch} read. */
+export function gatherUniforms(p: PlanCore, uniform: UniformMaker, label: string): GPUBuffer[] {
+  return p.net.layers.map((lay, i) =>
+    uniform("gatherGradient", {
+      count: p.net.paramCount,
+      groups: groupSliceRanges(p.slices),
+      ...layerFields(lay),
+    }, `${label}.l${i + 1}`)
   );
 }
 
-/** Packs the flat parameters in `flat` into the forward and backward layouts. */
+/** Sums the slices into the flat gradient b.grad, each group's weighted by `lambda` (one dispatch per layer). */
+export function gatherDispatch(
+  p: PlanCore,
+  us: GPUBuffer[],
+  lambda: GPUBuffer,
+  label: string,
+): Promise<Dispatch[]> {
+  const b = p.b;
+  return Promise.all(p.net.layers.map((lay, i) =>
+    p.engine.dispatch(
+      "gatherGradient",
+      { overrides: { WG: PARAM_WG } },
+      { 0: us[i], 2: b.partial, 4: lambda, 9: b.grad },
+      [layerWorkgroups(lay)],
+      `${label}.l${i + 1}`,
+    )
+  ));
+}
+
+/** Packs the flat parameters in `flat` into the forward and backward layouts (one dispatch per layer). */
 export function packDispatch(
   p: PlanCore,
-  u: GPUBuffer,
+  us: GPUBuffer[],
   flat: GPUBuffer,
   packF: GPUBuffer,
   packB: GPUBuffer,
   label: string,
-): Promise<Dispatch> {
-  return p.engine.dispatch(
-    "packWeights",
-    { overrides: { WG: 64 } },
-    { 0: u, 1: p.b.layers, 10: flat, 7: packF, 8: packB },
-    [ceilDiv(p.net.paramCount, 64)],
-    label,
-  );
+): Promise<Dispatch[]> {
+  return Promise.all(p.net.layers.map((lay, i) =>
+    p.engine.dispatch(
+      "packWeights",
+      { overrides: { WG: PARAM_WG } },
+      { 0: us[i], 10: flat, 7: packF, 8: packB },
+      [layerWorkgroups(lay)],
+      `${label}.l${i + 1}`,
+    )
+  ));
 }

@@ -12,7 +12,7 @@ import type { UniformMaker } from "./core.ts";
 import { ceilDiv } from "./layers.ts";
 import { jvpDispatches } from "./jvp.ts";
 import { PlanEmbed } from "./embed.ts";
-import { gatherDispatch, gatherUniform, packDispatch } from "./gradient.ts";
+import { gatherDispatch, gatherUniforms, packDispatch } from "./gradient.ts";
 
 /** A plan with the NTK estimator sequences (design §4). */
 export class PlanNtk extends PlanEmbed {
@@ -192,11 +192,11 @@ export class PlanNtk extends PlanEmbed {
         );
       }
       seq.push(...this.backward, ...this.weightGrad);
-      const optU = gatherUniform(this, (k, v, l) => this.uniform(k, v, l), "hutch.gather");
+      const optU = gatherUniforms(this, (k, v, l) => this.uniform(k, v, l), "hutch.gather");
       seq.push(
-        await gatherDispatch(this, optU, b.ones, "hutch.gather"),
+        ...await gatherDispatch(this, optU, b.ones, "hutch.gather"),
         // v = Jᵀz, packed into packV (packScratch takes the unused backward layout).
-        await packDispatch(this, optU, b.grad, b.packV, b.packScratch, "hutch.pack"),
+        ...await packDispatch(this, optU, b.grad, b.packV, b.packScratch, "hutch.pack"),
         await this.#perturb(b.packV, 0, dt, "hutch"),
       );
       seq.push(...await this.cached("forwardP", () => this.forwardWith(b.packP, "P")));

@@ -5,9 +5,9 @@
  * @module
  */
 /// <reference types="npm:@webgpu/types@0.1.74" />
-import type { Dispatch } from "../engine.ts";
+import type { Dispatch, Engine } from "../engine.ts";
 import { UserError } from "../errors.ts";
-import { ceilDiv } from "./layers.ts";
+import { groupSliceRanges, layerFields, layerWorkgroups, PARAM_WG } from "./gradient.ts";
 import { PlanNtk } from "./ntk.ts";
 
 /** Options of {@linkcode PlanOptim.causalSeq}. */
@@ -35,9 +35,17 @@ export function checkCausalChunks(chunks: number): void {
   }
 }
 
+/** The optimizer's per-layer uniform structs: their buffer, views and staging bytes. */
+interface OptUniforms {
+  buffer: GPUBuffer;
+  stride: number;
+  views: ReturnType<Engine["uniformView"]>[];
+  bytes: Uint8Array<ArrayBuffer>;
+}
+
 /** A plan with the optimizer, the parameter average and causal weights. */
 export class PlanOptim extends PlanNtk {
-  #optU?: GPUBuffer;
+  #optU?: OptUniforms;
   #causalChunks = 0;
 
   /**
@@ -48,22 +56,21 @@ export class PlanOptim extends PlanNtk {
    * itself is written by {@linkcode PlanOptim.setOptimizer}.
    */
   optimizerSeq(mode: "adam" | "gd", average = 0): Promise<Dispatch[]> {
-    return this.cached(`opt:${mode}:${average > 0}`, async () => {
+    return this.cached(`opt:${mode}:${average > 0}`, () => {
       const b = this.b;
-      this.#optU ??= this.uniform("adam", {}, "optimizer");
+      const u = this.#optUniforms();
       if (average > 0) b.average ??= this.buf("average", this.net.paramCount);
-      return [
-        await this.engine.dispatch(
+      // One dispatch per layer: the layer's offsets and sizes are uniform values (shaders/optim.wgsl).
+      return Promise.all(this.net.layers.map((lay, i) =>
+        this.engine.dispatch(
           "adam",
           {
             consts: { MODE: mode === "adam" ? 0 : 1, AVERAGE: average > 0 ? 1 : 0 },
-            overrides: { WG: 64 },
+            overrides: { WG: PARAM_WG },
           },
           {
-            0: this.#optU,
-            1: b.layers,
+            0: { buffer: u.buffer, offset: i * u.stride, size: u.views[i].arrayBuffer.byteLength },
             2: b.partial,
-            3: b.slices,
             4: b.lambda,
             5: b.params,
             6: b.moments,
@@ -71,11 +78,32 @@ export class PlanOptim extends PlanNtk {
             8: b.packB,
             14: average > 0 ? b.average : b.dummy,
           },
-          [ceilDiv(this.net.paramCount, 64)],
-          `optimizer.${mode}${average > 0 ? "+average" : ""}`,
-        ),
-      ];
+          [layerWorkgroups(lay)],
+          `optimizer.${mode}${average > 0 ? "+average" : ""}.l${i + 1}`,
+        )
+      ));
     });
+  }
+
+  /**
+   * The optimizer's uniforms: one struct per layer in one buffer, the layer
+   * fields set once; {@linkcode PlanOptim.setOptimizer} rewrites the step's.
+   */
+  #optUniforms(): OptUniforms {
+    if (this.#optU) return this.#optU;
+    const { buffer, stride } = this.uniformArray("adam", this.L, "optimizer");
+    const views = this.net.layers.map((lay) => {
+      const v = this.engine.uniformView("adam");
+      v.set({
+        count: this.net.paramCount,
+        groups: groupSliceRanges(this.slices),
+        ...layerFields(lay),
+      });
+      return v;
+    });
+    const bytes = new Uint8Array(stride * (this.L - 1) + views[0].arrayBuffer.byteLength);
+    this.#optU = { buffer, stride, views, bytes };
+    return this.#optU;
   }
 
   /** Starts the parameter average at the current parameters. */
@@ -94,23 +122,21 @@ export class PlanOptim extends PlanNtk {
   setOptimizer(
     o: { lr: number; beta1: number; beta2: number; eps: number; t: number; average?: number },
   ): void {
-    this.#optU ??= this.uniform("adam", {}, "optimizer");
-    this.engine.write(
-      this.#optU,
-      0,
-      this.engine.uniformBytes("adam", {
-        count: this.net.paramCount,
-        nslices: this.slices.length / 4,
-        L: this.L,
-        lr: o.lr,
-        beta1: o.beta1,
-        beta2: o.beta2,
-        eps: o.eps,
-        bc1: 1 - o.beta1 ** o.t,
-        bc2: 1 - o.beta2 ** o.t,
-        scale: o.average ?? 0,
-      }),
-    );
+    const u = this.#optUniforms();
+    const step = {
+      lr: o.lr,
+      beta1: o.beta1,
+      beta2: o.beta2,
+      eps: o.eps,
+      bc1: 1 - o.beta1 ** o.t,
+      bc2: 1 - o.beta2 ** o.t,
+      scale: o.average ?? 0,
+    };
+    u.views.forEach((v, i) => {
+      v.set(step);
+      u.bytes.set(new Uint8Array(v.arrayBuffer), i * u.stride);
+    });
+    this.engine.write(u.buffer, 0, u.bytes.buffer);
   }
 
   /**
