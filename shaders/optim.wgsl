@@ -26,8 +26,10 @@
 
 const MODE: u32 = 0u;
 const AVERAGE: u32 = 0u;
-// Residual groups a plan may have (src/launch.ts).
+// Residual groups a plan may have (src/launch.ts), and this plan's (a constant, so
+// that the group loop below unrolls to G copies and no empty ones).
 const MAX_GROUPS: u32 = 8u;
+const GROUPS: u32 = 8u;
 override WG: u32 = 64u;
 
 struct Params {
@@ -115,7 +117,7 @@ fn groupSum(g0: f32, lam: f32, r: vec4<u32>, j: u32) -> f32 {
 fn gradientAt(j: u32, lam: array<f32, MAX_GROUPS>) -> f32 {
   var g = 0.0;
   // unroll
-  for (var q = 0u; q < MAX_GROUPS; q++) {
+  for (var q = 0u; q < GROUPS; q++) {
     g = groupSum(g, lam[q], P.groups[q], j);
   }
   return g;

@@ -126,7 +126,7 @@ export function gatherDispatch(
   return Promise.all(p.net.layers.map((lay, i) =>
     p.engine.dispatch(
       "gatherGradient",
-      { overrides: { WG: PARAM_WG } },
+      { consts: { GROUPS: p.G }, overrides: { WG: PARAM_WG } },
       { 0: us[i], 2: b.partial, 4: lambda, 9: b.grad },
       [layerWorkgroups(lay)],
       `${label}.l${i + 1}`,

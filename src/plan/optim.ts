@@ -65,7 +65,11 @@ export class PlanOptim extends PlanNtk {
         this.engine.dispatch(
           "adam",
           {
-            consts: { MODE: mode === "adam" ? 0 : 1, AVERAGE: average > 0 ? 1 : 0 },
+            consts: {
+              MODE: mode === "adam" ? 0 : 1,
+              AVERAGE: average > 0 ? 1 : 0,
+              GROUPS: this.G,
+            },
             overrides: { WG: PARAM_WG },
           },
           {
