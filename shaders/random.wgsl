@@ -2,9 +2,11 @@
 // counter (index, direction, step, 0); the same stream as src/random.ts.
 //
 // directions: k parameter directions s_j (Gaussian, or Rademacher when KIND = 1)
-//   written in the packed forward layout (optim.wgsl's layer table); padding
-//   entries are never written (the buffer starts zeroed).
-//   0 uniform P; 1 read layers; 2 rw dirs (k blocks of packedSize floats)
+//   written in the packed forward layout; padding entries are never written (the
+//   buffer starts zeroed). One dispatch per layer, as optim.wgsl's adam: gid.x is
+//   the element of the layer's (out, in+1) block (the bias in column in), gid.y
+//   the direction; the layer's offsets are uniform values.
+//   0 uniform P; 2 rw dirs (k blocks of packedSize floats)
 // residualNoise: Rademacher z_i for every real point, written to every channel
 //   column of the point (as α for a backward pass) and per point.
 //   0 uniform P; 3 read groups (pointOff, n, np, col); 4 rw alpha (per column);
@@ -21,12 +23,21 @@ struct Params {
   step: u32,
   dirBase: u32,
   packedSize: u32,
-  L: u32,
+  pad0: u32,
   group: u32,
+  // The layer of a directions dispatch: flat offsets of W (out, in) and b, its
+  // sizes, and its packed forward Wᵀ (in, ldf) then b (ldf) at packFOff.
+  flatW: u32,
+  flatB: u32,
+  fanIn: u32,
+  fanOut: u32,
+  packFOff: u32,
+  ldf: u32,
+  pad1: u32,
+  pad2: u32,
 }
 
 @group(0) @binding(0) var<uniform> P: Params;
-@group(0) @binding(1) var<storage, read> layers: array<vec4<u32>>;
 @group(0) @binding(2) var<storage, read_write> dirs: array<f32>;
 @group(0) @binding(3) var<storage, read> groups: array<vec4<u32>>;
 @group(0) @binding(4) var<storage, read_write> alpha: array<f32>;
@@ -75,25 +86,15 @@ fn draw(index: u32, dir: u32) -> f32 {
 
 @compute @workgroup_size(WG)
 fn directions(@builtin(global_invocation_id) gid: vec3<u32>) {
-  let p = gid.x;
-  if (p >= P.count) {
+  let k1 = P.fanIn + 1u;
+  let r = gid.x / k1;
+  let c = gid.x - r * k1;
+  if (r >= P.fanOut) {
     return;
   }
-  var l = 0u;
-  for (var q = 1u; q < P.L; q++) {
-    if (p >= layers[2u * q].x) {
-      l = q;
-    }
-  }
-  let t = layers[2u * l];
-  let pk = layers[2u * l + 1u];
-  var pos: u32;
-  if (p >= t.y) {
-    pos = pk.x + t.z * pk.y + (p - t.y);
-  } else {
-    pos = pk.x + ((p - t.x) % t.z) * pk.y + (p - t.x) / t.z;
-  }
-  dirs[gid.y * P.packedSize + pos] = draw(p, P.dirBase + gid.y);
+  // The draw's index is the flat parameter index, as src/random.ts's.
+  let p = select(P.flatW + r * P.fanIn + c, P.flatB + r, c == P.fanIn);
+  dirs[gid.y * P.packedSize + P.packFOff + c * P.ldf + r] = draw(p, P.dirBase + gid.y);
 }
 
 @compute @workgroup_size(WG)

@@ -230,7 +230,7 @@ export const KERNELS: Record<KernelName, KernelDef> = {
     source: randomSrc,
     entry: "directions",
     common: false,
-    bindings: { 0: "uniform", 1: "read", 2: "rw" },
+    bindings: { 0: "uniform", 2: "rw" },
   },
   residualNoise: {
     source: randomSrc,

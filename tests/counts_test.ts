@@ -18,8 +18,8 @@ const BASE = 3 + 1 + 2 + 3 + 1 + 3;
 const expected = {
   fixed: BASE,
   exact: BASE + 3, // Gram norms, one per layer
-  pc: BASE + 1 + 1 + 3 + 1, // directions, perturbation, predictor forward and residual
-  jvp: BASE + 1 + 3 + 3, // directions, tangent forward per layer, tangent residual per group
+  pc: BASE + 3 + 1 + 3 + 1, // directions per layer, perturbation, predictor forward and residual
+  jvp: BASE + 3 + 3 + 3, // directions per layer, tangent forward per layer, tangent residual per group
 } as const;
 
 for (const [w, dispatches] of Object.entries(expected)) {

@@ -8,38 +8,45 @@
 /// <reference types="npm:@webgpu/types@0.1.74" />
 import type { Dispatch } from "../engine.ts";
 import { Stream } from "../random.ts";
-import type { UniformMaker } from "./core.ts";
+import type { LayerUniforms, UniformMaker } from "./core.ts";
 import { ceilDiv } from "./layers.ts";
 import { jvpDispatches } from "./jvp.ts";
 import { PlanEmbed } from "./embed.ts";
-import { gatherDispatch, gatherUniforms, packDispatch } from "./gradient.ts";
+import {
+  gatherDispatch,
+  gatherUniforms,
+  layerWorkgroups,
+  packDispatch,
+  PARAM_WG,
+} from "./gradient.ts";
 
 /** A plan with the NTK estimator sequences (design §4). */
 export class PlanNtk extends PlanEmbed {
   /** Kind of random parameter directions. */
   static readonly KIND = { gaussian: 0, rademacher: 1 } as const;
 
-  #randU?: GPUBuffer;
+  #rand?: LayerUniforms;
   /**
    * Sets the counter of the next random draws: directions j of a chunk use
    * Philox counter (index, dirBase + j, step) under key (seed, stream).
    */
   setRandom(seed: number, step: number, dirBase: number, stream: number = Stream.direction): void {
-    this.#randU ??= this.uniform("directions", {}, "random");
-    const P = this.net.paramCount;
-    this.engine.write(
-      this.#randU,
-      0,
-      this.engine.uniformBytes("directions", {
-        count: P,
-        seed: seed >>> 0,
-        stream,
-        step,
-        dirBase,
-        packedSize: this.net.packedF,
-        L: this.L,
-      }),
-    );
+    this.writeLayerUniforms(this.#randUniforms(), { seed: seed >>> 0, stream, step, dirBase });
+  }
+
+  /** The directions' uniforms, one per layer. */
+  #randUniforms(): LayerUniforms {
+    this.#rand ??= this.layerUniforms("directions", "random", (lay) => ({
+      count: this.net.paramCount,
+      packedSize: this.net.packedF,
+      flatW: lay.w,
+      flatB: lay.b,
+      fanIn: lay.in,
+      fanOut: lay.out,
+      packFOff: lay.fOff,
+      ldf: lay.ldf,
+    }));
+    return this.#rand;
   }
 
   #needDirections(k: number): void {
@@ -51,17 +58,21 @@ export class PlanNtk extends PlanEmbed {
   /** k random directions into b.dirs (packed forward layout). */
   directionSeq(k: number, kind: keyof typeof PlanNtk.KIND): Promise<Dispatch[]> {
     this.#needDirections(k);
-    return this.cached(`dirs:${k}:${kind}`, async () => {
-      this.#randU ??= this.uniform("directions", {}, "random");
-      return [
-        await this.engine.dispatch(
+    return this.cached(`dirs:${k}:${kind}`, () => {
+      const u = this.#randUniforms();
+      // One dispatch per layer: the layer's offsets are uniform values (shaders/random.wgsl).
+      return Promise.all(this.net.layers.map((lay, i) =>
+        this.engine.dispatch(
           "directions",
-          { consts: { KIND: PlanNtk.KIND[kind] }, overrides: { WG: 64 } },
-          { 0: this.#randU, 1: this.b.layers, 2: this.b.dirs },
-          [ceilDiv(this.net.paramCount, 64), k],
-          `directions.${kind}`,
-        ),
-      ];
+          { consts: { KIND: PlanNtk.KIND[kind] }, overrides: { WG: PARAM_WG } },
+          {
+            0: this.layerBinding(u, i),
+            2: this.b.dirs,
+          },
+          [layerWorkgroups(lay), k],
+          `directions.${kind}.l${i + 1}`,
+        )
+      ));
     });
   }
 

@@ -5,7 +5,8 @@
  * @module
  */
 /// <reference types="npm:@webgpu/types@0.1.74" />
-import type { Dispatch, Engine } from "../engine.ts";
+import type { Dispatch } from "../engine.ts";
+import type { LayerUniforms } from "./core.ts";
 import { UserError } from "../errors.ts";
 import { groupSliceRanges, layerFields, layerWorkgroups, PARAM_WG } from "./gradient.ts";
 import { PlanNtk } from "./ntk.ts";
@@ -35,17 +36,9 @@ export function checkCausalChunks(chunks: number): void {
   }
 }
 
-/** The optimizer's per-layer uniform structs: their buffer, views and staging bytes. */
-interface OptUniforms {
-  buffer: GPUBuffer;
-  stride: number;
-  views: ReturnType<Engine["uniformView"]>[];
-  bytes: Uint8Array<ArrayBuffer>;
-}
-
 /** A plan with the optimizer, the parameter average and causal weights. */
 export class PlanOptim extends PlanNtk {
-  #optU?: OptUniforms;
+  #optU?: LayerUniforms;
   #causalChunks = 0;
 
   /**
@@ -73,7 +66,7 @@ export class PlanOptim extends PlanNtk {
             overrides: { WG: PARAM_WG },
           },
           {
-            0: { buffer: u.buffer, offset: i * u.stride, size: u.views[i].arrayBuffer.byteLength },
+            0: this.layerBinding(u, i),
             2: b.partial,
             4: b.lambda,
             5: b.params,
@@ -89,24 +82,13 @@ export class PlanOptim extends PlanNtk {
     });
   }
 
-  /**
-   * The optimizer's uniforms: one struct per layer in one buffer, the layer
-   * fields set once; {@linkcode PlanOptim.setOptimizer} rewrites the step's.
-   */
-  #optUniforms(): OptUniforms {
-    if (this.#optU) return this.#optU;
-    const { buffer, stride } = this.uniformArray("adam", this.L, "optimizer");
-    const views = this.net.layers.map((lay) => {
-      const v = this.engine.uniformView("adam");
-      v.set({
-        count: this.net.paramCount,
-        groups: groupSliceRanges(this.slices),
-        ...layerFields(lay),
-      });
-      return v;
-    });
-    const bytes = new Uint8Array(stride * (this.L - 1) + views[0].arrayBuffer.byteLength);
-    this.#optU = { buffer, stride, views, bytes };
+  /** The optimizer's uniforms, one per layer ({@linkcode PlanOptim.setOptimizer} writes the step's fields). */
+  #optUniforms(): LayerUniforms {
+    this.#optU ??= this.layerUniforms("adam", "optimizer", (lay) => ({
+      count: this.net.paramCount,
+      groups: groupSliceRanges(this.slices),
+      ...layerFields(lay),
+    }));
     return this.#optU;
   }
 
@@ -126,8 +108,7 @@ export class PlanOptim extends PlanNtk {
   setOptimizer(
     o: { lr: number; beta1: number; beta2: number; eps: number; t: number; average?: number },
   ): void {
-    const u = this.#optUniforms();
-    const step = {
+    this.writeLayerUniforms(this.#optUniforms(), {
       lr: o.lr,
       beta1: o.beta1,
       beta2: o.beta2,
@@ -135,12 +116,7 @@ export class PlanOptim extends PlanNtk {
       bc1: 1 - o.beta1 ** o.t,
       bc2: 1 - o.beta2 ** o.t,
       scale: o.average ?? 0,
-    };
-    u.views.forEach((v, i) => {
-      v.set(step);
-      u.bytes.set(new Uint8Array(v.arrayBuffer), i * u.stride);
     });
-    this.engine.write(u.buffer, 0, u.bytes.buffer);
   }
 
   /**
