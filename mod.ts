@@ -207,7 +207,7 @@ export {
   PlanOptim,
   residualWgsl,
 } from "./src/plan.ts";
-export type { CausalOptions, Evaluation, PlanOptions } from "./src/plan.ts";
+export type { CausalOptions, Evaluation, LayerUniforms, PlanOptions } from "./src/plan.ts";
 export type { BatchLayout, GroupLayout, NetLayout, PackedLayer } from "./src/layout.ts";
 export {
   DEFAULT_DT,

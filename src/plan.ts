@@ -24,7 +24,7 @@ import { checkPlanResources } from "./limits.ts";
 import type { PlanOptions } from "./plan/core.ts";
 import { PlanOptim } from "./plan/optim.ts";
 
-export { type Evaluation, PlanCore, type PlanOptions } from "./plan/core.ts";
+export { type Evaluation, type LayerUniforms, PlanCore, type PlanOptions } from "./plan/core.ts";
 export { PlanEmbed } from "./plan/embed.ts";
 export { PlanNtk } from "./plan/ntk.ts";
 export {
