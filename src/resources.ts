@@ -118,7 +118,6 @@ export function estimatePlan(shape: PlanShape): ResourceEstimate {
     add(`Z${l}`, sizes[l] * cols, act);
     add(`DZ${l}`, sizes[l] * cols, act);
   }
-  add("layers", 8 * L);
   add("groups", 4 * G);
   add("slices", 4 * nslices);
   add("params", P);

@@ -35,8 +35,6 @@ export function allocateCore(p: PlanCore, o: PlanOptions, buf: BufferMaker): voi
   }
   const nslices = p.slices.length / 4;
   const b = p.b;
-  b.layers = buf("layers", net.table.length);
-  engine.write(b.layers, 0, net.table);
   b.groups = buf("groups", 4 * p.G);
   engine.write(
     b.groups,
