@@ -30,7 +30,7 @@ export interface PackedLayer {
   ldb: number;
 }
 
-/** Packed layouts of a network and the layer table the kernels read. */
+/** Packed layouts of a network and its layer table (two vec4<u32> per layer). */
 export interface NetLayout {
   /** Layer widths. */
   sizes: number[];
