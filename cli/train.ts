@@ -68,7 +68,8 @@ export const HELP: string = (() => {
       [--fourier ${
     w.fourier ? formatFourierSpec(w.fourier) : "off"
   } (M:σ[:raw]: M random Fourier features of scale σ; README, Input embeddings)]
-      [--then none|lbfgs] [--then-steps 0] [--then-n GROUP=N,…] [--then-refresh 0 (M; 0 = frozen λ)] [--history 20]
+      [--then none|lbfgs] [--then-steps 0] [--then-n GROUP=N,…] [--then-refresh 0 (M; 0 = frozen λ)]
+      [--then-resample 0 (M: new L-BFGS points every M iterations; 0 = one fixed set)] [--history 20]
       [--log-every ${
     defaultLogEvery(w.steps ?? f.steps)
   } (shorter runs: steps/50, so curves get ~50 points)] [--checkpoint-every ${RUN_DEFAULTS.checkpointEvery}] [--on-nan ${RUN_DEFAULTS.onNan}|rollback]

@@ -47,6 +47,7 @@ export const TRAIN_FLAGS = {
   "then-steps": "string",
   "then-n": "string",
   "then-refresh": "string",
+  "then-resample": "string",
   history: "string",
   seed: "string",
   "log-every": "string",
@@ -70,6 +71,7 @@ const CAMEL: Record<string, string> = {
   thenSteps: "then-steps",
   thenN: "then-n",
   thenRefresh: "then-refresh",
+  thenResample: "then-resample",
 };
 
 /** Config-file keys that set training options: flag names, and TrainConfig keys without a flag. */
@@ -203,6 +205,9 @@ export function applySetting(
       break;
     case "then-refresh":
       c.thenRefresh = intFlag(key, v, 0);
+      break;
+    case "then-resample":
+      c.thenResample = intFlag(key, v, 0);
       break;
     case "history":
       c.history = intFlag(key, v, 1);

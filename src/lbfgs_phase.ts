@@ -1,8 +1,9 @@
 /**
  * The L-BFGS phase of a training run (`--optimizer lbfgs`, or `--then lbfgs` after
- * Adam): its own plan over a fixed point set, the loss weights frozen at their
- * values when the phase starts or refreshed from exact NTK traces every M
- * iterations (the history is then reset: the loss it describes changed).
+ * Adam): its own plan over a fixed point set (or a new set every M iterations),
+ * the loss weights frozen at their values when the phase starts or refreshed from
+ * exact NTK traces every M iterations. Either change resets the history: the
+ * loss it describes changed.
  *
  * @module
  */
@@ -15,7 +16,10 @@ import { type Counts, samplePoints, type Sampler } from "./points.ts";
 import type { Problem } from "./problems/problem.ts";
 import { estimateTraces, weightsFromTraces } from "./ntk.ts";
 
-/** Sampling round of the phase's fixed points (apart from every Adam round). */
+/**
+ * Sampling round of the phase's first point set (apart from every Adam round);
+ * the k-th resampled set uses LBFGS_ROUND + k.
+ */
 export const LBFGS_ROUND = 1_000_003;
 
 /** What the phase trains on. */
@@ -40,6 +44,8 @@ export interface LbfgsPhaseOptions {
   refresh: number;
   /** Whether λ is adaptive at all (an NTK or gradient-norm weighting). */
   adaptive: boolean;
+  /** A new point set every this many iterations (0: one fixed set). */
+  resample: number;
   /** Refresh λ before the first iteration (no earlier phase set them). */
   refreshFirst: boolean;
   /** Stop when the relative loss change per iteration is at most this. */
@@ -64,7 +70,8 @@ export class LbfgsPhase {
 
   /**
    * Plans the phase at `params` with weights `lambda`; with `saved`, continues a
-   * checkpointed phase (its history), else starts with an empty history.
+   * checkpointed phase (its history) at iteration `iteration`, else starts with an
+   * empty history.
    */
   static async create(
     engine: Engine,
@@ -72,6 +79,7 @@ export class LbfgsPhase {
     params: Float32Array,
     lambda: Record<string, number>,
     saved?: LbfgsState,
+    iteration = 0,
   ): Promise<LbfgsPhase> {
     const plan = await Plan.create(engine, {
       problem: o.problem,
@@ -81,7 +89,7 @@ export class LbfgsPhase {
       counts: o.counts,
     });
     plan.setParams(params);
-    plan.setPoints(samplePoints(o.problem, o.counts, o.seed, LBFGS_ROUND, o.sampler));
+    plan.setPoints(pointSet(o, iteration));
     plan.setLambda(lambda);
     const lbfgs = await Lbfgs.create(plan, { m: o.m, ftol: o.ftol });
     if (saved) await lbfgs.restore(saved);
@@ -99,9 +107,12 @@ export class LbfgsPhase {
   /** Iteration `i` of the phase (counted from 0). */
   async iterate(i: number): Promise<LbfgsIterate> {
     const o = this.#o;
+    const resample = o.resample > 0 && i > 0 && i % o.resample === 0;
     const refresh = o.adaptive &&
       ((i === 0 && o.refreshFirst) || (o.refresh > 0 && i > 0 && i % o.refresh === 0));
+    if (resample) this.plan.setPoints(pointSet(o, i));
     if (refresh) await this.refreshWeights();
+    else if (resample) await this.lbfgs.restart();
     const it = await this.lbfgs.iterate();
     if (it.stop) this.stopped = it.stop;
     return it;
@@ -112,4 +123,10 @@ export class LbfgsPhase {
     await this.lbfgs.dispose();
     await this.plan.dispose();
   }
+}
+
+/** The point set of iteration `i`: the first set, or the one drawn at the last resampling. */
+function pointSet(o: LbfgsPhaseOptions, i: number) {
+  const k = o.resample > 0 ? Math.floor(i / o.resample) : 0;
+  return samplePoints(o.problem, o.counts, o.seed, LBFGS_ROUND + k, o.sampler);
 }

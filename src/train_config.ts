@@ -105,6 +105,11 @@ export interface TrainConfig {
    * this many iterations, resetting the history (0 or absent: λ stays frozen).
    */
   thenRefresh?: number;
+  /**
+   * Draw a new L-BFGS point set (the same counts) every this many iterations,
+   * resetting the history (0 or absent: one fixed set for the whole phase).
+   */
+  thenResample?: number;
   /** L-BFGS curvature pairs kept (default 20). */
   history?: number;
 }

@@ -171,12 +171,14 @@ export class Trainer {
         sampler: c.sampler ?? "uniform",
         m: c.history ?? 20,
         refresh: c.thenRefresh ?? 0,
+        resample: c.thenResample ?? 0,
         adaptive,
         refreshFirst: c.optimizer === "lbfgs",
       },
       await this.#adamModelParams(),
       Object.fromEntries(this.plan.batch.groups.map((g, i) => [g.name, lam[i]])),
       this.#phaseSaved,
+      Math.max(0, this.step - phaseSteps(c).first),
     );
     this.#phaseSaved = undefined;
     this.#phaseLambda = undefined;

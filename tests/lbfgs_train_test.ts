@@ -78,6 +78,8 @@ for (
   const [tag, extra] of [
     ["pc, average, frozen λ", { weighting: "pc", average: 0.8 }],
     ["exact, λ refreshed every 2", { weighting: "exact", thenRefresh: 2 }],
+    // Stopped after iteration 4, inside the second point set (iterations 3–5).
+    ["pc, new points every 3", { weighting: "pc", thenResample: 3 }],
   ] as const
 ) {
   Deno.test({
@@ -102,6 +104,26 @@ for (
     },
   });
 }
+
+Deno.test({
+  name: "--then-resample: the L-BFGS phase moves to a new point set at iteration M, not before",
+  ...opts,
+  fn: async () => {
+    const run = async (thenResample: number, iterations: number) => {
+      await using t = await Trainer.create(
+        engine,
+        small({ then: "lbfgs", thenSteps: 4, thenResample, history: 3 }),
+      );
+      for (let i = 0; i < 4 + iterations; i++) await t.advance();
+      return { params: await t.modelParams(), loss: (await t.losses()).total };
+    };
+    const [fixed2, new2] = [await run(0, 2), await run(2, 2)];
+    assert.deepEqual(new2.params, fixed2.params, "the same path up to the resampling");
+    const [fixed3, new3] = [await run(0, 3), await run(2, 3)];
+    assert.notDeepEqual(new3.params, fixed3.params, "iteration 2 ran on other points");
+    assert.ok(Number.isFinite(new3.loss) && new3.loss !== fixed3.loss);
+  },
+});
 
 Deno.test("train: a bad --then-n or a second L-BFGS phase ends in exit code 2 naming the flag", async () => {
   for (
