@@ -47,10 +47,10 @@ Deno.test("settings: a problem may recommend an L-BFGS phase after Adam", async 
   // qtensor recommends the phase's point set too; L-BFGS throughout drops it with the phase.
   const q = await resolveSettings({ problem: "qtensor" });
   assert.deepEqual([q.config.steps, q.config.then, q.config.thenSteps, q.config.thenN], [
-    2000,
+    4000,
     "lbfgs",
-    1500,
-    { r1: 256, r2: 256, q1: 128, q2: 128, qt1: 64, qt2: 64 },
+    2000,
+    { r1: 512, r2: 512, q1: 256, q2: 256, qt1: 128, qt2: 128 },
   ]);
   const qAlone = await resolveSettings({ problem: "qtensor", optimizer: "lbfgs" });
   assert.equal(qAlone.config.thenN, undefined);
