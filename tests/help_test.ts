@@ -115,6 +115,7 @@ Deno.test("train --help shows the defaults a run uses (config.json of a flagless
     then: c.then ?? "none",
     "then-steps": c.thenSteps ?? 0,
     "then-refresh": c.thenRefresh ?? 0,
+    "then-resample": c.thenResample ?? 0,
     history: c.history ?? 20,
   });
 });
