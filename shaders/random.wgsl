@@ -26,15 +26,17 @@ struct Params {
   pad0: u32,
   group: u32,
   // The layer of a directions dispatch: flat offsets of W (out, in) and b, its
-  // sizes, and its packed forward Wᵀ (in, ldf) then b (ldf) at packFOff.
+  // sizes, and its packed forward Wᵀ (in, ldf) then b (ldf) at packFOff. The same
+  // fields as optim.wgsl's layer (the plan fills both with layerFields); the
+  // packed backward layout (packBOff, ldb) is not read here.
   flatW: u32,
   flatB: u32,
   fanIn: u32,
   fanOut: u32,
   packFOff: u32,
   ldf: u32,
-  pad1: u32,
-  pad2: u32,
+  packBOff: u32,
+  ldb: u32,
 }
 
 @group(0) @binding(0) var<uniform> P: Params;

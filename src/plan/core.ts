@@ -31,6 +31,9 @@ import {
   weightGradSeq,
 } from "./gradient.ts";
 import { exactNormsOf, gramSeq } from "./norms.ts";
+import { createLayerUniforms, type LayerUniforms } from "./layer_uniforms.ts";
+
+export type { LayerUniforms };
 
 /** What a plan is for. */
 export interface PlanOptions {
@@ -61,18 +64,6 @@ export type UniformMaker = (
   values: UniformValues,
   label: string,
 ) => GPUBuffer;
-
-/** Per-layer copies of a uniform struct in one buffer ({@linkcode PlanCore.layerUniforms}). */
-export interface LayerUniforms {
-  /** The buffer, one struct per layer. */
-  buffer: GPUBuffer;
-  /** Bytes between the layers' structs. */
-  stride: number;
-  /** Each layer's struct (webgpu-utils views). */
-  views: ReturnType<Engine["uniformView"]>[];
-  /** The whole buffer's bytes, as last written. */
-  staging: Uint8Array<ArrayBuffer>;
-}
 
 /** Loss terms and gradient of one evaluation. */
 export interface Evaluation {
@@ -194,48 +185,17 @@ export class PlanCore {
   }
 
   /**
-   * One uniform buffer holding a copy of kernel `kernel`'s struct per layer, each
-   * at a multiple of the adapter's uniform offset alignment, with `fields(layer)`
-   * set once: per-layer dispatches bind their copy, and
-   * {@linkcode PlanCore.writeLayerUniforms} rewrites all of them with one write.
+   * Kernel `kernel`'s uniform struct once per layer in one buffer the plan owns
+   * ({@linkcode createLayerUniforms}).
    */
   protected layerUniforms(
     kernel: Parameters<Engine["uniform"]>[0],
     label: string,
     fields: (lay: NetLayout["layers"][number]) => UniformValues,
   ): LayerUniforms {
-    const views = this.net.layers.map((lay) => {
-      const v = this.engine.uniformView(kernel);
-      v.set(fields(lay));
-      return v;
-    });
-    const bytes = views[0].arrayBuffer.byteLength;
-    const align = this.engine.device.limits.minUniformBufferOffsetAlignment;
-    const stride = Math.ceil(bytes / align) * align;
-    this.engine.counters.uniforms++;
-    const buffer = this.engine.device.createBuffer({
-      label: `Uniform.${label}[${this.L}]`,
-      size: stride * this.L,
-      usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST,
-    });
-    this.#uniforms.push(buffer);
-    const u = { buffer, stride, views, staging: new Uint8Array(stride * this.L) };
-    this.writeLayerUniforms(u, {});
+    const u = createLayerUniforms(this.engine, this.net.layers, kernel, label, fields);
+    this.#uniforms.push(u.buffer);
     return u;
-  }
-
-  /** Sets `values` in every layer's copy of `u` and writes them all (one write). */
-  protected writeLayerUniforms(u: LayerUniforms, values: UniformValues): void {
-    u.views.forEach((v, i) => {
-      v.set(values);
-      u.staging.set(new Uint8Array(v.arrayBuffer), i * u.stride);
-    });
-    this.engine.write(u.buffer, 0, u.staging.buffer);
-  }
-
-  /** Layer `l`'s (0-based) copy in `u`, to bind. */
-  protected layerBinding(u: LayerUniforms, l: number): GPUBufferBinding {
-    return { buffer: u.buffer, offset: l * u.stride, size: u.views[l].arrayBuffer.byteLength };
   }
 
   /** Allocates the buffers of the module documentation. */

@@ -14,6 +14,7 @@ import type { BatchLayout, PackedLayer } from "../layout.ts";
 import { GRAD_CHUNK, layerTiles } from "../tuning.ts";
 import type { PlanCore, UniformMaker } from "./core.ts";
 import { ceilDiv } from "./layers.ts";
+import { layerFields } from "./layer_uniforms.ts";
 
 /**
  * Weight-gradient slices, (first vec4, end vec4, group, 0) each: every group's
@@ -66,25 +67,6 @@ export async function weightGradSeq(p: PlanCore, uniform: UniformMaker): Promise
 
 /** Invocations per workgroup of the per-parameter kernels (adam, gatherGradient, packWeights). */
 export const PARAM_WG = 64;
-
-/**
- * The uniform fields that name one layer to the per-parameter kernels
- * (shaders/optim.wgsl): they run one dispatch per layer, so that a layer's
- * offsets and sizes are uniform values instead of a per-parameter search of
- * the layer table.
- */
-export function layerFields(lay: PackedLayer): Record<string, number> {
-  return {
-    flatW: lay.w,
-    flatB: lay.b,
-    fanIn: lay.in,
-    fanOut: lay.out,
-    packFOff: lay.fOff,
-    ldf: lay.ldf,
-    packBOff: lay.bOff,
-    ldb: lay.ldb,
-  };
-}
 
 /**
  * Each group's run of slices, (first, end, 0, 0) for up to 8 groups (the

@@ -8,7 +8,13 @@
 /// <reference types="npm:@webgpu/types@0.1.74" />
 import type { Dispatch } from "../engine.ts";
 import { Stream } from "../random.ts";
-import type { LayerUniforms, UniformMaker } from "./core.ts";
+import type { UniformMaker } from "./core.ts";
+import {
+  layerBinding,
+  layerFields,
+  type LayerUniforms,
+  writeLayerUniforms,
+} from "./layer_uniforms.ts";
 import { ceilDiv } from "./layers.ts";
 import { jvpDispatches } from "./jvp.ts";
 import { PlanEmbed } from "./embed.ts";
@@ -31,7 +37,12 @@ export class PlanNtk extends PlanEmbed {
    * Philox counter (index, dirBase + j, step) under key (seed, stream).
    */
   setRandom(seed: number, step: number, dirBase: number, stream: number = Stream.direction): void {
-    this.writeLayerUniforms(this.#randUniforms(), { seed: seed >>> 0, stream, step, dirBase });
+    writeLayerUniforms(this.engine, this.#randUniforms(), {
+      seed: seed >>> 0,
+      stream,
+      step,
+      dirBase,
+    });
   }
 
   /** The directions' uniforms, one per layer. */
@@ -39,12 +50,7 @@ export class PlanNtk extends PlanEmbed {
     this.#rand ??= this.layerUniforms("directions", "random", (lay) => ({
       count: this.net.paramCount,
       packedSize: this.net.packedF,
-      flatW: lay.w,
-      flatB: lay.b,
-      fanIn: lay.in,
-      fanOut: lay.out,
-      packFOff: lay.fOff,
-      ldf: lay.ldf,
+      ...layerFields(lay),
     }));
     return this.#rand;
   }
@@ -66,7 +72,7 @@ export class PlanNtk extends PlanEmbed {
           "directions",
           { consts: { KIND: PlanNtk.KIND[kind] }, overrides: { WG: PARAM_WG } },
           {
-            0: this.layerBinding(u, i),
+            0: layerBinding(u, i),
             2: this.b.dirs,
           },
           [layerWorkgroups(lay), k],

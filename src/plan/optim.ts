@@ -6,9 +6,14 @@
  */
 /// <reference types="npm:@webgpu/types@0.1.74" />
 import type { Dispatch } from "../engine.ts";
-import type { LayerUniforms } from "./core.ts";
+import {
+  layerBinding,
+  layerFields,
+  type LayerUniforms,
+  writeLayerUniforms,
+} from "./layer_uniforms.ts";
 import { UserError } from "../errors.ts";
-import { groupSliceRanges, layerFields, layerWorkgroups, PARAM_WG } from "./gradient.ts";
+import { groupSliceRanges, layerWorkgroups, PARAM_WG } from "./gradient.ts";
 import { PlanNtk } from "./ntk.ts";
 
 /** Options of {@linkcode PlanOptim.causalSeq}. */
@@ -66,7 +71,7 @@ export class PlanOptim extends PlanNtk {
             overrides: { WG: PARAM_WG },
           },
           {
-            0: this.layerBinding(u, i),
+            0: layerBinding(u, i),
             2: b.partial,
             4: b.lambda,
             5: b.params,
@@ -108,7 +113,7 @@ export class PlanOptim extends PlanNtk {
   setOptimizer(
     o: { lr: number; beta1: number; beta2: number; eps: number; t: number; average?: number },
   ): void {
-    this.writeLayerUniforms(this.#optUniforms(), {
+    writeLayerUniforms(this.engine, this.#optUniforms(), {
       lr: o.lr,
       beta1: o.beta1,
       beta2: o.beta2,
