@@ -284,6 +284,14 @@ export type {
 } from "./src/problems/problem.ts";
 export { cavityProblem } from "./src/problems/cavity.ts";
 export { qtensorProblem } from "./src/problems/qtensor.ts";
+export type { QTensorConstraints } from "./src/problems/qtensor.ts";
+export {
+  applyTransform,
+  checkModelTransform,
+  diffInput,
+  withTransform,
+} from "./src/problems/transform.ts";
+export type { OutputTransform } from "./src/problems/transform.ts";
 export type { QTensorParams } from "./src/solvers/qtensor.ts";
 export {
   evaluationGrid,

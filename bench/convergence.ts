@@ -14,7 +14,7 @@
  * charting back end can draw the same data.
  *
  * Usage: `deno task convergence [--steps 2000] [--every 10] [--out bench/results]
- * [--problems wave,qtensor] [--weightings none,exact,pc] [--runs DIR] [--lr η] [--redraw]`
+ * [--problems wave,qtensor-soft] [--weightings none,exact,pc] [--runs DIR] [--lr η] [--redraw]`
  * (`--lr` replaces every problem's GD step; `--redraw` draws the charts again from
  * `<out>/convergence.json` without training).
  *
@@ -39,7 +39,7 @@ interface Setup {
  */
 export const SETUPS: Record<string, Setup> = {
   wave: { sizes: "2,32,32,1", n: "r=256,u=64,ut=64", lr: 1e-2 },
-  qtensor: { sizes: "3,32,32,2", n: "r1=128,r2=128,q1=64,q2=64,qt1=32,qt2=32", lr: 1e-2 },
+  "qtensor-soft": { sizes: "3,32,32,2", n: "r1=128,r2=128,q1=64,q2=64,qt1=32,qt2=32", lr: 1e-2 },
 };
 
 /** One run's logged running averages. */
@@ -213,7 +213,7 @@ if (import.meta.main) {
       every: { type: "string", default: "10" },
       out: { type: "string", default: "bench/results" },
       runs: { type: "string", default: "runs/convergence" },
-      problems: { type: "string", default: "wave,qtensor" },
+      problems: { type: "string", default: "wave,qtensor-soft" },
       weightings: { type: "string", default: "none,exact,pc" },
       lr: { type: "string" },
       redraw: { type: "boolean", default: false },

@@ -9,6 +9,7 @@ import { UserError } from "../src/errors.ts";
 import { choiceFlag } from "./args.ts";
 import { getProblem, isProblemPath, problems, resolveProblem } from "../src/problems/mod.ts";
 import { type Problem, problemOutputs } from "../src/problems/problem.ts";
+import { checkModelTransform } from "../src/problems/transform.ts";
 import { loadModel, type Model, validateSizes } from "../src/model.ts";
 import { dirname, resolve } from "node:path";
 import { existsSync } from "node:fs";
@@ -68,6 +69,7 @@ export async function modelArg(
     : dir;
   const problem = await resolveProblem(model.problem, f.model, beside);
   validateSizes(model.sizes, problem.inputs.length, f.model, problemOutputs(problem).length);
+  checkModelTransform(model.transform, problem, f.model);
   return { model, problem };
 }
 

@@ -70,7 +70,15 @@ export async function cmdInit(args: string[]): Promise<number> {
   const stored = storedProblem(problemPath(problem) ?? problem.name, dirname(resolve(path)));
   await writing(
     path,
-    () => saveModel(path, { problem: stored, sizes, activation, params, embedding }),
+    () =>
+      saveModel(path, {
+        problem: stored,
+        sizes,
+        activation,
+        params,
+        embedding,
+        transform: problem.transform?.doc,
+      }),
   );
   out(
     Boolean(f.json),

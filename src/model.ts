@@ -165,6 +165,8 @@ export interface Model {
   state?: Record<string, unknown>;
   /** Fixed Fourier features the first layer reads (absent in files without one: raw inputs). */
   embedding?: FourierEmbedding;
+  /** The problem's output transform (its doc) the network was trained through; absent: none. */
+  transform?: string;
 }
 
 /** Format tag of model files. */
@@ -179,6 +181,7 @@ export function modelToJson(m: Model): string {
     activation: m.activation,
     params: Array.from(m.params),
     ...(m.embedding ? { embedding: m.embedding } : {}),
+    ...(m.transform !== undefined ? { transform: m.transform } : {}),
     ...(m.state ? { state: m.state } : {}),
   });
 }
@@ -235,6 +238,11 @@ export function modelFromValue(value: unknown, path: string): Model {
     }; use "tanh" or "sin".`,
   );
   check(typeof raw.problem === "string", path, `Model file ${path} needs "problem" as a string.`);
+  check(
+    raw.transform === undefined || typeof raw.transform === "string",
+    path,
+    `Model file ${path} has "transform" that is not a string; write it with \`init\` or \`train\`.`,
+  );
   const params = raw.params as unknown[];
   const embedding = raw.embedding === undefined
     ? undefined
@@ -262,6 +270,7 @@ export function modelFromValue(value: unknown, path: string): Model {
     params: Float32Array.from(params as number[]),
     state: raw.state as Record<string, unknown> | undefined,
     ...(embedding ? { embedding } : {}),
+    ...(raw.transform !== undefined ? { transform: raw.transform as string } : {}),
   };
 }
 

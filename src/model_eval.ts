@@ -13,6 +13,7 @@ import { Plan } from "./plan.ts";
 import type { Counts, Points } from "./points.ts";
 import { valueProblem } from "./predict.ts";
 import { evaluationGrid, gridSolution, type Problem, problemOutputs } from "./problems/problem.ts";
+import { applyTransform } from "./problems/transform.ts";
 import type { TrainConfig } from "./train_config.ts";
 
 /** Copies the model's parameters into `plan`'s and packs them (`label` names the submits). */
@@ -60,7 +61,7 @@ export class ModelEvaluation {
     const g = this.#grid;
     await copyModel(g, "grid");
     this.engine.submit("grid.eval", g.forward);
-    return (await g.readOutputs()).grid;
+    return applyTransform(this.problem, this.#gridPoints, (await g.readOutputs()).grid);
   }
 
   /**

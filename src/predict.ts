@@ -18,6 +18,7 @@ import type { Model } from "./model.ts";
 import { Plan } from "./plan.ts";
 import { E } from "./problems/expr.ts";
 import type { Problem } from "./problems/problem.ts";
+import { applyTransform } from "./problems/transform.ts";
 
 /**
  * `problem` with one group, `name`, whose residual is u_0: a forward pass over it
@@ -57,5 +58,5 @@ export async function predict(
   plan.setParams(Float32Array.from(model.params));
   plan.setPoints({ points });
   engine.submit("predict", plan.forward);
-  return (await plan.readOutputs()).points;
+  return applyTransform(problem, points, (await plan.readOutputs()).points);
 }

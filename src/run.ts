@@ -19,6 +19,7 @@ import { type Metrics, NO_SOLUTION, writeReport } from "./run_report.ts";
 import { UserError } from "./errors.ts";
 import { adapterLine } from "./device.ts";
 import { resolveSettings, storedProblem, type TrainSettings } from "./settings.ts";
+import { checkModelTransform } from "./problems/transform.ts";
 
 /** Progress of a run, reported at each log step. */
 export interface Progress extends LogRecord {
@@ -93,11 +94,14 @@ async function runLocked(
   const out = o.out;
   let model: Model | undefined;
   if (o.resume) {
-    const saved = await loadRun(out);
+    // A problem object (defined in the program) stands for the name the folder records.
+    const program = typeof settings.problem === "object" ? settings.problem : undefined;
+    const saved = await loadRun(out, program);
     model = saved.model;
   }
   const { config, problem } = await resolveSettings(settings);
   if (!o.resume) await checkOutFolder(out, config.problem);
+  if (model) checkModelTransform(model.transform, problem, `${out}/model.json`);
   const trainer = await Trainer.create(engine, { ...config, problem }, model);
   try {
     // Validate everything before touching the folder: a failed --resume must leave
@@ -132,7 +136,7 @@ async function train(trainer: Trainer, o: RunOptions): Promise<RunResult> {
   const save = async (s: Snapshot) => {
     o.onSaving?.(true);
     try {
-      await writeSnapshot(out, c, s, saved, trainer.plan.embedding);
+      await writeSnapshot(out, c, s, saved, trainer.plan.embedding, trainer.problem.transform?.doc);
       saved = s.state.step;
     } finally {
       o.onSaving?.(false);

@@ -13,6 +13,7 @@ import { loadModel, type Model, modelToJson } from "./model.ts";
 import { writeRunFile } from "./run_files.ts";
 import { UserError } from "./errors.ts";
 import { isProblemPath, problems } from "./problems/mod.ts";
+import type { Problem } from "./problems/problem.ts";
 import { storedProblem } from "./settings.ts";
 import { existsSync } from "node:fs";
 import { isAbsolute, resolve } from "node:path";
@@ -29,7 +30,10 @@ const finiteList = (v: unknown) =>
   Array.isArray(v) && v.every((x) => typeof x === "number" && Number.isFinite(x));
 
 /** Loads a run folder's config and checkpoint for `--resume`. */
-export async function loadRun(dir: string): Promise<{ config: TrainConfig; model: Model }> {
+export async function loadRun(
+  dir: string,
+  program?: Problem,
+): Promise<{ config: TrainConfig; model: Model }> {
   let text: string;
   try {
     text = await Deno.readTextFile(`${dir}/config.json`);
@@ -85,6 +89,13 @@ export async function loadRun(dir: string): Promise<{ config: TrainConfig; model
       ? config.problem
       : resolve(dir, config.problem);
     config.problem = existsSync(p) || !existsSync(config.problem) ? p : resolve(config.problem);
+  } else if (program) {
+    if (program.name !== config.problem) {
+      throw new UserError(
+        "--resume",
+        `${dir} was trained on problem "${config.problem}", not "${program.name}": resume it with that problem.`,
+      );
+    }
   } else if (!Object.hasOwn(problems, config.problem)) {
     throw new UserError(
       "--resume",
@@ -130,6 +141,7 @@ export async function writeSnapshot(
   s: Snapshot,
   last?: number,
   embedding?: FourierEmbedding,
+  transform?: string,
 ): Promise<void> {
   await writeRunFile(
     out,
@@ -140,6 +152,7 @@ export async function writeSnapshot(
       activation: c.activation,
       params: s.params,
       embedding,
+      transform,
       state: s.state as unknown as Record<string, unknown>,
     }),
     last === undefined

@@ -13,7 +13,7 @@ import { channelCount, channelIndex, channelsOf, evalExpr } from "../src/problem
 import { cavity, cavityProblem } from "../src/problems/cavity.ts";
 import { getProblem } from "../src/problems/mod.ts";
 import { evaluationGrid, gridSolution, type Problem } from "../src/problems/problem.ts";
-import { qtensor, qtensorProblem } from "../src/problems/qtensor.ts";
+import { qtensor, qtensorProblem, qtensorSoft } from "../src/problems/qtensor.ts";
 import { Plan } from "../src/plan.ts";
 import { samplePoints } from "../src/points.ts";
 import { gaussianAt } from "../src/random.ts";
@@ -37,12 +37,18 @@ function randomChannels(p: Problem, group: string, seed: number) {
 Deno.test("registry: cavity and qtensor are built-in, with their outputs and groups", () => {
   assert.equal(getProblem("cavity"), cavity);
   assert.equal(getProblem("qtensor"), qtensor);
+  assert.equal(getProblem("qtensor-soft"), qtensorSoft);
   assert.deepEqual(cavity.outputs, ["u", "v", "p"]);
   assert.deepEqual(cavity.groups.map((g) => g.name), ["mx", "my", "div", "bu", "bv", "p0"]);
   assert.equal(cavity.sizes.at(-1), 3);
   assert.deepEqual(qtensor.inputs, ["t", "x", "y"]);
   assert.deepEqual(qtensor.outputs, ["Q1", "Q2"]);
-  assert.deepEqual(qtensor.groups.map((g) => g.name), ["r1", "r2", "q1", "q2", "qt1", "qt2"]);
+  // The default imposes the conditions exactly; qtensor-soft has them as groups.
+  assert.deepEqual(qtensor.groups.map((g) => g.name), ["r1", "r2"]);
+  assert.equal(qtensor.transform?.doc, "Q = Q(0) + t² x(2 − x)y(2 − y)·N");
+  assert.deepEqual(qtensorSoft.groups.map((g) => g.name), ["r1", "r2", "q1", "q2", "qt1", "qt2"]);
+  assert.equal(qtensorSoft.transform, undefined);
+  assert.deepEqual(qtensorSoft.outputs, ["Q1", "Q2"]);
   assert.equal(qtensor.sizes.at(-1), 2);
   assert.ok(!cavity.exact && cavity.reference && !qtensor.exact && qtensor.reference);
 });
@@ -68,7 +74,7 @@ Deno.test("qtensor: r1 and r2 are the damped-wave system written out", () => {
   const { a, c, M, L, sigma } = QTENSOR_PARAMS;
   for (let seed = 0; seed < 5; seed++) {
     for (const k of [0, 1]) {
-      const { g, set, values, ch } = randomChannels(qtensor, `r${k + 1}`, seed);
+      const { g, set, values, ch } = randomChannels(qtensorSoft, `r${k + 1}`, seed);
       const s = ch(0, 0) ** 2 + ch(1, 0) ** 2;
       const want = sigma * ch(k, 2, 0) + ch(k, 1, 0) -
         M * (L * (ch(k, 2, 1) + ch(k, 2, 2)) - (a + 2 * c * s) * ch(k, 0));
@@ -76,9 +82,11 @@ Deno.test("qtensor: r1 and r2 are the damped-wave system written out", () => {
     }
   }
   // Another parameter set reaches the residual (a custom module's T = 5, say).
-  const other = qtensorProblem({ L: 0.5, T: 5 });
+  const other = qtensorProblem({ L: 0.5, T: 5 }, "soft");
   assert.deepEqual(other.domain[0], [0, 5]);
-  assert.equal(other.name, "qtensor-T5");
+  assert.equal(other.name, "qtensor-soft-T5");
+  assert.equal(qtensorProblem({ T: 5 }).name, "qtensor-T5");
+  assert.equal(qtensorProblem({}, "boundary").name, "qtensor-boundary");
   const { g, set, values, ch } = randomChannels(other, "r1", 9);
   const s = ch(0, 0) ** 2 + ch(1, 0) ** 2;
   const want = ch(0, 2, 0) + ch(0, 1, 0) - (0.5 * (ch(0, 2, 1) + ch(0, 2, 2)) - (-0.2 + 2 * s) *
@@ -117,13 +125,13 @@ Deno.test("cavity: interior groups fill the square, walls and lid get the right 
   );
 });
 
-Deno.test("qtensor: value groups hold Q(0) on t = 0 and 0 on ∂Ω; qt groups lie on t = 0", () => {
-  const pts = sampled(qtensor);
+Deno.test("qtensor-soft: value groups hold Q(0) on t = 0 and 0 on ∂Ω; qt groups lie on t = 0", () => {
+  const pts = sampled(qtensorSoft);
   const inDomain = (x: number[]) =>
-    x.every((v, i) => v >= qtensor.domain[i][0] && v <= qtensor.domain[i][1]);
+    x.every((v, i) => v >= qtensorSoft.domain[i][0] && v <= qtensorSoft.domain[i][1]);
   for (const [name, pts_] of Object.entries(pts)) assert.ok(pts_.every(inDomain), name);
   for (const k of [0, 1]) {
-    const g = qtensor.groups.find((g) => g.name === `q${k + 1}`)!;
+    const g = qtensorSoft.groups.find((g) => g.name === `q${k + 1}`)!;
     const ps = pts[g.name];
     assert.ok(Math.abs(fraction(ps, (x) => x[0] === 0) - 0.5) < 0.05, `${g.name}: half at t = 0`);
     for (const x of ps) {
@@ -180,22 +188,39 @@ const gpuTest = (name: string, fn: () => Promise<void>) =>
   Deno.test({ name, sanitizeResources: false, sanitizeOps: false, fn });
 
 /** Widths off the 8-row tile, counts off the 16-point padding. */
-const CASES: { problem: Problem; sizes: number[]; counts: Record<string, number> }[] = [
+const CASES: {
+  problem: Problem;
+  sizes: number[];
+  counts: Record<string, number>;
+  label?: string;
+}[] = [
   {
     problem: cavity,
     sizes: [2, 13, 9, 3],
     counts: { mx: 21, my: 17, div: 9, bu: 11, bv: 7, p0: 1 },
   },
   {
-    problem: qtensor,
+    problem: qtensorSoft,
     sizes: [3, 11, 13, 2],
     counts: { r1: 19, r2: 13, q1: 9, q2: 17, qt1: 5, qt2: 3 },
   },
+  {
+    // Hard constraints: the residuals read the transform's input expressions too.
+    problem: qtensor,
+    sizes: [3, 11, 13, 2],
+    counts: { r1: 19, r2: 13 },
+  },
+  {
+    problem: qtensorProblem({}, "boundary"),
+    sizes: [3, 9, 2],
+    counts: { r1: 11, r2: 7, q1: 5, q2: 9, qt1: 3, qt2: 6 },
+    label: "qtensor (hard boundary)",
+  },
 ];
 
-for (const [ci, { problem, sizes, counts }] of CASES.entries()) {
+for (const [ci, { problem, sizes, counts, label }] of CASES.entries()) {
   gpuTest(
-    `${problem.name}: engine residuals, loss, gradient and norms match the reference`,
+    `${label ?? problem.name}: engine residuals, loss, gradient and norms match the reference`,
     async () => {
       const plan = await Plan.create(engine, { problem, sizes, activation: "tanh", counts });
       try {

@@ -50,8 +50,10 @@ Deno.test("settings: a problem may recommend an L-BFGS phase after Adam", async 
     4000,
     "lbfgs",
     2000,
-    { r1: 512, r2: 512, q1: 256, q2: 256, qt1: 128, qt2: 128 },
+    { r1: 512, r2: 512 },
   ]);
+  const soft = await resolveSettings({ problem: "qtensor-soft" });
+  assert.deepEqual(soft.config.thenN, { r1: 512, r2: 512, q1: 256, q2: 256, qt1: 128, qt2: 128 });
   const qAlone = await resolveSettings({ problem: "qtensor", optimizer: "lbfgs" });
   assert.equal(qAlone.config.thenN, undefined);
   // A problem that recommends no phase gets none.

@@ -116,7 +116,7 @@ function testPoints(p: Problem): Map<GroupDef, number[][]> {
 const entries = Object.entries(problems);
 // Problems with a closed form; cavity and qtensor (no closed form, a
 // solver's reference) have their own tests in flow_problems_test.ts.
-const flowProblems = ["cavity", "qtensor"];
+const flowProblems = ["cavity", "qtensor", "qtensor-soft"];
 const scalarEntries = entries.filter(([key]) => !flowProblems.includes(key));
 
 Deno.test("registry: names, shapes and kernel limits are consistent", () => {
@@ -128,6 +128,7 @@ Deno.test("registry: names, shapes and kernel limits are consistent", () => {
     "kovasznay",
     "poisson1d",
     "qtensor",
+    "qtensor-soft",
     "wave",
   ]);
   for (const [key, p] of entries) {
@@ -146,7 +147,7 @@ Deno.test("registry: names, shapes and kernel limits are consistent", () => {
     assert.equal(new Set(names).size, names.length, `${key}: group names are unique`);
     const interior = key === "kovasznay" || key === "cavity"
       ? "mx"
-      : key === "qtensor"
+      : key.startsWith("qtensor")
       ? "r1"
       : "r";
     assert.ok(names.includes(interior), `${key}: has an interior residual group "${interior}"`);

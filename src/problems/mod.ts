@@ -21,13 +21,15 @@ import { resolve } from "node:path";
 import { UserError } from "../errors.ts";
 import { INITS, MAX_INPUT_DIM, validateSizes } from "../model.ts";
 import type { Problem } from "./problem.ts";
+import { readsNetwork } from "./transform.ts";
+import type { Expr } from "./expr.ts";
 import { cavity } from "./cavity.ts";
 import { heat1d } from "./heat1d.ts";
 import { helmholtz2d } from "./helmholtz2d.ts";
 import { kleinGordon1d } from "./klein_gordon1d.ts";
 import { kovasznay } from "./kovasznay.ts";
 import { poisson1d } from "./poisson1d.ts";
-import { qtensor } from "./qtensor.ts";
+import { qtensor, qtensorSoft } from "./qtensor.ts";
 import { wave } from "./wave.ts";
 
 /** Built-in problems by name. */
@@ -40,6 +42,7 @@ export const problems: Record<string, Problem> = {
   kovasznay,
   cavity,
   qtensor,
+  "qtensor-soft": qtensorSoft,
 };
 
 /** Looks a built-in problem up, or explains which names exist. */
@@ -324,6 +327,26 @@ export function validateProblem(value: unknown, source: string, input = "--probl
   if (p.pictures !== undefined && !isFn(p.pictures)) {
     fail(`"pictures" must be a function returning named Vega-Lite charts (or left out)`);
   }
+  if (p.transform !== undefined) {
+    const t = p.transform as Record<string, unknown>;
+    if (typeof t !== "object" || t === null || typeof t.doc !== "string") {
+      fail(`"transform" must be an output transform made by withTransform (or left out)`);
+    }
+    for (const key of ["factor", "offset"] as const) {
+      const parts = t[key];
+      if (parts === undefined && key === "offset") continue;
+      if (!Array.isArray(parts) || parts.length !== m) {
+        fail(`"transform.${key}" must give one expression per output (${m})`);
+      }
+      (parts as unknown[]).forEach((e, k) => {
+        const why = typeof e === "number" ? undefined : exprError(e, d, m);
+        if (why) fail(`"transform.${key}[${k}]" ${why}`);
+        if (typeof e !== "number" && readsNetwork(e as Expr)) {
+          fail(`"transform.${key}[${k}]" reads the network; it must be a function of the inputs`);
+        }
+      });
+    }
+  }
   const groups = p.groups;
   if (!Array.isArray(groups) || groups.length === 0) fail(`"groups" must list the residual groups`);
   const names = new Set<string>();
@@ -378,7 +401,17 @@ export function validateProblem(value: unknown, source: string, input = "--probl
   return value as Problem;
 }
 
-export { cavity, heat1d, helmholtz2d, kleinGordon1d, kovasznay, poisson1d, qtensor, wave };
+export {
+  cavity,
+  heat1d,
+  helmholtz2d,
+  kleinGordon1d,
+  kovasznay,
+  poisson1d,
+  qtensor,
+  qtensorSoft,
+  wave,
+};
 export type { GroupDef, Problem } from "./problem.ts";
 
 /** Whether `v` is a usable {@linkcode FourierSpec} (a problem's recommendation). */

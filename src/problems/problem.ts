@@ -13,6 +13,7 @@ import type { Init } from "../model.ts";
 import type { GridAxis } from "../plot/heatmap.ts";
 import type { NamedChart } from "../plot/run_charts.ts";
 import type { FourierSpec } from "../embedding.ts";
+import type { OutputTransform } from "./transform.ts";
 
 /** One residual group j with its point set X_j. */
 export interface GroupDef {
@@ -123,6 +124,11 @@ export interface Problem {
   sizes: number[];
   /** Training defaults of this problem, where they differ from the global ones. */
   train?: TrainDefaults;
+  /**
+   * Hard constraints: the solution is u_k = offset_k + factor_k · N_k of the network N
+   * (set by `withTransform`, which also rewrites the groups' residuals in N).
+   */
+  transform?: OutputTransform;
   /**
    * Pictures of this problem beyond every run's own (solution, loss,
    * convergence, weights), e.g. the director field of a liquid crystal: each run

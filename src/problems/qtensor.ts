@@ -9,11 +9,14 @@
  * There is no closed form: the reference is the float64 finite-difference solution
  * of `src/solvers/qtensor.ts` (640² cells, cached) on the 11 × 41 × 41 evaluation grid.
  *
- * Inputs: [t, x, y]; outputs: [Q1, Q2]. Groups: "r1", "r2" = σ Q_tt + Q_t − M L ΔQ_i
- * + M (a + 2c(Q1² + Q2²)) Q_i (interior); "q1", "q2" = Q_i − Q_i(0) on t = 0 (half the
- * points) and Q_i on ∂Ω (the other half); "qt1", "qt2" = ∂_t Q_i on t = 0. Each
- * condition (initial value, initial velocity, boundary) is one
- * group per component, because a group's residual is one number per point; the
+ * Inputs: [t, x, y]; outputs: [Q1, Q2]. The conditions are imposed exactly by an
+ * output transform ({@linkcode QTensorConstraints}): Q = Q(0) + t² x(2 − x)y(2 − y)·N
+ * meets the initial value, the initial velocity and the boundary whatever the network
+ * N is, so the groups are "r1", "r2" = σ Q_tt + Q_t − M L ΔQ_i + M (a + 2c(Q1² +
+ * Q2²)) Q_i (interior) alone. Built-in "qtensor-soft" is the seed paper's formulation,
+ * with the conditions as groups: "q1", "q2" = Q_i − Q_i(0) on t = 0 (half the points)
+ * and Q_i on ∂Ω (the other half); "qt1", "qt2" = ∂_t Q_i on t = 0. Each condition is
+ * one group per component, because a group's residual is one number per point; the
  * initial value and the boundary share a group as wave's "u" does. Its runs also
  * draw the director field and the largest eigenvalue over time (`src/plot/qtensor.ts`).
  *
@@ -22,12 +25,14 @@
  * import { qtensor, qtensorProblem } from "./qtensor.ts";
  * qtensor.outputs; // ["Q1", "Q2"]
  * const longer = qtensorProblem({ T: 5 }); // a custom module may export this
+ * const soft = qtensorProblem({}, "soft"); // the built-in "qtensor-soft"
  * ```
  *
  * @module
  */
 import { E, type Expr } from "./expr.ts";
 import type { GroupDef, Problem } from "./problem.ts";
+import { withTransform } from "./transform.ts";
 import {
   QTENSOR_PARAMS,
   qtensorInitial,
@@ -56,27 +61,80 @@ function initialOrBoundary([a, b, c]: readonly number[]): number[] {
 }
 
 /**
- * The Q-tensor problem with parameters `params` (missing ones from
- * {@linkcode QTENSOR_PARAMS}); `qtensor` is the default one (T = 1). The reference is
- * computed for these parameters (and cached per parameter set).
+ * The bubble x(2 − x)y(2 − y) (n's first component, zero on ∂Ω) and Q(0) = n nᵀ −
+ * ½|n|² I as expressions over the inputs: Q1(0) = ½(n1² − n2²), Q2(0) = n1 n2.
  */
-export function qtensorProblem(params: Partial<QTensorParams> = {}): Problem {
+function initialExprs(): { bubble: Expr; q0: [Expr, Expr] } {
+  const bubble = E.mul(E.x(1), E.sub(2, E.x(1)), E.x(2), E.sub(2, E.x(2)));
+  const n2 = E.mul(E.sin(E.mul(Math.PI, E.x(1))), E.sin(E.mul(Math.PI / 2, E.x(2))));
+  return {
+    bubble,
+    q0: [E.mul(0.5, E.sub(E.pow(bubble, 2), E.pow(n2, 2))), E.mul(bubble, n2)],
+  };
+}
+
+/**
+ * How the initial and boundary conditions are imposed: "hard" (the default: Q = Q(0)
+ * + t² x(2 − x)y(2 − y)·N meets all three; groups r1, r2 only), "boundary" (Q = x(2 −
+ * x)y(2 − y)·N vanishes on ∂Ω; the initial conditions stay groups, on t = 0 only) or
+ * "soft" (groups q1, q2, qt1, qt2, as the seed paper).
+ */
+export type QTensorConstraints = "soft" | "boundary" | "hard";
+
+/** How each variant imposes the conditions, and its groups (problem docs). */
+const CONDITIONS: Record<QTensorConstraints, string> = {
+  hard: "Q = Q(0) + t²x(2−x)y(2−y)·N meets the conditions exactly; groups r1, r2 (residuals)",
+  boundary: "Q = x(2−x)y(2−y)·N vanishes on ∂Ω; groups r1, r2 (residuals), q1, q2 " +
+    "(initial value), qt1, qt2 (initial velocity)",
+  soft: "groups r1, r2 (residuals), q1, q2 (initial value and boundary), qt1, qt2 " +
+    "(initial velocity)",
+};
+
+/**
+ * The Q-tensor problem with parameters `params` (missing ones from
+ * {@linkcode QTENSOR_PARAMS}) and its conditions imposed as `constraints` says;
+ * `qtensor` is the default one (T = 1, hard). The reference is computed for these
+ * parameters (and cached per parameter set). The name says what differs from the
+ * default: "qtensor-soft", "qtensor-T5", "qtensor-boundary-T5".
+ */
+export function qtensorProblem(
+  params: Partial<QTensorParams> = {},
+  constraints: QTensorConstraints = "hard",
+): Problem {
   const q: QTensorParams = { ...QTENSOR_PARAMS, ...params };
+  const { bubble, q0 } = initialExprs();
   const names = ["Q1", "Q2"];
-  const valueGroup = (k: 0 | 1): GroupDef => ({
-    name: `q${k + 1}`,
-    doc: `${names[k]} − ${names[k]}(0) on t = 0 (half the points), ${
-      names[k]
-    } on x = 0, 2 and y = 0, 2 (the other half)`,
-    residual: E.u(k),
-    // The initial value vanishes on ∂Ω, so it is the target on the sides as well.
-    target: ([t, x, y]) => t === 0 ? qtensorInitial(x, y)[k] : 0,
-    sampleDim: 3,
-    sample: (u) => initialOrBoundary(u).map((v, i) => i === 0 ? v * q.T : v),
-    defaultN: 64,
-  });
+  const soft = constraints === "soft";
+  const valueGroup = (k: 0 | 1): GroupDef =>
+    soft
+      ? {
+        name: `q${k + 1}`,
+        doc: `${names[k]} − ${names[k]}(0) on t = 0 (half the points), ${
+          names[k]
+        } on x = 0, 2 and y = 0, 2 (the other half)`,
+        residual: E.u(k),
+        // The initial value vanishes on ∂Ω, so it is the target on the sides as well.
+        target: ([t, x, y]) => t === 0 ? qtensorInitial(x, y)[k] : 0,
+        sampleDim: 3,
+        sample: (u) => initialOrBoundary(u).map((v, i) => i === 0 ? v * q.T : v),
+        defaultN: 64,
+      }
+      : {
+        name: `q${k + 1}`,
+        doc: `${names[k]} − ${names[k]}(0) on t = 0`,
+        residual: E.u(k),
+        target: ([_t, x, y]) => qtensorInitial(x, y)[k],
+        sampleDim: 2,
+        sample: ([a, b]) => [0, 2 * a, 2 * b],
+        defaultN: 32,
+      };
   const problem: Problem = {
-    name: params.T === undefined || params.T === QTENSOR_PARAMS.T ? "qtensor" : `qtensor-T${q.T}`,
+    name: [
+      "qtensor",
+      ...(constraints === "hard" ? [] : [constraints]),
+      ...(q.T === QTENSOR_PARAMS.T ? [] : [`T${q.T}`]),
+    ]
+      .join("-"),
     inputs: ["t", "x", "y"],
     outputs: names,
     domain: [[0, q.T], [0, 2], [0, 2]],
@@ -84,8 +142,8 @@ export function qtensorProblem(params: Partial<QTensorParams> = {}): Problem {
       `σQ_tt + Q_t = M(LΔQ − (a + 2c(Q1² + Q2²))Q) for Q = (Q1, Q2) on (t,x,y) ∈ [0,${q.T}]×[0,2]², ` +
       `a = ${q.a}, c = ${q.c}, M = ${q.M}, L = ${q.L}, σ = ${q.sigma}; Q = 0 on ∂Ω, ` +
       "Q(0) = nnᵀ − ½|n|²I, n = (x(2−x)y(2−y), sin(πx)sin(πy/2)), Q_t(0) = 0; inputs [t, x, y], " +
-      "outputs [Q1, Q2]; groups r1, r2 (residuals), q1, q2 (initial value and boundary), " +
-      "qt1, qt2 (initial velocity); reference: the float64 finite-difference solver (640²)",
+      `outputs [Q1, Q2]; ${CONDITIONS[constraints]}; ` +
+      "reference: the float64 finite-difference solver (640²)",
     // The solver samples (t, x, y) row-major with y fastest: evaluationGrid's order.
     reference: () => {
       const ref = qtensorReference({ params: q, samples: { nt: 11, nx: 41 } });
@@ -106,9 +164,8 @@ export function qtensorProblem(params: Partial<QTensorParams> = {}): Problem {
         sample: ([a, b, c]) => [a * q.T, 2 * b, 2 * c],
         defaultN: 128,
       })),
-      valueGroup(0),
-      valueGroup(1),
-      ...([0, 1] as const).map((k): GroupDef => ({
+      ...(constraints === "hard" ? [] : [valueGroup(0), valueGroup(1)]),
+      ...(constraints === "hard" ? [] : [0, 1] as const).map((k): GroupDef => ({
         name: `qt${k + 1}`,
         doc: `∂_t ${names[k]} on t = 0 (at rest)`,
         residual: E.du(0, k),
@@ -125,7 +182,9 @@ export function qtensorProblem(params: Partial<QTensorParams> = {}): Problem {
       steps: 4000,
       then: "lbfgs",
       thenSteps: 2000,
-      thenN: { r1: 512, r2: 512, q1: 256, q2: 256, qt1: 128, qt2: 128 },
+      thenN: constraints === "hard"
+        ? { r1: 512, r2: 512 }
+        : { r1: 512, r2: 512, q1: 256, q2: 256, qt1: 128, qt2: 128 },
     },
     // Loaded when a run draws its pictures: the charting code stays out of the
     // problem's import graph (points, init and eval need none of it).
@@ -137,8 +196,20 @@ export function qtensorProblem(params: Partial<QTensorParams> = {}): Problem {
         referenceName: d.solutionName,
       }),
   };
-  return problem;
+  if (soft) return problem;
+  if (constraints === "boundary") {
+    return withTransform(problem, { factor: [bubble, bubble], doc: "Q = x(2 − x)y(2 − y)·N" });
+  }
+  const factor = E.mul(E.pow(E.x(0), 2), bubble);
+  return withTransform(problem, {
+    offset: q0,
+    factor: [factor, factor],
+    doc: "Q = Q(0) + t² x(2 − x)y(2 − y)·N",
+  });
 }
 
-/** The built-in Q-tensor problem, T = 1. */
+/** The built-in Q-tensor problem, T = 1, conditions imposed exactly. */
 export const qtensor: Problem = qtensorProblem();
+
+/** Built-in "qtensor-soft": the seed paper's formulation, every condition a group. */
+export const qtensorSoft: Problem = qtensorProblem({}, "soft");
