@@ -4,13 +4,14 @@
  * (the reference is within 0.005 / 0.009 of Ghia et al.'s tables, README).
  *
  * Usage: `deno run --allow-read --allow-write --allow-env bench/cavity_centrelines.ts RUN_DIR…`
- * (each run folder holds a cavity `model.json`).
+ * (each run folder holds a cavity `model.json`: the built-in, or a module's variant of
+ * it, whose output transform, if any, maps the network to (u, v, p)).
  *
  * @module
  */
 import { Engine } from "../src/engine.ts";
 import { loadModel } from "../src/model.ts";
-import { cavity } from "../src/problems/cavity.ts";
+import { resolveProblem } from "../src/problems/mod.ts";
 import { predict } from "../src/predict.ts";
 import { cavityReference } from "../src/solvers/cavity.ts";
 
@@ -21,8 +22,9 @@ if (import.meta.main) {
   const [uRef] = cavityReference(vertical), [, vRef] = cavityReference(horizontal);
   for (const dir of Deno.args) {
     const model = await loadModel(`${dir}/model.json`);
-    const [u] = await predict(engine, cavity, model, vertical);
-    const [, v] = await predict(engine, cavity, model, horizontal);
+    const problem = await resolveProblem(model.problem, `${dir}/model.json`, dir);
+    const [u] = await predict(engine, problem, model, vertical);
+    const [, v] = await predict(engine, problem, model, horizontal);
     const du = Math.max(...s.map((_, i) => Math.abs(u[i] - uRef[i])));
     const dv = Math.max(...s.map((_, i) => Math.abs(v[i] - vRef[i])));
     console.log(

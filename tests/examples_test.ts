@@ -236,3 +236,34 @@ Deno.test("CLI: a bad problem module is exit code 2 and one sentence naming it",
     assert.ok(!/\n\s+at /.test(r.stderr), "no stack trace");
   }
 });
+
+Deno.test("examples/hard_bc.ts: the heat equation with exact conditions trains through the CLI", async () => {
+  const out = `${dir}/hard`;
+  const r = assertExitOk(
+    await runDeno([
+      "run",
+      ...PERMS,
+      "cli/main.ts",
+      "train",
+      "--problem",
+      "./examples/hard_bc.ts",
+      "--steps",
+      "200",
+      "--weighting",
+      "none",
+      "--sizes",
+      "2,16,16,1",
+      "--out",
+      out,
+      "--json",
+      "--quiet",
+    ]),
+    "train hard_bc",
+  );
+  const m = JSON.parse(r.stdout);
+  assert.deepEqual(Object.keys(m.loss), ["r"]);
+  // u(0) = sin(πx) exactly at the start, so even 200 steps stay within a few per cent.
+  assert.ok(m.rel_l2 < 0.05, `rel_l2 ${m.rel_l2}`);
+  const model = JSON.parse(await Deno.readTextFile(`${out}/model.json`));
+  assert.equal(model.transform, "u = sin(πx) + t x(1 − x)·N");
+});

@@ -74,8 +74,10 @@ function coarseIndices(a: GridAxis, count: number): number[] {
 /**
  * The director glyphs of time slice `k` on a coarse subgrid: each is centred on
  * its point, at the director's angle, with half-length `half · s / sMax`, so the
- * longest glyph of the picture spans most of a coarse cell. Points with s = 0
- * (the boundary, where Q vanishes) have no director and no glyph.
+ * longest glyph of the picture spans most of a coarse cell. Points with s below a
+ * millionth of sMax (the boundary, where Q vanishes up to rounding: sin 2π is
+ * 2.4e-16, not 0) have no director worth drawing and no glyph; a zero-length glyph
+ * would still show as a dot.
  */
 export function directorGlyphs(
   axes: GridAxis[],
@@ -96,7 +98,7 @@ export function directorGlyphs(
     for (const j of ys) {
       const idx = (k * x.n + i) * y.n + j;
       const s = Math.hypot(q1[idx], q2[idx]);
-      if (!(s > 0) || !(opts.sMax > 0)) continue;
+      if (!(opts.sMax > 0) || !(s > 1e-6 * opts.sMax)) continue;
       const th = directorAngle(q1[idx], q2[idx]), h = half * Math.min(1, s / opts.sMax);
       const px = axisValue(x, i), py = axisValue(y, j);
       const dx = h * Math.cos(th), dy = h * Math.sin(th);
