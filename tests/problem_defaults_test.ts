@@ -36,7 +36,7 @@ Deno.test("settings: a problem may recommend an L-BFGS phase after Adam", async 
     /--then lbfgs follows an Adam or gd phase/,
   );
   // The built-in steady flows recommend one (README, Results).
-  for (const [name, steps, thenSteps] of [["kovasznay", 800, 1500], ["cavity", 1000, 1000]]) {
+  for (const [name, steps, thenSteps] of [["kovasznay", 800, 1500], ["cavity", 1000, 2200]]) {
     const r = await resolveSettings({ problem: name as string });
     assert.deepEqual([r.config.steps, r.config.then, r.config.thenSteps], [
       steps,
