@@ -136,7 +136,11 @@ async function train(trainer: Trainer, o: RunOptions): Promise<RunResult> {
   const save = async (s: Snapshot) => {
     o.onSaving?.(true);
     try {
-      await writeSnapshot(out, c, s, saved, trainer.plan.embedding, trainer.problem.transform?.doc);
+      await writeSnapshot(out, c, s, {
+        last: saved,
+        embedding: trainer.plan.embedding,
+        transform: trainer.problem.transform?.doc,
+      });
       saved = s.state.step;
     } finally {
       o.onSaving?.(false);

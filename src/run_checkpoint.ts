@@ -134,14 +134,22 @@ export async function checkOutFolder(out: string, problem: string): Promise<void
   }
 }
 
-/** Writes a checkpoint; `last` is the step of the one already in the folder, if any. */
+/** What a checkpoint records beside the configuration and the snapshot. */
+export interface SnapshotContext {
+  /** Step of the checkpoint already in the folder, if any (named when a write fails). */
+  last?: number;
+  /** The run's Fourier features. */
+  embedding?: FourierEmbedding;
+  /** The problem's output transform (its doc). */
+  transform?: string;
+}
+
+/** Writes a checkpoint of `s` for the run `c` into `out`. */
 export async function writeSnapshot(
   out: string,
   c: TrainConfig,
   s: Snapshot,
-  last?: number,
-  embedding?: FourierEmbedding,
-  transform?: string,
+  { last, embedding, transform }: SnapshotContext = {},
 ): Promise<void> {
   await writeRunFile(
     out,
