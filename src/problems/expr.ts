@@ -144,13 +144,24 @@ const sameRef = (a: ChannelRef, b: ChannelRef): boolean =>
 
 /** Symbolic derivative of `e` with respect to one channel. */
 export function diffChannel(e: Expr, ref: ChannelRef): Expr {
-  const d = (x: Expr) => diffChannel(x, ref);
+  return differentiate(e, (leaf) => E.c(leaf.op === "channel" && sameRef(leaf.ref, ref) ? 1 : 0));
+}
+
+/**
+ * Symbolic derivative of `e` by the chain rule, with `leaf` giving the derivative
+ * of each constant, input and channel node (what the variable is: a channel for
+ * {@linkcode diffChannel}, an input for the output transforms' `diffInput`).
+ */
+export function differentiate(
+  e: Expr,
+  leaf: (e: Extract<Expr, { op: "const" | "input" | "channel" }>) => Expr,
+): Expr {
+  const d = (x: Expr) => differentiate(x, leaf);
   switch (e.op) {
     case "const":
     case "input":
-      return E.c(0);
     case "channel":
-      return E.c(sameRef(e.ref, ref) ? 1 : 0);
+      return leaf(e);
     case "add":
       return E.add(d(e.a), d(e.b));
     case "sub":

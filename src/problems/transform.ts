@@ -29,7 +29,7 @@
  * @module
  */
 import { UserError } from "../errors.ts";
-import { E, evalExpr, type Expr, type ExprLike } from "./expr.ts";
+import { differentiate, E, evalExpr, type Expr, type ExprLike } from "./expr.ts";
 import type { GroupDef, Problem } from "./problem.ts";
 
 /** u_k = offset_k(x) + factor_k(x) · N_k(x), one expression over the inputs (E.x) per output. */
@@ -46,35 +46,12 @@ const lift = (e: ExprLike): Expr => typeof e === "number" ? E.c(e) : e;
 
 /** ∂e/∂x_dir of an expression over the inputs only (one that reads no channel). */
 export function diffInput(e: Expr, dir: number): Expr {
-  const d = (y: Expr) => diffInput(y, dir);
-  switch (e.op) {
-    case "const":
-      return E.c(0);
-    case "input":
-      return E.c(e.index === dir ? 1 : 0);
-    case "channel":
+  return differentiate(e, (leaf) => {
+    if (leaf.op === "channel") {
       throw new Error("an output transform's offset and factor must not read the network");
-    case "add":
-      return E.add(d(e.a), d(e.b));
-    case "sub":
-      return E.sub(d(e.a), d(e.b));
-    case "mul":
-      return E.add(E.mul(d(e.a), e.b), E.mul(e.a, d(e.b)));
-    case "div":
-      return E.div(E.sub(E.mul(d(e.a), e.b), E.mul(e.a, d(e.b))), E.mul(e.b, e.b));
-    case "neg":
-      return E.neg(d(e.a));
-    case "sin":
-      return E.mul(E.cos(e.a), d(e.a));
-    case "cos":
-      return E.neg(E.mul(E.sin(e.a), d(e.a)));
-    case "exp":
-      return E.mul(e, d(e.a));
-    case "tanh":
-      return E.mul(E.sub(1, E.mul(e, e)), d(e.a));
-    case "pow":
-      return E.mul(e.n, E.pow(e.a, e.n - 1), d(e.a));
-  }
+    }
+    return E.c(leaf.op === "input" && leaf.index === dir ? 1 : 0);
+  });
 }
 
 /** True when `e` reads a network channel. */
