@@ -31,9 +31,10 @@ import {
   weightGradSeq,
 } from "./gradient.ts";
 import { exactNormsOf, gramSeq } from "./norms.ts";
+import { evaluateOf, type Evaluation, readOutputsOf } from "./readback.ts";
 import { createLayerUniforms, type LayerUniforms } from "./layer_uniforms.ts";
 
-export type { LayerUniforms };
+export type { Evaluation, LayerUniforms };
 
 /** What a plan is for. */
 export interface PlanOptions {
@@ -64,18 +65,6 @@ export type UniformMaker = (
   values: UniformValues,
   label: string,
 ) => GPUBuffer;
-
-/** Loss terms and gradient of one evaluation. */
-export interface Evaluation {
-  /** Residuals r_i per group. */
-  residuals: Record<string, Float32Array>;
-  /** (1/N_j) Σ r_i² per group. */
-  lossPerGroup: Record<string, number>;
-  /** Σ_j λ_j lossPerGroup_j. */
-  loss: number;
-  /** ∇_θ loss in the flat layout (when asked for). */
-  gradient?: Float32Array;
-}
 
 /** A plan's buffers and core sequences; {@linkcode Plan} adds the estimators, optimizer and full NTK. */
 export class PlanCore {
@@ -357,37 +346,13 @@ export class PlanCore {
    * The network's outputs u_k (value channel) at the real points of every group,
    * after a forward pass: one array per output, per group.
    */
-  async readOutputs(): Promise<Record<string, Float32Array[]>> {
-    const cols = this.batch.cols;
-    const z = await this.read(this.Z[this.L], 0, this.outputs * cols);
-    return Object.fromEntries(
-      this.batch.groups.map((g) => [
-        g.name,
-        Array.from(
-          { length: this.outputs },
-          (_, k) => z.slice(k * cols + g.col, k * cols + g.col + g.n),
-        ),
-      ]),
-    );
+  readOutputs(): Promise<Record<string, Float32Array[]>> {
+    return readOutputsOf(this);
   }
 
   /** Residuals, loss and (optionally) the gradient at the current parameters and λ. */
-  async evaluate(withGradient = true): Promise<Evaluation> {
-    const seqs = [this.forward, this.residual, this.lossSums];
-    if (withGradient) seqs.push(this.backward, this.weightGrad, this.gather);
-    this.engine.submit("evaluate", ...seqs);
-    const res = await this.read(this.b.res);
-    const sums = await this.read(this.b.lossSums, 0, this.G);
-    const lam = await this.read(this.b.lambda, 0, this.G);
-    const lossPerGroup: Record<string, number> = {};
-    let loss = 0;
-    this.batch.groups.forEach((g, i) => {
-      lossPerGroup[g.name] = sums[i] / g.n;
-      loss += lam[i] * sums[i] / g.n;
-    });
-    const out: Evaluation = { residuals: this.perGroup(res), lossPerGroup, loss };
-    if (withGradient) out.gradient = await this.read(this.b.grad, 0, this.net.paramCount);
-    return out;
+  evaluate(withGradient = true): Promise<Evaluation> {
+    return evaluateOf(this, withGradient);
   }
 
   /** Per-point ‖∇_θ r_i‖² (exact, one backward pass) and per-group traces. */
