@@ -30,7 +30,7 @@
  */
 import { UserError } from "../errors.ts";
 import { differentiate, E, evalExpr, type Expr, type ExprLike } from "./expr.ts";
-import type { GroupDef, Problem } from "./problem.ts";
+import { type GroupDef, type Problem, problemOutputs } from "./problem.ts";
 
 /** u_k = offset_k(x) + factor_k(x) · N_k(x), one expression over the inputs (E.x) per output. */
 export interface OutputTransform {
@@ -127,7 +127,7 @@ function parts(t: OutputTransform, m: number): { a: Expr[]; b: Expr[] } {
  */
 export function withTransform(problem: Problem, t: OutputTransform): Problem {
   if (problem.transform) throw new Error(`problem ${problem.name} already has an output transform`);
-  const m = problem.outputs?.length ?? 1;
+  const m = problemOutputs(problem).length;
   const { a, b } = parts(t, m);
   const groups = problem.groups.map((g): GroupDef => {
     const residual = substitute(g.residual, a, b);
