@@ -2,9 +2,8 @@
 // one dispatch per layer, one invocation per element of the layer's gradient
 // block; perturb one invocation per packed vec4.
 //
-// The uniform P names the dispatch's layer: flat offsets flatW (W, row-major
-// (out, in)) and flatB (b), sizes fanIn, fanOut, packed forward Wᵀ (in, ldf)
-// then b (ldf) at packFOff, packed backward W (out, ldb) at packBOff (floats).
+// The uniform P names the dispatch's layer (P.layer, shaders/layer.wgsl): flat
+// offsets of W and b, its sizes and its packed forward and backward layouts.
 // Why per layer: with the layer's offsets uniform, llvmpipe reads them once per
 // workgroup; a per-parameter search of a layer table in a storage buffer read
 // them once per invocation and was most of the optimizer's time on a CPU.
@@ -45,16 +44,8 @@ struct Params {
   bc2: f32,
   scale: f32,
   pad0: f32,
-  // The layer of this dispatch (adam, gatherGradient, packWeights): flat offsets of
-  // W and b, its sizes, and its packed layouts (see the header).
-  flatW: u32,
-  flatB: u32,
-  fanIn: u32,
-  fanOut: u32,
-  packFOff: u32,
-  ldf: u32,
-  packBOff: u32,
-  ldb: u32,
+  // The layer of this dispatch (adam, gatherGradient, packWeights; layer.wgsl).
+  layer: Layer,
   // (first slice, end slice, 0, 0) per group; the slices are ordered by group.
   groups: array<vec4<u32>, 8>,
 }
@@ -76,14 +67,14 @@ struct Params {
 // Element j of the layer's gradient block (out, in+1), row-major: row r, column
 // c (c = in: the bias); z = 0 past the block's end.
 fn element(j: u32) -> vec3<u32> {
-  let k1 = P.fanIn + 1u;
+  let k1 = P.layer.fanIn + 1u;
   let r = j / k1;
-  return vec3<u32>(r, j - r * k1, select(0u, 1u, j < P.fanOut * k1));
+  return vec3<u32>(r, j - r * k1, select(0u, 1u, j < P.layer.fanOut * k1));
 }
 
 // The flat index (design §2) of row r, column c: W row-major (out, in), then b.
 fn flatIndex(e: vec3<u32>) -> u32 {
-  return select(P.flatW + e.x * P.fanIn + e.y, P.flatB + e.x, e.y == P.fanIn);
+  return select(P.layer.flatW + e.x * P.layer.fanIn + e.y, P.layer.flatB + e.x, e.y == P.layer.fanIn);
 }
 
 // λ of every group, read before any branch: at a constant index outside control
@@ -107,7 +98,7 @@ fn groupWeights() -> array<f32, MAX_GROUPS> {
 fn groupSum(g0: f32, lam: f32, r: vec4<u32>, j: u32) -> f32 {
   var g = g0;
   for (var s = r.x; s < r.y; s++) {
-    g = fma(lam, partial[s * P.count + P.flatW + j], g);
+    g = fma(lam, partial[s * P.count + P.layer.flatW + j], g);
   }
   return g;
 }
@@ -125,9 +116,9 @@ fn gradientAt(j: u32, lam: array<f32, MAX_GROUPS>) -> f32 {
 
 // Packed forward Wᵀ (in, ldf) then b (ldf): the bias is row `in`, so one formula.
 fn writePacked(e: vec3<u32>, v: f32) {
-  packF[P.packFOff + e.y * P.ldf + e.x] = v;
-  if (e.y < P.fanIn) {
-    packB[P.packBOff + e.x * P.ldb + e.y] = v;
+  packF[P.layer.packFOff + e.y * P.layer.ldf + e.x] = v;
+  if (e.y < P.layer.fanIn) {
+    packB[P.layer.packBOff + e.x * P.layer.ldb + e.y] = v;
   }
 }
 

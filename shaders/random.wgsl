@@ -25,18 +25,9 @@ struct Params {
   packedSize: u32,
   pad0: u32,
   group: u32,
-  // The layer of a directions dispatch: flat offsets of W (out, in) and b, its
-  // sizes, and its packed forward Wᵀ (in, ldf) then b (ldf) at packFOff. The same
-  // fields as optim.wgsl's layer (the plan fills both with layerFields); the
-  // packed backward layout (packBOff, ldb) is not read here.
-  flatW: u32,
-  flatB: u32,
-  fanIn: u32,
-  fanOut: u32,
-  packFOff: u32,
-  ldf: u32,
-  packBOff: u32,
-  ldb: u32,
+  // The layer of a directions dispatch (layer.wgsl; the packed backward layout is
+  // not read here).
+  layer: Layer,
 }
 
 @group(0) @binding(0) var<uniform> P: Params;
@@ -88,15 +79,15 @@ fn draw(index: u32, dir: u32) -> f32 {
 
 @compute @workgroup_size(WG)
 fn directions(@builtin(global_invocation_id) gid: vec3<u32>) {
-  let k1 = P.fanIn + 1u;
+  let k1 = P.layer.fanIn + 1u;
   let r = gid.x / k1;
   let c = gid.x - r * k1;
-  if (r >= P.fanOut) {
+  if (r >= P.layer.fanOut) {
     return;
   }
   // The draw's index is the flat parameter index, as src/random.ts's.
-  let p = select(P.flatW + r * P.fanIn + c, P.flatB + r, c == P.fanIn);
-  dirs[gid.y * P.packedSize + P.packFOff + c * P.ldf + r] = draw(p, P.dirBase + gid.y);
+  let p = select(P.layer.flatW + r * P.layer.fanIn + c, P.layer.flatB + r, c == P.layer.fanIn);
+  dirs[gid.y * P.packedSize + P.layer.packFOff + c * P.layer.ldf + r] = draw(p, P.dirBase + gid.y);
 }
 
 @compute @workgroup_size(WG)

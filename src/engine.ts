@@ -14,6 +14,7 @@ import {
   type CompiledKernel,
   type KernelName,
   KERNELS,
+  LAYER_STRUCT_WGSL,
   PipelineCache,
   type Variant,
 } from "./kernels.ts";
@@ -21,8 +22,11 @@ import { UserError } from "./errors.ts";
 import { DEFAULT_TUNING, defaultTuning, loadTuning, type Tuning } from "./tuning.ts";
 import { countingEncoder, newCounters, type WorkCounters } from "./encoder.ts";
 
-/** Values of a uniform struct's fields: numbers, or flat lists for array fields. */
-export type UniformValues = Record<string, number | number[]>;
+/**
+ * Values of a uniform struct's fields: numbers, flat lists for array fields, and
+ * the same again for a struct member (the per-layer kernels' `layer`).
+ */
+export type UniformValues = Record<string, number | number[] | Record<string, number>>;
 
 /** One compute dispatch of a planned sequence. */
 export interface Dispatch {
@@ -198,16 +202,18 @@ export class Engine {
    * @internal
    */
   uniformView(name: KernelName): ReturnType<typeof makeStructuredView> {
-    const src = KERNELS[name].source;
+    const k = KERNELS[name], src = k.source;
     let defs = this.#uniformDefs.get(src);
     if (!defs) {
       // Only the struct and its binding are handed to webgpu-utils: its WGSL
-      // parser does not evaluate every const-expression the kernels use.
+      // parser does not evaluate every const-expression the kernels use. A struct
+      // member's type (layer.wgsl's Layer) goes in front.
+      const member = k.layer ? LAYER_STRUCT_WGSL.match(/struct Layer\s*\{[^}]*\}/)![0] : "";
       const struct = src.match(/struct Params\s*\{[^}]*\}/)?.[0];
       const decl = src.match(/@group\(0\)\s*@binding\(\d+\)\s*var<uniform>\s*P\s*:\s*Params\s*;/)
         ?.[0];
       if (!struct || !decl) throw new Error(`kernel ${name} declares no uniform struct Params P`);
-      defs = makeShaderDataDefinitions(`${struct}\n${decl}`);
+      defs = makeShaderDataDefinitions(`${member}\n${struct}\n${decl}`);
       this.#uniformDefs.set(src, defs);
     }
     return makeStructuredView(defs.uniforms.P);

@@ -15,6 +15,7 @@ import residualSrc from "../shaders/residual.wgsl" with { type: "text" };
 import ntkSrc from "../shaders/ntk.wgsl" with { type: "text" };
 import gramSrc from "../shaders/gram.wgsl" with { type: "text" };
 import groupsSrc from "../shaders/groups.wgsl" with { type: "text" };
+import layerSrc from "../shaders/layer.wgsl" with { type: "text" };
 import optimSrc from "../shaders/optim.wgsl" with { type: "text" };
 import randomSrc from "../shaders/random.wgsl" with { type: "text" };
 import causalSrc from "../shaders/causal.wgsl" with { type: "text" };
@@ -34,6 +35,8 @@ export interface KernelDef {
   common: boolean;
   /** Whether groups.wgsl (a workgroup's group in a one-dispatch-for-every-group kernel) is prepended. */
   groups?: boolean;
+  /** Whether layer.wgsl (the per-layer kernels' `Layer` uniform member) is prepended. */
+  layer?: boolean;
   bindings: Record<number, BindingKind>;
 }
 
@@ -197,6 +200,7 @@ export const KERNELS: Record<KernelName, KernelDef> = {
     source: optimSrc,
     entry: "adam",
     common: false,
+    layer: true,
     bindings: {
       0: "uniform",
       2: "read",
@@ -212,30 +216,35 @@ export const KERNELS: Record<KernelName, KernelDef> = {
     source: optimSrc,
     entry: "gatherGradient",
     common: false,
+    layer: true,
     bindings: { 0: "uniform", 2: "read", 4: "read", 9: "rw" },
   },
   packWeights: {
     source: optimSrc,
     entry: "packWeights",
     common: false,
+    layer: true,
     bindings: { 0: "uniform", 10: "read", 7: "rw", 8: "rw" },
   },
   perturb: {
     source: optimSrc,
     entry: "perturb",
     common: false,
+    layer: true,
     bindings: { 0: "uniform", 11: "read", 12: "read", 13: "rw" },
   },
   directions: {
     source: randomSrc,
     entry: "directions",
     common: false,
+    layer: true,
     bindings: { 0: "uniform", 2: "rw" },
   },
   residualNoise: {
     source: randomSrc,
     entry: "residualNoise",
     common: false,
+    layer: true,
     bindings: { 0: "uniform", 3: "read", 4: "rw", 5: "rw" },
   },
 };
@@ -248,10 +257,18 @@ export interface Variant {
   instances?: Instances;
 }
 
+/** The `Layer` struct (shaders/layer.wgsl) that the per-layer kernels' uniform holds. */
+export const LAYER_STRUCT_WGSL: string = layerSrc;
+
 /** The source a kernel compiles from, after specialisation. */
 export function kernelSource(name: KernelName, v: Variant = {}): string {
   const k: KernelDef = KERNELS[name];
-  const src = [k.common ? commonSrc : "", k.groups ? groupsSrc : "", k.source].join("\n");
+  const src = [
+    k.common ? commonSrc : "",
+    k.groups ? groupsSrc : "",
+    k.layer ? layerSrc : "",
+    k.source,
+  ].join("\n");
   return unroll(specialize(src, v.consts, v.regions, v.instances));
 }
 

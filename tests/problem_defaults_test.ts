@@ -73,3 +73,28 @@ Deno.test("settings: a problem's L-BFGS recommendation is validated", async () =
   await assert.rejects(() => bad({ thenN: 3 }), /"train.thenN" must be an object of point counts/);
   await assert.rejects(() => bad({ thenN: { s: 4 } }), /"train.thenN" names group "s"/);
 });
+
+Deno.test("settings: a problem may recommend its weighting; flags and --weights still win", async () => {
+  const exact: Problem = { ...poisson1d, name: "poisson1d-exact", train: { weighting: "exact" } };
+  assert.equal((await resolveSettings({ problem: exact })).config.weighting, "exact");
+  assert.equal(
+    (await resolveSettings({ problem: exact, weighting: "none" })).config.weighting,
+    "none",
+  );
+  const fixed = await resolveSettings({
+    problem: exact,
+    weighting: "fixed",
+    weights: { r: 1, u: 10 },
+  });
+  assert.equal(fixed.config.weighting, "fixed");
+  // Without a recommendation the global default stands.
+  assert.equal((await resolveSettings({ problem: poisson1d })).config.weighting, "pc");
+  // "fixed" needs weights per group, so a problem cannot recommend it.
+  await assert.rejects(
+    () =>
+      resolveSettings({
+        problem: { ...poisson1d, train: { weighting: "fixed" } } as unknown as Problem,
+      }),
+    /"train.weighting" must be one of "none", "exact", "jvp", "pc", "hutch", "gradnorm"/,
+  );
+});

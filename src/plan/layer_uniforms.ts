@@ -70,19 +70,21 @@ export function layerBinding(u: LayerUniforms, l: number): GPUBufferBinding {
 }
 
 /**
- * The uniform fields that name one layer to the per-layer kernels
- * (shaders/optim.wgsl, shaders/random.wgsl): flat offsets and sizes of W and b,
- * and the packed forward and backward layouts.
+ * The uniform member that names one layer to the per-layer kernels
+ * (shaders/optim.wgsl, shaders/random.wgsl; its struct is shaders/layer.wgsl):
+ * flat offsets and sizes of W and b, and the packed forward and backward layouts.
  */
-export function layerFields(lay: PackedLayer): Record<string, number> {
+export function layerFields(lay: PackedLayer): { layer: Record<string, number> } {
   return {
-    flatW: lay.w,
-    flatB: lay.b,
-    fanIn: lay.in,
-    fanOut: lay.out,
-    packFOff: lay.fOff,
-    ldf: lay.ldf,
-    packBOff: lay.bOff,
-    ldb: lay.ldb,
+    layer: {
+      flatW: lay.w,
+      flatB: lay.b,
+      fanIn: lay.in,
+      fanOut: lay.out,
+      packFOff: lay.fOff,
+      ldf: lay.ldf,
+      packBOff: lay.bOff,
+      ldb: lay.ldb,
+    },
   };
 }

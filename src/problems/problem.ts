@@ -10,6 +10,7 @@
  */
 import { type ChannelSet, channelsOf, E, type Expr } from "./expr.ts";
 import type { Init } from "../model.ts";
+import type { Weighting } from "../train_config.ts";
 import type { GridAxis } from "../plot/heatmap.ts";
 import type { NamedChart } from "../plot/run_charts.ts";
 import type { FourierSpec } from "../embedding.ts";
@@ -60,6 +61,11 @@ export interface TrainDefaults {
   thenN?: Record<string, number>;
   /** Fourier-feature inputs (`--fourier`; null or absent: the raw inputs). */
   fourier?: FourierSpec | null;
+  /**
+   * Loss weighting (`--weighting`; absent: the global default, pc). "fixed" is not
+   * recommendable, as it needs weights per group.
+   */
+  weighting?: Exclude<Weighting, "fixed">;
 }
 
 /**

@@ -9,6 +9,7 @@
 import { checkFourierSpec, type FourierSpec } from "../embedding.ts";
 import { UserError } from "../errors.ts";
 import { INITS, MAX_INPUT_DIM, validateSizes } from "../model.ts";
+import { WEIGHTINGS } from "../train_config.ts";
 import type { Expr } from "./expr.ts";
 import type { Problem } from "./problem.ts";
 import { readsNetwork } from "./transform.ts";
@@ -155,6 +156,10 @@ export function validateProblem(value: unknown, source: string, input = "--probl
       fourier: [
         (v) => v === null || isFourierSpec(v),
         "null or { features: M (1 to 256), scale: σ > 0, raw?: boolean }",
+      ],
+      weighting: [
+        (v) => v !== "fixed" && (WEIGHTINGS as readonly unknown[]).includes(v),
+        `one of ${WEIGHTINGS.filter((w) => w !== "fixed").map((w) => `"${w}"`).join(", ")}`,
       ],
       then: [(v) => v === "lbfgs" || v === "none", `"lbfgs" or "none"`],
       thenSteps: [(v) => isInt(v, 0), "a whole number ≥ 0"],
