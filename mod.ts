@@ -282,7 +282,7 @@ export type {
   ReferenceSolution,
   TrainDefaults,
 } from "./src/problems/problem.ts";
-export { cavityProblem } from "./src/problems/cavity.ts";
+export { CAVITY_CORNER_DELTA, cavityCornerWeight, cavityProblem } from "./src/problems/cavity.ts";
 export { qtensorProblem } from "./src/problems/qtensor.ts";
 export type { QTensorConstraints } from "./src/problems/qtensor.ts";
 export {

@@ -76,8 +76,8 @@ export const HELP: string = (() => {
       [--out runs/<problem>-<weighting>] [--config FILE] [--resume DIR] [--max-memory SIZE]
       [--json] [--quiet]
 Defaults shown are wave's, the default problem's. Another problem brings its own --sizes and
---n and may recommend --steps, --lr, --decay-steps, --init, --average, --fourier, --weighting and
-an L-BFGS phase (--then lbfgs --then-steps N --then-n …; README, Problems); where it does not: --steps ${f.steps}, --lr ${f.lr}, --decay-steps ${f.decaySteps}, --init ${f.init}, --average ${f.average}, --fourier off, --weighting ${d.weighting}, --then none.
+--n and may recommend --steps, --lr, --decay-steps, --init, --average, --fourier, --weighting,
+--history and an L-BFGS phase (--then lbfgs --then-steps N --then-n …; README, Problems); where it does not: --steps ${f.steps}, --lr ${f.lr}, --decay-steps ${f.decaySteps}, --init ${f.init}, --average ${f.average}, --fourier off, --weighting ${d.weighting}, --history 20, --then none.
 Flags override --config, which overrides the problem's recommendations. Wave's 18000 steps take
 8 to 50 minutes on a CPU (software) adapter, by its core count; --steps 1000 takes 1–4 minutes there.
 --config FILE: a JSON object with these keys, spelt as the flags (decay-steps) or as in a run's

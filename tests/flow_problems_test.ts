@@ -10,7 +10,12 @@
  */
 import assert from "node:assert/strict";
 import { channelCount, channelIndex, channelsOf, evalExpr } from "../src/problems/expr.ts";
-import { cavity, cavityProblem } from "../src/problems/cavity.ts";
+import {
+  cavity,
+  CAVITY_CORNER_DELTA,
+  cavityCornerWeight,
+  cavityProblem,
+} from "../src/problems/cavity.ts";
 import { getProblem } from "../src/problems/mod.ts";
 import { evaluationGrid, gridSolution, type Problem } from "../src/problems/problem.ts";
 import { qtensor, qtensorProblem, qtensorSoft } from "../src/problems/qtensor.ts";
@@ -53,21 +58,42 @@ Deno.test("registry: cavity and qtensor are built-in, with their outputs and gro
   assert.ok(!cavity.exact && cavity.reference && !qtensor.exact && qtensor.reference);
 });
 
-Deno.test("cavity: the momentum and continuity residuals are the Navier–Stokes equations", () => {
-  const re = 100;
-  for (let seed = 0; seed < 5; seed++) {
-    for (const [group, k] of [["mx", 0], ["my", 1]] as const) {
-      const { g, set, values, ch } = randomChannels(cavity, group, seed);
-      const [U, V, P] = [0, 1, 2];
-      const want = ch(U, 0) * ch(k, 1, 0) + ch(V, 0) * ch(k, 1, 1) + ch(P, 1, k) -
-        (ch(k, 2, 0) + ch(k, 2, 1)) / re;
-      assertClose(evalExpr(g.residual, [0.3, 0.6], values, set), want, { rtol: 1e-12 });
+Deno.test("cavity: the momentum and continuity residuals are the Navier–Stokes equations, times the corner weight", () => {
+  const re = 100, x = [0.3, 0.6];
+  // w at x by hand: Π_c r_c²/(r_c² + δ²) over the lid's corners (0, 1) and (1, 1).
+  const r0 = 0.3 ** 2 + 0.4 ** 2, r1 = 0.7 ** 2 + 0.4 ** 2, d2 = CAVITY_CORNER_DELTA ** 2;
+  const w = (r0 / (r0 + d2)) * (r1 / (r1 + d2));
+  for (const [p, scale] of [[cavity, w], [cavityProblem({ n: 33, cornerDelta: 0 }), 1]] as const) {
+    for (let seed = 0; seed < 5; seed++) {
+      for (const [group, k] of [["mx", 0], ["my", 1]] as const) {
+        const { g, set, values, ch } = randomChannels(p, group, seed);
+        const [U, V, P] = [0, 1, 2];
+        const want = ch(U, 0) * ch(k, 1, 0) + ch(V, 0) * ch(k, 1, 1) + ch(P, 1, k) -
+          (ch(k, 2, 0) + ch(k, 2, 1)) / re;
+        assertClose(evalExpr(g.residual, x, values, set), scale * want, { rtol: 1e-12 });
+      }
+      const { g, set, values, ch } = randomChannels(p, "div", seed);
+      assertClose(evalExpr(g.residual, x, values, set), scale * (ch(0, 1, 0) + ch(1, 1, 1)), {
+        rtol: 1e-12,
+      });
     }
-    const { g, set, values, ch } = randomChannels(cavity, "div", seed);
-    assertClose(evalExpr(g.residual, [0.3, 0.6], values, set), ch(0, 1, 0) + ch(1, 1, 1), {
-      rtol: 1e-12,
-    });
   }
+  assert.equal(cavityProblem({ n: 33, cornerDelta: 0 }).name, "cavity-corner0");
+});
+
+Deno.test("cavity: the corner weight vanishes at the lid's corners only", () => {
+  const w = cavityCornerWeight(), none: number[] = [];
+  const at = (x: number, y: number) => evalExpr(w, [x, y], none, channelsOf([]));
+  assert.equal(at(0, 1), 0);
+  assert.equal(at(1, 1), 0);
+  // Half at r = δ from a corner (times the other corner's factor, at 1 − δ); within 1%
+  // of 1 per corner beyond 10δ from it (2% for both); 1 with δ = 0.
+  const d = CAVITY_CORNER_DELTA, far = (1 - d) ** 2 / ((1 - d) ** 2 + d * d);
+  assertClose(at(d, 1), 0.5 * far, { rtol: 1e-12 });
+  for (const [x, y] of [[0.5, 1], [0, 0.5], [0.5, 0.5], [1, 0], [0.6, 0.4]]) {
+    assert.ok(at(x, y) >= 0.98 && at(x, y) <= 1, `w(${x}, ${y}) = ${at(x, y)}`);
+  }
+  assert.equal(evalExpr(cavityCornerWeight(0), [0, 1], none, channelsOf([])), 1);
 });
 
 Deno.test("qtensor: r1 and r2 are the damped-wave system written out", () => {

@@ -6,7 +6,14 @@
  * central differences), and the built-in flows use them. CPU only.
  */
 import assert from "node:assert/strict";
-import { channelCount, channelIndex, channelsOf, E, evalExpr } from "../src/problems/expr.ts";
+import {
+  channelCount,
+  channelIndex,
+  channelsOf,
+  E,
+  evalExpr,
+  type Expr,
+} from "../src/problems/expr.ts";
 import {
   continuityResidual,
   FLOW_OUTPUTS,
@@ -14,7 +21,7 @@ import {
   momentumResidual,
 } from "../src/problems/navier_stokes.ts";
 import { kovasznay, kovasznayExact } from "../src/problems/kovasznay.ts";
-import { cavity } from "../src/problems/cavity.ts";
+import { cavity, cavityCornerWeight, cavityProblem } from "../src/problems/cavity.ts";
 import { resolveProblem } from "../src/problems/mod.ts";
 import { UserError } from "../src/errors.ts";
 import { assertClose } from "./assert_close.ts";
@@ -108,11 +115,19 @@ Deno.test("navier_stokes: momentum and continuity residuals are the equations; K
 Deno.test("navier_stokes: kovasznay and cavity build their groups from the shared residuals", () => {
   assert.deepEqual(FLOW_OUTPUTS, ["u", "v", "p"]);
   const group = (p: typeof cavity, name: string) => p.groups.find((g) => g.name === name)!;
-  for (const [p, re] of [[kovasznay, 20], [cavity, 100]] as const) {
+  // The cavity's interior residuals carry its corner weight (cornerDelta 0: none).
+  const w = cavityCornerWeight();
+  for (
+    const [p, re, weigh] of [
+      [kovasznay, 20, (r: Expr) => r],
+      [cavity, 100, (r: Expr) => E.mul(w, r)],
+      [cavityProblem({ n: 33, cornerDelta: 0 }), 100, (r: Expr) => r],
+    ] as const
+  ) {
     assert.deepEqual(p.outputs, ["u", "v", "p"]);
-    assert.deepEqual(group(p, "mx").residual, momentumResidual(0, re));
-    assert.deepEqual(group(p, "my").residual, momentumResidual(1, re));
-    assert.deepEqual(group(p, "div").residual, continuityResidual());
+    assert.deepEqual(group(p, "mx").residual, weigh(momentumResidual(0, re)));
+    assert.deepEqual(group(p, "my").residual, weigh(momentumResidual(1, re)));
+    assert.deepEqual(group(p, "div").residual, weigh(continuityResidual()));
   }
   assert.equal(momentumDoc(0, "Re"), "u u_x + v u_y + p_x − (u_xx + u_yy)/Re");
   assert.equal(momentumDoc(1, 100), "u v_x + v v_y + p_y − (v_xx + v_yy)/100");

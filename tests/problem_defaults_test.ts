@@ -74,7 +74,7 @@ Deno.test("settings: a problem's L-BFGS recommendation is validated", async () =
   await assert.rejects(() => bad({ thenN: { s: 4 } }), /"train.thenN" names group "s"/);
 });
 
-Deno.test("settings: a problem may recommend its weighting; flags and --weights still win", async () => {
+Deno.test("settings: a problem may recommend its weighting and L-BFGS history; flags still win", async () => {
   const exact: Problem = { ...poisson1d, name: "poisson1d-exact", train: { weighting: "exact" } };
   assert.equal((await resolveSettings({ problem: exact })).config.weighting, "exact");
   assert.equal(
@@ -89,6 +89,16 @@ Deno.test("settings: a problem may recommend its weighting; flags and --weights 
   assert.equal(fixed.config.weighting, "fixed");
   // Without a recommendation the global default stands.
   assert.equal((await resolveSettings({ problem: poisson1d })).config.weighting, "pc");
+  // The L-BFGS history likewise, with or without the phase.
+  const h50: Problem = { ...withPhase, train: { ...withPhase.train, history: 50 } };
+  assert.equal((await resolveSettings({ problem: h50 })).config.history, 50);
+  assert.equal((await resolveSettings({ problem: h50, optimizer: "lbfgs" })).config.history, 50);
+  assert.equal((await resolveSettings({ problem: h50, history: 5 })).config.history, 5);
+  assert.equal((await resolveSettings({ problem: poisson1d })).config.history, undefined);
+  await assert.rejects(
+    () => resolveSettings({ problem: { ...poisson1d, train: { history: 0 } } }),
+    /"train.history" must be a positive whole number/,
+  );
   // "fixed" needs weights per group, so a problem cannot recommend it.
   await assert.rejects(
     () =>

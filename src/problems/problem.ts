@@ -59,6 +59,8 @@ export interface TrainDefaults {
   thenSteps?: number;
   /** Points per group of the `then` phase's fixed point set (groups left out: the run's `n`). */
   thenN?: Record<string, number>;
+  /** L-BFGS history: pairs kept (`--history`; absent: 20). */
+  history?: number;
   /** Fourier-feature inputs (`--fourier`; null or absent: the raw inputs). */
   fourier?: FourierSpec | null;
   /**
