@@ -1,0 +1,10 @@
+/**
+ * The lid-driven cavity without its corner weight (`cornerDelta: 0`), as the
+ * cavity was before the weight: the sweep files that reproduce the README's
+ * earlier cavity tables train it (`"problem": "./cavity_corner0.ts"`).
+ *
+ * @module
+ */
+import { cavityProblem } from "../../mod.ts";
+
+export default cavityProblem({ cornerDelta: 0 });
