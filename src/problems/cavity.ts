@@ -170,6 +170,16 @@ export function cavityProblem(
       weighting: "exact",
       history: 50,
     },
+    // The centreline velocities beside the reference and Ghia et al.'s values (at
+    // Re = 100); loaded only when a run draws its pictures, as qtensor's.
+    pictures: async (d) =>
+      (await import("../plot/cavity.ts")).cavityPictures({
+        axes: d.axes,
+        prediction: d.prediction,
+        reference: d.solution,
+        referenceName: d.solutionName,
+        ghia: re === CAVITY_RE,
+      }),
   };
   return problem;
 }
