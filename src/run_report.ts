@@ -68,10 +68,12 @@ export async function writeReport(
   const pred = await trainer.predictOutputs();
   const ref = await trainer.gridSolution();
   const names = problemOutputs(p);
+  // A numerical reference is titled as one ("u: reference"), not as an exact solution.
+  const solutionName = p.exact ? "exact" : "reference";
   const fields = names.map((name, k) => ({
     name,
     prediction: pred[k],
-    ...(ref ? { exact: ref[k] } : {}),
+    ...(ref ? { exact: ref[k], exactName: solutionName } : {}),
   }));
   const { charts, note } = runCharts({ axes: gridAxes(p), fields }, log);
   // The problem's own pictures (qtensor: the director field and the largest eigenvalue).
@@ -79,7 +81,7 @@ export async function writeReport(
     axes: gridAxes(p),
     prediction: pred,
     solution: ref,
-    solutionName: p.exact ? "exact" : "reference",
+    solutionName,
   });
   const figures = [];
   for (const ch of [...charts, ...own]) {

@@ -203,6 +203,24 @@ Deno.test("solution: 2 inputs give prediction | exact | error on one colour doma
   assert.equal(row[0].layer[0].encoding.x.title, "t", "first input across");
 });
 
+Deno.test("solution: a numerical reference is titled as one, in the panels and the caption", () => {
+  const exact = field(axes2[0], axes2[1], (t, x) => x * t);
+  const fields = [{ name: "u", prediction: exact, exact, exactName: "reference" }];
+  const { charts } = runCharts({ axes: axes2, fields }, []);
+  const sol = charts.find((c) => c.name === "solution")!;
+  assert.equal(
+    sol.caption,
+    "prediction, reference solution and absolute error on the evaluation grid",
+  );
+  assert.deepEqual((sol.spec as Json).vconcat[0].hconcat.map((p: Json) => p.title), [
+    "u: prediction",
+    "u: reference",
+    "u: |prediction − reference|",
+  ]);
+  const closed = runCharts({ axes: axes2, fields: [{ name: "u", prediction: exact, exact }] }, []);
+  assert.match(closed.charts[0].caption, /exact solution/);
+});
+
 Deno.test("solution: 1 input is drawn against x, 3 inputs as t slices, 4 inputs say why not", () => {
   const a = axis("x", 0, 1, 5);
   const one: Json = solutionSpec({

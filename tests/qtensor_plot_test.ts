@@ -201,6 +201,32 @@ Deno.test({
     decode(await Deno.readFile(`${out}/final.png`));
     assert.match(await Deno.readTextFile(`${out}/report.md`), /!\[final\]\(final\.png\)/);
     assert.match(await Deno.readTextFile(`${out}/report.html`), /id="fig-final"/);
+    assert.match(
+      await Deno.readTextFile(`${out}/report.html`),
+      /exact solution and absolute error/,
+    );
+    // The same problem scored against a numerical reference: titled as one.
+    const { exact: _exact, ...rest } = heat1d;
+    const referenced: Problem = {
+      ...rest,
+      name: "heat1d-referenced",
+      reference: () =>
+        Promise.resolve([
+          Float64Array.from(evaluationGrid(heat1d), (x) => heat1d.exact!(x) as number),
+        ]),
+      pictures: problem.pictures,
+    };
+    await runTraining(await moduleEngine(), {
+      problem: referenced,
+      sizes: [2, 8, 1],
+      n: { r: 16, u: 8 },
+      steps: 2,
+      logEvery: 2,
+    }, { out: `${out}/referenced` });
+    assert.equal(seen!.solution, "reference");
+    const html = await Deno.readTextFile(`${out}/referenced/report.html`);
+    assert.match(html, /prediction, reference solution and absolute error/);
+    assert.match(await Deno.readTextFile(`${out}/referenced/solution.svg`), /u: reference/);
     await Deno.remove(out, { recursive: true });
   },
 });

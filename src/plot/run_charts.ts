@@ -41,7 +41,11 @@ export function runCharts(
     charts.push({
       name: "solution",
       caption: compared
-        ? "prediction, exact solution and absolute error on the evaluation grid"
+        ? `prediction, ${
+          solution.fields.find((f) => f.exact)?.exactName === "reference"
+            ? "reference solution"
+            : "exact solution"
+        } and absolute error on the evaluation grid`
         : "prediction on the evaluation grid (no reference to compare with)",
       spec: sol.spec,
     });
