@@ -29,7 +29,7 @@ import {
   momentumDoc,
   momentumResidual,
 } from "./navier_stokes.ts";
-import { evaluationGrid, type Problem } from "./problem.ts";
+import { evaluationGrid, pictureFields, type Problem } from "./problem.ts";
 import { CAVITY_PRESSURE_PIN, CAVITY_REFERENCE_N, cavityReference } from "../solvers/cavity.ts";
 
 /** Reynolds number of the built-in cavity (the reference solver's default too). */
@@ -174,10 +174,7 @@ export function cavityProblem(
     // Re = 100); loaded only when a run draws its pictures, as qtensor's.
     pictures: async (d) =>
       (await import("../plot/cavity.ts")).cavityPictures({
-        axes: d.axes,
-        prediction: d.prediction,
-        reference: d.solution,
-        referenceName: d.solutionName,
+        ...pictureFields(d),
         ghia: re === CAVITY_RE,
       }),
   };

@@ -104,6 +104,22 @@ export interface PictureData {
 }
 
 /**
+ * `d` as the field plots take it (src/plot/qtensor.ts, src/plot/cavity.ts): the
+ * solution is their `reference`, named by `referenceName`.
+ */
+export const pictureFields = (d: PictureData): {
+  axes: GridAxis[];
+  prediction: ArrayLike<number>[];
+  reference: Float64Array[] | null;
+  referenceName: string;
+} => ({
+  axes: d.axes,
+  prediction: d.prediction,
+  reference: d.solution,
+  referenceName: d.solutionName,
+});
+
+/**
  * A PDE problem on a box domain. Its error is measured against `exact` (a closed
  * form) or, where there is none, against `reference` (a float64 solution on the
  * evaluation grid); with neither, runs report residual norms only.

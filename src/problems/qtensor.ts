@@ -31,7 +31,7 @@
  * @module
  */
 import { E, type Expr } from "./expr.ts";
-import type { GroupDef, Problem } from "./problem.ts";
+import { type GroupDef, pictureFields, type Problem } from "./problem.ts";
 import { withTransform } from "./transform.ts";
 import {
   QTENSOR_PARAMS,
@@ -188,13 +188,7 @@ export function qtensorProblem(
     },
     // Loaded when a run draws its pictures: the charting code stays out of the
     // problem's import graph (points, init and eval need none of it).
-    pictures: async (d) =>
-      (await import("../plot/qtensor.ts")).qtensorPictures({
-        axes: d.axes,
-        prediction: d.prediction,
-        reference: d.solution,
-        referenceName: d.solutionName,
-      }),
+    pictures: async (d) => (await import("../plot/qtensor.ts")).qtensorPictures(pictureFields(d)),
   };
   if (soft) return problem;
   if (constraints === "boundary") {
