@@ -273,20 +273,39 @@ export class Lbfgs {
     return this.loss;
   }
 
-  async #direction(): Promise<{ gg: number; gd: number }> {
-    this.plan.engine.submit("lbfgs.direction", this.#dirSeq);
+  /**
+   * The direction, and with `speculate` also the trial at α = 1 in the same submit
+   * (one readback instead of two: each readback waits for the device to be polled,
+   * ≈ 10 ms in Deno). The trial is what the line search with history tries first,
+   * so the iterates are the same; it moves the parameters, which a caller that
+   * does not use it puts back with `#trial(0)`.
+   */
+  async #direction(speculate = false): Promise<{ gg: number; gd: number; at1?: LineValue }> {
+    const e = this.plan.engine;
+    if (!speculate) {
+      e.submit("lbfgs.direction", this.#dirSeq);
+      const s = await this.plan.read(this.#buf.scal, 0, 4);
+      return { gg: s[2], gd: s[3] };
+    }
+    this.#setAlpha(1);
+    e.submit("lbfgs.direction+trial", this.#dirSeq, this.#trialSeq);
+    this.evals++;
     const s = await this.plan.read(this.#buf.scal, 0, 4);
-    return { gg: s[2], gd: s[3] };
+    return { gg: s[2], gd: s[3], at1: { f: s[0], df: s[1] } };
   }
 
-  async #trial(alpha: number): Promise<LineValue> {
+  #setAlpha(alpha: number): void {
     const e = this.plan.engine;
     e.write(
       this.#trialU,
       0,
       e.uniformBytes("lineTrial", { count: this.plan.net.paramCount, alpha }),
     );
-    e.submit("lbfgs.trial", this.#trialSeq);
+  }
+
+  async #trial(alpha: number): Promise<LineValue> {
+    this.#setAlpha(alpha);
+    this.plan.engine.submit("lbfgs.trial", this.#trialSeq);
     this.evals++;
     const s = await this.plan.read(this.#buf.scal, 0, 2);
     return { f: s[0], df: s[1] };
@@ -295,21 +314,35 @@ export class Lbfgs {
   /** One L-BFGS iteration: direction, strong-Wolfe line search, history update. */
   async iterate(): Promise<LbfgsIterate> {
     const o = this.#o;
-    let { gg, gd } = await this.#direction();
+    // With history the first trial is α = 1: it rides with the direction.
+    let { gg, gd, at1 } = await this.#direction(this.#k > 0);
     const gradNorm = Math.sqrt(gg);
     const none = { loss: this.loss, gradNorm, alpha: 0, evals: 0 };
-    if (gradNorm <= (o.gtol ?? 0)) return { ...none, stop: "gradient norm" };
+    const stopAt = async (stop: LbfgsStop): Promise<LbfgsIterate> => {
+      // Back to the start point (α = 0 gives x0 exactly) if the trial moved away.
+      if (at1) await this.#trial(0);
+      return { ...none, stop };
+    };
+    if (gradNorm <= (o.gtol ?? 0)) return await stopAt("gradient norm");
     if (!(gd < 0) && this.#k > 0) {
-      // Not a descent direction (the curvature pairs are stale): steepest descent.
+      // Not a descent direction (the curvature pairs are stale): steepest descent
+      // from the start point, where the speculative trial left the parameters.
+      await this.#trial(0);
+      at1 = undefined;
       this.resetHistory();
       ({ gg, gd } = await this.#direction());
     }
-    if (!(gd < 0)) return { ...none, stop: "line search" };
+    if (!(gd < 0)) return await stopAt("line search");
     const first = this.#k === 0 ? Math.min(1, 1 / gradNorm) : 1;
     let last = NaN;
     const ls = await strongWolfe(
       async (a) => {
         last = a;
+        if (at1 && a === 1) {
+          const v = at1;
+          at1 = undefined;
+          return v;
+        }
         return await this.#trial(a);
       },
       { f: this.loss, df: gd },
