@@ -36,6 +36,8 @@ export interface BenchRecord {
   max_ms: number;
   /** Timed batches. */
   repeats: number;
+  /** Runs per timed batch (the batch's wall time is divided by it). */
+  batch?: number;
   /** Median GPU time per run from timestamp queries, where the adapter offers them. */
   gpu_ms?: number;
   /** Useful floating-point operations per second, in GFLOP/s (matrix products and steps). */
@@ -58,11 +60,20 @@ export interface BenchRecord {
 export async function timeBatches(
   engine: Engine,
   run: () => void | Promise<void>,
-  o: { warmup?: number; repeats?: number; batch?: number } = {},
-): Promise<{ median: number; min: number; max: number; repeats: number; gpu?: number }> {
-  const warm = o.warmup ?? 2, repeats = o.repeats ?? 5, batch = o.batch ?? 5;
+  o: { warmup?: number; repeats?: number; batch?: number; minBatchMs?: number } = {},
+): Promise<
+  { median: number; min: number; max: number; repeats: number; batch: number; gpu?: number }
+> {
+  const warm = Math.max(1, o.warmup ?? 2), repeats = o.repeats ?? 5;
+  const t0 = performance.now();
   for (let i = 0; i < warm; i++) await run();
   await engine.device.queue.onSubmittedWorkDone();
+  // Enough runs per batch that the batch lasts minBatchMs: the closing wait costs
+  // ≈ 10 ms on Deno (it settles when the device is next polled), which batches of
+  // 5 added to every per-run figure (2 ms a step) and so to the scaling fit's
+  // intercept, the fixed cost per step.
+  const perRun = (performance.now() - t0) / warm;
+  const batch = Math.max(o.batch ?? 5, Math.ceil((o.minBatchMs ?? 0) / perRun));
   const t: number[] = [];
   for (let r = 0; r < repeats; r++) {
     const t0 = performance.now();
@@ -85,12 +96,19 @@ export async function timeBatches(
     }
     if (perRun.length) gpu = med(perRun);
   }
-  return { median: med(t), min: t[0], max: t[t.length - 1], repeats, gpu };
+  return { median: med(t), min: t[0], max: t[t.length - 1], repeats, batch, gpu };
 }
 
 /** A timing's fields of a {@linkcode BenchRecord}. */
 export function timingFields(t: Awaited<ReturnType<typeof timeBatches>>) {
-  return { median_ms: t.median, min_ms: t.min, max_ms: t.max, repeats: t.repeats, gpu_ms: t.gpu };
+  return {
+    median_ms: t.median,
+    min_ms: t.min,
+    max_ms: t.max,
+    repeats: t.repeats,
+    batch: t.batch,
+    gpu_ms: t.gpu,
+  };
 }
 
 export const FLOPS_PER_STEP = (sizes: number[], cols: number) => {
@@ -136,6 +154,9 @@ export function trainConfig(
   };
 }
 
+/** Shortest batch of timed steps, ms (`--quick`: the shorter one). */
+export const STEP_BATCH_MS = 1000, STEP_BATCH_MS_QUICK = 400;
+
 /** Times training steps of one configuration (weights updated every step). */
 export async function stepRecord(
   ctx: BenchContext,
@@ -152,6 +173,7 @@ export async function stepRecord(
       repeats: ctx.repeats,
       batch: 5,
       warmup: 3,
+      minBatchMs: ctx.quick ? STEP_BATCH_MS_QUICK : STEP_BATCH_MS,
     });
     const flops = stepFlops(sizes, t.plan.batch.cols);
     const points = Object.values(t.counts).reduce((a, b) => a + b, 0);
