@@ -204,7 +204,7 @@ export interface BenchStepOptions {
   weighting?: Weighting;
   /** Directions (jvp, pc) or probes (hutch) per weight update (default 1). */
   k?: number;
-  /** Timed batches of 5 steps each, after 3 warm-up steps (default 5). */
+  /** Timed batches, each of at least 5 steps and 1 s, after 3 warm-up steps (default 5). */
   repeats?: number;
 }
 
