@@ -56,64 +56,67 @@ Deno.test("lbfgs64 minimises the Rosenbrock function", async () => {
 
 const engine = await moduleEngine();
 
-Deno.test({
-  name: "GPU L-BFGS matches the float64 reference over 8 iterations (m = 3, weighted wave)",
-  ...opts,
-  fn: async () => {
-    const problem = getProblem("wave");
-    const sizes = [2, 10, 10, 1];
-    const counts = { r: 24, u: 12, ut: 8 };
-    const weights = { r: 1, u: 3, ut: 2 };
-    // The GPU holds the points in float32: give the reference the same values.
-    const raw = samplePoints(problem, counts, 3);
-    const points = Object.fromEntries(
-      Object.entries(raw).map(([g, l]) => [g, l.map((x) => x.map(Math.fround))]),
-    );
-    const x0 = testParams(sizes, 5);
-    const iters = 8, m = 3;
-    const ref = await lbfgs64(
-      (x) => {
-        const r = lossAndGradient(problem, sizes, "tanh", x, points, weights);
-        return { f: r.loss, g: r.gradient };
-      },
-      x0,
-      iters,
-      m,
-    );
-    await using plan = await Plan.create(engine, { problem, sizes, activation: "tanh", counts });
-    plan.setParams(x0);
-    plan.setPoints(points);
-    plan.setLambda(weights);
-    const lb = await Lbfgs.create(plan, { m });
-    try {
-      const f0 = await lb.restart();
-      assert.ok(
-        Math.abs(f0 - lossAndGradient(problem, sizes, "tanh", x0, points, weights).loss) <
-          1e-5 * f0,
+// [2,30,30,1]: 1051 parameters, more than one two-loop workgroup holds (256).
+for (const sizes of [[2, 10, 10, 1], [2, 30, 30, 1]]) {
+  Deno.test({
+    name:
+      `GPU L-BFGS matches the float64 reference over 8 iterations (m = 3, weighted wave, [${sizes}])`,
+    ...opts,
+    fn: async () => {
+      const problem = getProblem("wave");
+      const counts = { r: 24, u: 12, ut: 8 };
+      const weights = { r: 1, u: 3, ut: 2 };
+      // The GPU holds the points in float32: give the reference the same values.
+      const raw = samplePoints(problem, counts, 3);
+      const points = Object.fromEntries(
+        Object.entries(raw).map(([g, l]) => [g, l.map((x) => x.map(Math.fround))]),
       );
-      for (let i = 0; i < iters; i++) {
-        const it = await lb.iterate();
-        assert.equal(it.stop, null, `iteration ${i} stopped: ${it.stop}`);
-        assert.equal(it.evals, ref[i].evals, `iteration ${i}: line-search evaluations`);
-        const x = await plan.read(plan.b.params, 0, plan.net.paramCount);
-        // Measured: at most 1.2e-6 after 8 iterations (float32 rounding, growing slowly).
-        const tol = 1e-5;
-        assertRelInf(x, ref[i].x, tol, `parameters after iteration ${i + 1}`);
+      const x0 = testParams(sizes, 5);
+      const iters = 8, m = 3;
+      const ref = await lbfgs64(
+        (x) => {
+          const r = lossAndGradient(problem, sizes, "tanh", x, points, weights);
+          return { f: r.loss, g: r.gradient };
+        },
+        x0,
+        iters,
+        m,
+      );
+      await using plan = await Plan.create(engine, { problem, sizes, activation: "tanh", counts });
+      plan.setParams(x0);
+      plan.setPoints(points);
+      plan.setLambda(weights);
+      const lb = await Lbfgs.create(plan, { m });
+      try {
+        const f0 = await lb.restart();
         assert.ok(
-          Math.abs(it.loss - ref[i].f) <= tol * ref[i].f + 1e-7,
-          `iteration ${i + 1}: loss ${it.loss} vs ${ref[i].f}`,
+          Math.abs(f0 - lossAndGradient(problem, sizes, "tanh", x0, points, weights).loss) <
+            1e-5 * f0,
         );
-        assert.ok(Math.abs(it.alpha - ref[i].alpha) <= tol * 10 * ref[i].alpha, `alpha ${i + 1}`);
+        for (let i = 0; i < iters; i++) {
+          const it = await lb.iterate();
+          assert.equal(it.stop, null, `iteration ${i} stopped: ${it.stop}`);
+          assert.equal(it.evals, ref[i].evals, `iteration ${i}: line-search evaluations`);
+          const x = await plan.read(plan.b.params, 0, plan.net.paramCount);
+          // Measured: at most 1.2e-6 after 8 iterations (float32 rounding, growing slowly).
+          const tol = 1e-5;
+          assertRelInf(x, ref[i].x, tol, `parameters after iteration ${i + 1}`);
+          assert.ok(
+            Math.abs(it.loss - ref[i].f) <= tol * ref[i].f + 1e-7,
+            `iteration ${i + 1}: loss ${it.loss} vs ${ref[i].f}`,
+          );
+          assert.ok(Math.abs(it.alpha - ref[i].alpha) <= tol * 10 * ref[i].alpha, `alpha ${i + 1}`);
+        }
+        assert.ok(
+          ref[iters - 1].f < 0.7 * f0,
+          `the reference should descend: ${f0} → ${ref[iters - 1].f}`,
+        );
+      } finally {
+        await lb.dispose();
       }
-      assert.ok(
-        ref[iters - 1].f < 0.7 * f0,
-        `the reference should descend: ${f0} → ${ref[iters - 1].f}`,
-      );
-    } finally {
-      await lb.dispose();
-    }
-  },
-});
+    },
+  });
+}
 
 Deno.test({
   name:
