@@ -14,6 +14,7 @@ import type { Dispatch } from "./engine.ts";
 import type { PlanCore } from "./plan.ts";
 import { type LineValue, strongWolfe, type WolfeOptions } from "./line_search.ts";
 import { UserError } from "./errors.ts";
+import { checkLbfgsState, f32ToBase64, type LbfgsState } from "./lbfgs_state.ts";
 
 /** Settings of {@linkcode Lbfgs}. */
 export interface LbfgsOptions {
@@ -44,68 +45,7 @@ export interface LbfgsIterate {
   stop: LbfgsStop;
 }
 
-/** What a checkpoint needs to continue the same L-BFGS trajectory. */
-export interface LbfgsState {
-  /** Pairs stored. */
-  k: number;
-  /** Slot of the newest pair. */
-  newest: number;
-  /** The history (2m × P float32, s rows then y rows), base64 of its bytes. */
-  hist: string;
-  /** The scalar buffer (γ, ρ and α per slot, …; 8 + 2m float32), base64 of its bytes. */
-  scal: string;
-}
-
 const SCAL_GAMMA = 4;
-
-/** Base64 of a float32 array's bytes (exact, 4 bytes per value). */
-export function f32ToBase64(a: Float32Array): string {
-  const bytes = new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
-  let s = "";
-  for (let i = 0; i < bytes.length; i += 0x8000) {
-    s += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
-  }
-  return btoa(s);
-}
-
-/** The float32 array {@linkcode f32ToBase64} encoded. */
-export function base64ToF32(s: string): Float32Array {
-  const bin = atob(s);
-  const bytes = new Uint8Array(bin.length);
-  for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
-  return new Float32Array(bytes.buffer);
-}
-
-/**
- * The history and scalars of a checkpoint's L-BFGS state, checked against m pairs
- * of P parameters; a UserError naming `--resume` when it does not fit or is damaged.
- */
-export function checkLbfgsState(
-  s: LbfgsState,
-  m: number,
-  P: number,
-): { hist: Float32Array; scal: Float32Array } {
-  const decode = (v: unknown) => {
-    try {
-      return base64ToF32(v as string);
-    } catch {
-      return new Float32Array(0);
-    }
-  };
-  const hist = decode(s?.hist), scal = decode(s?.scal);
-  const within = (v: unknown, hi: number) =>
-    Number.isInteger(v) && (v as number) >= 0 && (v as number) <= hi;
-  if (
-    hist.length !== 2 * m * P || scal.length !== 8 + 2 * m || !within(s.k, m) ||
-    !within(s.newest, m - 1)
-  ) {
-    throw new UserError(
-      "--resume",
-      "The checkpoint's L-BFGS state is damaged or does not match this configuration (--history, --sizes); resume from an earlier copy.",
-    );
-  }
-  return { hist, scal };
-}
 
 /**
  * L-BFGS over `plan`'s loss at its current points and λ. Call
@@ -281,17 +221,17 @@ export class Lbfgs {
    * does not use it puts back with `#trial(0)`.
    */
   async #direction(speculate = false): Promise<{ gg: number; gd: number; at1?: LineValue }> {
-    const e = this.plan.engine;
-    if (!speculate) {
-      e.submit("lbfgs.direction", this.#dirSeq);
-      const s = await this.plan.read(this.#buf.scal, 0, 4);
-      return { gg: s[2], gd: s[3] };
+    if (speculate) {
+      this.#setAlpha(1);
+      this.evals++;
     }
-    this.#setAlpha(1);
-    e.submit("lbfgs.direction+trial", this.#dirSeq, this.#trialSeq);
-    this.evals++;
+    this.plan.engine.submit(
+      speculate ? "lbfgs.direction+trial" : "lbfgs.direction",
+      this.#dirSeq,
+      ...(speculate ? [this.#trialSeq] : []),
+    );
     const s = await this.plan.read(this.#buf.scal, 0, 4);
-    return { gg: s[2], gd: s[3], at1: { f: s[0], df: s[1] } };
+    return { gg: s[2], gd: s[3], at1: speculate ? { f: s[0], df: s[1] } : undefined };
   }
 
   #setAlpha(alpha: number): void {
@@ -318,17 +258,22 @@ export class Lbfgs {
     let { gg, gd, at1 } = await this.#direction(this.#k > 0);
     const gradNorm = Math.sqrt(gg);
     const none = { loss: this.loss, gradNorm, alpha: 0, evals: 0 };
+    // Back to the start point (α = 0 gives x0 exactly) if the speculative trial moved away.
+    const unspeculate = async () => {
+      if (at1) {
+        at1 = undefined;
+        await this.#trial(0);
+      }
+    };
     const stopAt = async (stop: LbfgsStop): Promise<LbfgsIterate> => {
-      // Back to the start point (α = 0 gives x0 exactly) if the trial moved away.
-      if (at1) await this.#trial(0);
+      await unspeculate();
       return { ...none, stop };
     };
     if (gradNorm <= (o.gtol ?? 0)) return await stopAt("gradient norm");
     if (!(gd < 0) && this.#k > 0) {
       // Not a descent direction (the curvature pairs are stale): steepest descent
-      // from the start point, where the speculative trial left the parameters.
-      await this.#trial(0);
-      at1 = undefined;
+      // from the start point.
+      await unspeculate();
       this.resetHistory();
       ({ gg, gd } = await this.#direction());
     }

@@ -10,7 +10,8 @@
 import type { FourierEmbedding } from "./embedding.ts";
 import type { Engine } from "./engine.ts";
 import { Plan } from "./plan.ts";
-import { Lbfgs, type LbfgsIterate, type LbfgsState } from "./lbfgs.ts";
+import { Lbfgs, type LbfgsIterate } from "./lbfgs.ts";
+import type { LbfgsState } from "./lbfgs_state.ts";
 import type { Activation } from "./model.ts";
 import { type Counts, samplePoints, type Sampler } from "./points.ts";
 import type { Problem } from "./problems/problem.ts";

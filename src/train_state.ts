@@ -6,7 +6,7 @@
  * @module
  */
 import { UserError } from "./errors.ts";
-import { checkLbfgsState, type LbfgsState } from "./lbfgs.ts";
+import { checkLbfgsState, type LbfgsState } from "./lbfgs_state.ts";
 import type { Plan } from "./plan.ts";
 import { phaseSteps, type TrainConfig } from "./train_config.ts";
 
