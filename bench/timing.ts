@@ -64,16 +64,18 @@ export async function timeBatches(
 ): Promise<
   { median: number; min: number; max: number; repeats: number; batch: number; gpu?: number }
 > {
-  const warm = Math.max(1, o.warmup ?? 2), repeats = o.repeats ?? 5;
-  const t0 = performance.now();
+  const warm = o.warmup ?? 2, repeats = o.repeats ?? 5, minBatchMs = o.minBatchMs ?? 0;
+  const warm0 = performance.now();
   for (let i = 0; i < warm; i++) await run();
   await engine.device.queue.onSubmittedWorkDone();
-  // Enough runs per batch that the batch lasts minBatchMs: the closing wait costs
-  // ≈ 10 ms on Deno (it settles when the device is next polled), which batches of
-  // 5 added to every per-run figure (2 ms a step) and so to the scaling fit's
-  // intercept, the fixed cost per step.
-  const perRun = (performance.now() - t0) / warm;
-  const batch = Math.max(o.batch ?? 5, Math.ceil((o.minBatchMs ?? 0) / perRun));
+  // Enough runs per batch that the batch lasts minBatchMs (timed from the warm-up):
+  // the closing wait costs ≈ 10 ms on Deno (it settles when the device is next
+  // polled), which batches of 5 added to every per-run figure (2 ms a step) and so
+  // to the scaling fit's intercept, the fixed cost per step.
+  const warmMs = (performance.now() - warm0) / warm;
+  const batch = minBatchMs > 0 && warm > 0
+    ? Math.max(o.batch ?? 5, Math.ceil(minBatchMs / warmMs))
+    : o.batch ?? 5;
   const t: number[] = [];
   for (let r = 0; r < repeats; r++) {
     const t0 = performance.now();
