@@ -195,6 +195,7 @@
 export { Engine } from "./src/engine.ts";
 export type { Dispatch, UniformValues } from "./src/engine.ts";
 export type { WorkCounters } from "./src/encoder.ts";
+export type { KernelTime } from "./src/profile.ts";
 export type { Tuning } from "./src/tuning.ts";
 export { acquireGpu, adapterLine, describeAdapter } from "./src/device.ts";
 export type { AdapterReport, Gpu } from "./src/device.ts";

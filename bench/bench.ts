@@ -30,6 +30,7 @@ import {
   suiteTaylor,
   tuneAdapter,
 } from "./suites.ts";
+import { suiteKernels } from "./kernels.ts";
 import { adapterText, compareRecords, gitCommit, table, torchComparison } from "./report.ts";
 import { jaxjsComparison } from "./baselines/jaxjs.ts";
 
@@ -65,7 +66,7 @@ export async function runBench(args: string[]): Promise<number> {
   });
   if (f.help) {
     console.log(
-      `bench [--suite all|matmul|taylor|step|ntk|outputs|lbfgs|scaling|counts|gpu] [--quick] [--sizes ${B.sizes}] [--n ${
+      `bench [--suite all|matmul|taylor|step|ntk|outputs|lbfgs|scaling|counts|kernels|gpu] [--quick] [--sizes ${B.sizes}] [--n ${
         Object.entries(B.n).map(([g, v]) => `${g}=${v}`).join(",")
       }]\n` +
         `      [--weighting fixed|exact|pc|jvp|hutch|none] [--repeats ${B.repeats} (--quick: ${B.quickRepeats})] [--baseline torch|jaxjs]\n` +
@@ -89,6 +90,7 @@ export async function runBench(args: string[]): Promise<number> {
       "lbfgs",
       "scaling",
       "counts",
+      "kernels",
       "gpu",
     ] as const,
   );
@@ -122,7 +124,7 @@ export async function runBench(args: string[]): Promise<number> {
     (f.weighting as string) ?? "fixed",
     ["none", "fixed", "exact", "pc", "jvp", "hutch"] as const,
   );
-  const sketch = suite === "step" ? stepWeighting : "jvp";
+  const sketch = suite === "step" || suite === "kernels" ? stepWeighting : "jvp";
   const engine = await Engine.create();
   try {
     engine.maxMemory = typeof f["max-memory"] === "string"
@@ -194,6 +196,10 @@ export async function runBench(args: string[]): Promise<number> {
       );
       await suiteStep(ctx, sizes, n, [w]);
     }
+    if (suite === "kernels" || suite === "gpu") {
+      await suiteKernels(ctx, sizes, n, suite === "kernels" ? stepWeighting : "fixed");
+      if (!json) console.error(`\n${ctx.kernels}\n`);
+    }
     if (everything || suite === "taylor") await suiteTaylor(ctx, sizes, n);
     if (everything) await suiteStep(ctx, sizes, n, ["fixed"]);
     if (everything || suite === "ntk") await suiteNtk(ctx, sizes, n);
@@ -226,7 +232,7 @@ export async function runBench(args: string[]): Promise<number> {
         out.replace(/\.json$/, "") + ".md",
         `${adapterText(engine.adapter)}\n\n${table(records)}\n${
           ctx.counts ? `\nPer step:\n\n${countsTable(ctx.counts)}\n` : ""
-        }`,
+        }${ctx.kernels ? `\n${ctx.kernels}\n` : ""}`,
       );
       console.error(`wrote ${out}`);
     }

@@ -22,7 +22,7 @@ import type { StepCounts } from "./counts.ts";
 
 /** One measurement (one JSON line of `bench --json`). */
 export interface BenchRecord {
-  /** Suite name: matmul, taylor, step, ntk, outputs, lbfgs or scaling. */
+  /** Suite name: matmul, taylor, step, ntk, outputs, lbfgs, scaling or kernels. */
   suite: string;
   /** What was measured, e.g. "step fixed". */
   name: string;
@@ -133,6 +133,8 @@ export interface BenchContext {
   emit: (r: BenchRecord) => void;
   /** Step counts per weighting (the counts suite). */
   counts?: StepCounts[];
+  /** The kernels suite's table (markdown). */
+  kernels?: string;
 }
 
 /** The settings bench trains with: wave's defaults, no average, no resampling. */

@@ -21,6 +21,7 @@ import {
 import { UserError } from "./errors.ts";
 import { DEFAULT_TUNING, defaultTuning, loadTuning, type Tuning } from "./tuning.ts";
 import { countingEncoder, newCounters, type WorkCounters } from "./encoder.ts";
+import { KernelProfile, type KernelTime } from "./profile.ts";
 
 /**
  * Values of a uniform struct's fields: numbers, flat lists for array fields, and
@@ -267,6 +268,13 @@ export class Engine {
   submit(label: string, ...seqs: readonly (readonly Dispatch[])[]): void {
     this.checkAlive();
     const enc = this.encoder(label);
+    if (this.#profile) {
+      const landed = this.#profile.encode(enc, label, seqs);
+      this.device.queue.submit([enc.finish()]);
+      this.counters.submits++;
+      landed();
+      return;
+    }
     const timed = this.#gpuTimes !== null;
     const qs = timed
       ? this.device.createQuerySet({ label: `Timestamps.${label}`, type: "timestamp", count: 2 })
@@ -335,6 +343,28 @@ export class Engine {
     } finally {
       this.#gpuTimes = null;
     }
+  }
+
+  #profile: KernelProfile | null = null;
+
+  /**
+   * Runs `work` with every dispatch in a timed compute pass of its own and returns
+   * the GPU time per kernel name, largest first (`unusable`: spans that were not
+   * positive, counted as 0); null when the adapter has no timestamp queries.
+   */
+  async profileKernels(
+    work: () => Promise<void>,
+  ): Promise<{ kernels: KernelTime[]; unusable: number } | null> {
+    if (!this.hasTimestamps) return null;
+    const profile = new KernelProfile(this.device, this.pool);
+    this.#profile = profile;
+    try {
+      await work();
+    } finally {
+      this.#profile = null;
+    }
+    await this.device.queue.onSubmittedWorkDone();
+    return await profile.result();
   }
 
   /** Releases the device and every pooled buffer. */
