@@ -49,11 +49,14 @@ Deno.test("settings: a problem may recommend an L-BFGS phase after Adam", async 
   assert.deepEqual([q.config.steps, q.config.then, q.config.thenSteps, q.config.thenN], [
     4000,
     "lbfgs",
-    2000,
-    { r1: 512, r2: 512 },
+    4000,
+    { r1: 2048, r2: 2048 },
   ]);
   const soft = await resolveSettings({ problem: "qtensor-soft" });
   assert.deepEqual(soft.config.thenN, { r1: 512, r2: 512, q1: 256, q2: 256, qt1: 128, qt2: 128 });
+  assert.equal(soft.config.thenSteps, 2000);
+  // The exact constraints recommend exact weights; the soft formulation keeps pc.
+  assert.deepEqual([q.config.weighting, soft.config.weighting], ["exact", "pc"]);
   const qAlone = await resolveSettings({ problem: "qtensor", optimizer: "lbfgs" });
   assert.equal(qAlone.config.thenN, undefined);
   // A problem that recommends no phase gets none.
