@@ -61,3 +61,28 @@ export const SWEEP: string[] = [
 
 /** Runs `sweep …args` from the repository root to completion. */
 export const sweep = (...args: string[]): Promise<Run> => runDeno([...SWEEP, ...args]);
+
+/**
+ * Asserts the bad-input contract: exit code 2, no stack trace, and exactly one
+ * `error:` line on stderr, the last one, containing `names`. Other stderr lines
+ * may only be the adapter and "training …" header of `train`. Returns the line.
+ */
+export function assertUserError(r: Run, names: string, label: string): string {
+  const ctx = `${label}\nstderr:\n${r.stderr}`;
+  assert.equal(r.code, 2, `exit code 2 expected, got ${r.code}: ${ctx}`);
+  assert.ok(!r.stderr.includes("    at "), `stack trace on stderr: ${ctx}`);
+  assert.ok(!r.stderr.includes("Uncaught"), `uncaught exception: ${ctx}`);
+  const lines = r.stderr.split("\n").filter((l) => l.trim());
+  const errors = lines.filter((l) => l.startsWith("error:"));
+  assert.equal(errors.length, 1, `one error line expected: ${ctx}`);
+  assert.equal(lines.at(-1), errors[0], `the error line comes last: ${ctx}`);
+  for (const l of lines.slice(0, -1)) {
+    assert.match(
+      l,
+      /^(sketchpinn: |training |The (loss|NTK weights) became)/,
+      `stray line: ${ctx}`,
+    );
+  }
+  assert.ok(errors[0].includes(names), `the message names ${names}: ${ctx}`);
+  return errors[0];
+}
