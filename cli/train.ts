@@ -60,9 +60,9 @@ export const HELP: string = (() => {
   }]
       [--weights GROUP=W,… (--weighting fixed only)] [--k ${d.k} (jvp, pc, hutch)]
       [--dt ${DEFAULT_DT} (pc; hutch: ${DEFAULT_HUTCH_DT})] [--central (pc)]
-      [--beta ${emaBeta(d)} (exact, gradnorm: ${
-    emaBeta({ weighting: "exact" })
-  })] [--every ${d.every}]
+      [--beta ${emaBeta(d)} (exact, gradnorm: ${emaBeta({ weighting: "exact" })})] [--every ${
+    w.every ?? d.every
+  }]
       [--causal 0 (ε; 0 = off)] [--chunks ${DEFAULT_CHUNKS} (with --causal)]
       [--average ${w.average ?? f.average} (β of a parameter EMA; 0 = off)] [--seed ${d.seed}]
       [--fourier ${

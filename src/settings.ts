@@ -32,7 +32,7 @@ export type TrainSettings = Partial<Omit<TrainConfig, "problem">> & {
  * recommended L-BFGS phase: then none).
  */
 export const FALLBACK_TRAIN_DEFAULTS: Readonly<
-  Required<Omit<TrainDefaults, "then" | "thenSteps" | "thenN" | "weighting" | "history">>
+  Required<Omit<TrainDefaults, "then" | "thenSteps" | "thenN" | "weighting" | "history" | "every">>
 > = {
   steps: 4000,
   lr: 3e-3,

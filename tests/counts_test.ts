@@ -7,6 +7,9 @@
  */
 import assert from "node:assert/strict";
 import { resultsFileName, stepCounts } from "../bench/counts.ts";
+import { trainConfig } from "../bench/timing.ts";
+import { countsSince, snapshot } from "../src/encoder.ts";
+import { Trainer } from "../src/trainer.ts";
 import { moduleEngine } from "./gpu_helpers.ts";
 
 const engine = await moduleEngine();
@@ -46,6 +49,35 @@ Deno.test({
     const avg = await stepCounts(engine, sizes, n, "pc", 0.99);
     assert.equal(avg.dispatches, plain.dispatches);
     assert.equal(avg.byKernel.adam, 3, "one optimizer dispatch per layer");
+  },
+});
+
+Deno.test({
+  name: "counts: with --every 3 only every third pc step runs the predictor; λ holds in between",
+  sanitizeResources: false,
+  sanitizeOps: false,
+  fn: async () => {
+    const t = await Trainer.create(engine, { ...trainConfig(sizes, n, "pc"), every: 3 });
+    try {
+      const perStep: number[] = [], lambdas: string[] = [];
+      for (let s = 0; s < 7; s++) {
+        const c0 = snapshot(engine.counters);
+        await t.advance();
+        perStep.push(countsSince(c0, engine.counters, 1).dispatches);
+        lambdas.push(JSON.stringify((await t.losses()).weights));
+      }
+      const u = expected.pc, f = expected.fixed;
+      assert.deepEqual(perStep, [u, f, f, u, f, f, u]);
+      // λ changes on update steps only (0, 3, 6).
+      assert.equal(lambdas[1], lambdas[0]);
+      assert.equal(lambdas[2], lambdas[0]);
+      assert.notEqual(lambdas[3], lambdas[2]);
+      assert.equal(lambdas[4], lambdas[3]);
+      assert.equal(lambdas[5], lambdas[3]);
+      assert.notEqual(lambdas[6], lambdas[5]);
+    } finally {
+      await t.dispose();
+    }
   },
 });
 

@@ -77,7 +77,7 @@ Deno.test("settings: a problem's L-BFGS recommendation is validated", async () =
   await assert.rejects(() => bad({ thenN: { s: 4 } }), /"train.thenN" names group "s"/);
 });
 
-Deno.test("settings: a problem may recommend its weighting and L-BFGS history; flags still win", async () => {
+Deno.test("settings: a problem may recommend its weighting, L-BFGS history and update interval; flags still win", async () => {
   const exact: Problem = { ...poisson1d, name: "poisson1d-exact", train: { weighting: "exact" } };
   assert.equal((await resolveSettings({ problem: exact })).config.weighting, "exact");
   assert.equal(
@@ -101,6 +101,15 @@ Deno.test("settings: a problem may recommend its weighting and L-BFGS history; f
   await assert.rejects(
     () => resolveSettings({ problem: { ...poisson1d, train: { history: 0 } } }),
     /"train.history" must be a positive whole number/,
+  );
+  // The interval between weight updates likewise.
+  const e10: Problem = { ...poisson1d, name: "poisson1d-e10", train: { every: 10 } };
+  assert.equal((await resolveSettings({ problem: e10 })).config.every, 10);
+  assert.equal((await resolveSettings({ problem: e10, every: 1 })).config.every, 1);
+  assert.equal((await resolveSettings({ problem: poisson1d })).config.every, 1);
+  await assert.rejects(
+    () => resolveSettings({ problem: { ...poisson1d, train: { every: 0.5 } } }),
+    /"train.every" must be a positive whole number/,
   );
   // "fixed" needs weights per group, so a problem cannot recommend it.
   await assert.rejects(

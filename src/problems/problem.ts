@@ -61,6 +61,8 @@ export interface TrainDefaults {
   thenN?: Record<string, number>;
   /** L-BFGS history: pairs kept (`--history`; absent: 20). */
   history?: number;
+  /** Steps between NTK-weight updates (`--every`; absent: 1, every step). */
+  every?: number;
   /** Fourier-feature inputs (`--fourier`; null or absent: the raw inputs). */
   fourier?: FourierSpec | null;
   /**

@@ -164,6 +164,7 @@ export function validateProblem(value: unknown, source: string, input = "--probl
       then: [(v) => v === "lbfgs" || v === "none", `"lbfgs" or "none"`],
       thenSteps: [(v) => isInt(v, 0), "a whole number ≥ 0"],
       history: [(v) => isInt(v, 1), "a positive whole number"],
+      every: [(v) => isInt(v, 1), "a positive whole number"],
       thenN: [
         (v) => typeof v === "object" && v !== null && Object.values(v).every((n) => isInt(n, 1)),
         "an object of point counts per group, e.g. { r: 1024 }",
