@@ -16,7 +16,7 @@ import type { Points } from "../src/points.ts";
 import { wave } from "../src/problems/mod.ts";
 import * as ref from "../src/reference/mlp64.ts";
 import { assertRelInf, flatten, testParams } from "./gpu_helpers.ts";
-import { assertExitOk, CLI, type Run, runDeno } from "./process.ts";
+import { assertExitOk, cli, type Run } from "./process.ts";
 
 /** Tolerances, relative in the ∞-norm (‖gpu − ref‖∞ / max(1, ‖ref‖∞)). */
 const TOL = { residual: 1e-4, loss: 1e-3, gradient: 1e-3, traces: 1e-3 };
@@ -24,9 +24,6 @@ const TOL = { residual: 1e-4, loss: 1e-3, gradient: 1e-3, traces: 1e-3 };
 const SIZES = "2,16,16,1";
 const N = "r=64,u=32,ut=32";
 const GROUPS = wave.groups.map((g) => g.name);
-
-/** Runs `deno run cli/main.ts …args` from the repository root. */
-const cli = (...args: string[]): Promise<Run> => runDeno([...CLI, ...args]);
 
 /** Runs the CLI and asserts exit code 0, showing stderr otherwise. */
 const ok = async (...args: string[]): Promise<Run> =>

@@ -59,6 +59,18 @@ export const SWEEP: string[] = [
   "sweep",
 ];
 
+/** Runs `deno run cli/main.ts …args` from the repository root to completion. */
+export const cli = (...args: string[]): Promise<Run> => runDeno([...CLI, ...args]);
+
+/** Flags of a tiny, fast wave training run (the reliability tests'). */
+export const SMALL_WAVE_FLAGS: string[] = [
+  "--sizes",
+  "2,16,16,1",
+  "--n",
+  "r=64,u=32,ut=32",
+  "--quiet",
+];
+
 /** Runs `sweep …args` from the repository root to completion. */
 export const sweep = (...args: string[]): Promise<Run> => runDeno([...SWEEP, ...args]);
 

@@ -8,13 +8,7 @@ import { saveModel, xavierInit } from "../src/model.ts";
 import { samplePoints } from "../src/points.ts";
 import { wave } from "../src/problems/mod.ts";
 import { DEFAULT_CONFIG } from "../src/train_config.ts";
-import { assertUserError, CLI, type Run, runDeno } from "./process.ts";
-
-/** Flags of a tiny, fast training run. */
-const SMALL = ["--sizes", "2,16,16,1", "--n", "r=64,u=32,ut=32", "--quiet"];
-
-/** Runs `deno run cli/main.ts …args` from the repository root. */
-const cli = (...args: string[]): Promise<Run> => runDeno([...CLI, ...args]);
+import { assertUserError, cli, type Run, SMALL_WAVE_FLAGS as SMALL } from "./process.ts";
 
 const dir = await Deno.makeTempDir({ prefix: "sketchpinn_rel_" });
 globalThis.addEventListener("unload", () => Deno.removeSync(dir, { recursive: true }));

@@ -12,21 +12,23 @@
  */
 import assert from "node:assert/strict";
 import { loadModel } from "../src/model.ts";
-import { assertExitOk, assertUserError, CLI, denoCommand, type Run, runDeno } from "./process.ts";
+import {
+  assertExitOk,
+  assertUserError,
+  CLI,
+  cli,
+  denoCommand,
+  type Run,
+  SMALL_WAVE_FLAGS as SMALL,
+} from "./process.ts";
 
 const dir = await Deno.makeTempDir({ prefix: "sketchpinn_rel_" });
 globalThis.addEventListener("unload", () => Deno.removeSync(dir, { recursive: true }));
-
-/** Flags of a tiny, fast training run. */
-const SMALL = ["--sizes", "2,16,16,1", "--n", "r=64,u=32,ut=32", "--quiet"];
 
 /** A CLI child process (spawned by the interrupt test). */
 const command = (args: string[]) => denoCommand([...CLI, ...args]);
 
 const decode = (b: Uint8Array) => new TextDecoder().decode(b);
-
-/** Runs `deno run cli/main.ts …args` from the repository root. */
-const cli = (...args: string[]): Promise<Run> => runDeno([...CLI, ...args]);
 
 /** Runs the CLI and asserts exit code 0, showing stderr otherwise. */
 const ok = async (...args: string[]): Promise<Run> =>
