@@ -124,7 +124,14 @@
  * import { DEFAULT_CONFIG, Engine, loadModel, runTraining } from "@sketchpinn/sketchpinn";
  *
  * using engine = await Engine.create();
- * const config = { ...DEFAULT_CONFIG, problem: "wave", sizes: [2, 64, 64, 1], steps: 500 };
+ * // 500 Adam steps; wave's recommended L-BFGS phase after them is left out here.
+ * const config = {
+ *   ...DEFAULT_CONFIG,
+ *   problem: "wave",
+ *   sizes: [2, 64, 64, 1],
+ *   steps: 500,
+ *   then: "none" as const,
+ * };
  * const { metrics } = await runTraining(engine, config, {
  *   out: "runs/wave-pc",
  *   onProgress: (p) => console.log(p.step, p.total, p.weights, p.rel_l2),

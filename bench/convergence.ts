@@ -188,6 +188,8 @@ async function train(
     weighting,
     "--average",
     "0",
+    "--then",
+    "none",
     "--log-every",
     String(every),
     "--checkpoint-every",

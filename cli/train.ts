@@ -68,7 +68,11 @@ export const HELP: string = (() => {
       [--fourier ${
     w.fourier ? formatFourierSpec(w.fourier) : "off"
   } (M:σ[:raw]: M random Fourier features of scale σ; README, Input embeddings)]
-      [--then none|lbfgs] [--then-steps 0] [--then-n GROUP=N,…] [--then-refresh 0 (M; 0 = frozen λ)]
+      [--then ${w.then === "lbfgs" ? "lbfgs|none" : "none|lbfgs"}] [--then-steps ${
+    w.thenSteps ?? 0
+  }] [--then-n ${
+    w.thenN ? Object.entries(w.thenN).map(([g, v]) => `${g}=${v}`).join(",") : "GROUP=N,…"
+  }] [--then-refresh 0 (M; 0 = frozen λ)]
       [--then-resample 0 (M: new L-BFGS points every M iterations; 0 = one fixed set)] [--history 20]
       [--log-every ${
     defaultLogEvery(w.steps ?? f.steps)
@@ -78,8 +82,9 @@ export const HELP: string = (() => {
 Defaults shown are wave's, the default problem's. Another problem brings its own --sizes and
 --n and may recommend --steps, --lr, --decay-steps, --init, --average, --fourier, --weighting,
 --history and an L-BFGS phase (--then lbfgs --then-steps N --then-n …; README, Problems); where it does not: --steps ${f.steps}, --lr ${f.lr}, --decay-steps ${f.decaySteps}, --init ${f.init}, --average ${f.average}, --fourier off, --weighting ${d.weighting}, --history 20, --then none.
-Flags override --config, which overrides the problem's recommendations. Wave's 18000 steps take
-8 to 50 minutes on a CPU (software) adapter, by its core count; --steps 1000 takes 1–4 minutes there.
+Flags override --config, which overrides the problem's recommendations. Wave's ${w.steps} Adam steps
+and ${w.thenSteps} L-BFGS iterations take 15 to 50 minutes on a CPU (software) adapter, by its core count;
+--steps 1000 --then none takes 1–4 minutes there.
 --config FILE: a JSON object with these keys, spelt as the flags (decay-steps) or as in a run's
   config.json (decaySteps; also beta1, beta2, eps); a run's own config.json works. A module path
   in it is relative to the file.

@@ -76,8 +76,10 @@ export async function resolveSettings(
     Object.entries(s).filter(([k, v]) => v !== undefined && k !== "problem"),
   );
   const recommended: TrainDefaults = { ...problem.train };
-  // A recommended L-BFGS phase follows Adam: a run that is L-BFGS throughout skips it.
-  if (s.optimizer === "lbfgs" && s.then === undefined) {
+  // A recommended L-BFGS phase follows Adam: a run that is L-BFGS throughout skips it,
+  // and so does a run with causal weights (they change the loss every step, and the
+  // phase needs a fixed one); `then` set by the caller keeps it (and is checked).
+  if ((s.optimizer === "lbfgs" || (s.causal ?? 0) > 0) && s.then === undefined) {
     delete recommended.then;
     delete recommended.thenSteps;
     delete recommended.thenN;

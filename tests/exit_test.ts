@@ -50,7 +50,18 @@ await Deno.writeTextFile(
 
 const TINY = ["--sizes", "2,8,1", "--n", "r=32,u=16,ut=16"];
 const COMMANDS: Record<string, (i: number) => string[]> = {
-  train: (i) => ["train", ...TINY, "--steps", "2", "--log-every", "2", "--out", `${dir}/t${i}`],
+  train: (i) => [
+    "train",
+    ...TINY,
+    "--then",
+    "none",
+    "--steps",
+    "2",
+    "--log-every",
+    "2",
+    "--out",
+    `${dir}/t${i}`,
+  ],
   eval: () => ["eval", "--model", model, "--points", points],
   ntk: () => ["ntk", "--model", model, "--points", points, "--method", "exact"],
   bench: () => ["bench", "--suite", "step", ...TINY, "--repeats", "1", "--quick"],

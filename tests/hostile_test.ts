@@ -72,7 +72,17 @@ await saveModel(model, {
   params: xavierInit([2, 8, 1], 0),
 });
 await Deno.writeTextFile(points, JSON.stringify(samplePoints(wave, { r: 8, u: 4, ut: 4 }, 0)));
-const TRAIN = ["--sizes", "2,8,1", "--n", "r=16,u=8,ut=8", "--log-every", "1", "--quiet"];
+const TRAIN = [
+  "--sizes",
+  "2,8,1",
+  "--n",
+  "r=16,u=8,ut=8",
+  "--then",
+  "none",
+  "--log-every",
+  "1",
+  "--quiet",
+];
 assert.equal((await inProcess(["train", ...TRAIN, "--steps", "2", "--out", run])).code, 0);
 const texts = {
   model: await Deno.readTextFile(model),

@@ -15,6 +15,8 @@ const FLAGS = [
   "2,8,1",
   "--n",
   "r=32,u=16,ut=16",
+  "--then",
+  "none",
   "--log-every",
   "1",
   "--checkpoint-every",

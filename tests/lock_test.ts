@@ -8,7 +8,7 @@ import { RunLock } from "../src/lock.ts";
 import { UserError } from "../src/errors.ts";
 import { CLI, denoCommand, runDeno } from "./process.ts";
 
-const SMALL = ["--sizes", "2,8,1", "--n", "r=32,u=16,ut=16", "--quiet"];
+const SMALL = ["--sizes", "2,8,1", "--n", "r=32,u=16,ut=16", "--then", "none", "--quiet"];
 
 Deno.test("a run folder is locked by one RunLock at a time", async () => {
   const dir = await Deno.makeTempDir({ prefix: "sketchpinn_lock_" });

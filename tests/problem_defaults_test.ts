@@ -5,6 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { resolveSettings } from "../src/settings.ts";
+import { causalSettings } from "../src/train_config.ts";
 import { poisson1d } from "../src/problems/poisson1d.ts";
 import type { Problem } from "../src/problems/problem.ts";
 
@@ -35,8 +36,22 @@ Deno.test("settings: a problem may recommend an L-BFGS phase after Adam", async 
     () => resolveSettings({ problem: withPhase, optimizer: "lbfgs", then: "lbfgs" }),
     /--then lbfgs follows an Adam or gd phase/,
   );
-  // The built-in steady flows recommend one (README, Results).
-  for (const [name, steps, thenSteps] of [["kovasznay", 800, 1500], ["cavity", 1000, 2200]]) {
+  // Causal weights change the loss every step: a recommended phase is dropped for them
+  // too (wave recommends one, and `train --causal 1` trains wave), and asking for both
+  // is refused where the run is planned.
+  const causal = await resolveSettings({ problem: "wave", causal: 1 });
+  assert.equal(causal.config.then, undefined);
+  assert.equal(causal.config.thenSteps, undefined);
+  const both = await resolveSettings({ problem: "wave", causal: 1, then: "lbfgs" });
+  assert.throws(() => causalSettings(both.config, both.problem), /Causal weights change the loss/);
+  // Wave and the built-in steady flows recommend one (README, Results).
+  for (
+    const [name, steps, thenSteps] of [
+      ["wave", 12000, 2200],
+      ["kovasznay", 800, 1500],
+      ["cavity", 1000, 2200],
+    ]
+  ) {
     const r = await resolveSettings({ problem: name as string });
     assert.deepEqual([r.config.steps, r.config.then, r.config.thenSteps], [
       steps,

@@ -68,6 +68,8 @@ export const SMALL_WAVE_FLAGS: string[] = [
   "2,16,16,1",
   "--n",
   "r=64,u=32,ut=32",
+  "--then",
+  "none",
   "--quiet",
 ];
 

@@ -1,6 +1,6 @@
 /**
  * The small wave training the run tests share: its settings (a 2-12-12-1 network
- * on 48 + 16 + 16 points, the rest as `train`'s defaults), a run of it into a
+ * on 48 + 16 + 16 points, no L-BFGS phase, the rest as `train`'s defaults), a run of it into a
  * temporary folder and reading a run folder's log. Apart so that every test
  * trains the same cheap network and reads log.jsonl the same way.
  */
@@ -16,6 +16,7 @@ export const smallWave = (extra: Partial<TrainConfig> = {}): TrainSettings => ({
   ...DEFAULT_CONFIG,
   sizes: [2, 12, 12, 1],
   n: { r: 48, u: 16, ut: 16 },
+  then: "none",
   ...extra,
 });
 

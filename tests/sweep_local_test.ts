@@ -13,7 +13,7 @@ import { assertExitOk, CLI, denoCommand, ROOT, runDeno, SWEEP, sweep } from "./p
 const dir = await Deno.makeTempDir({ prefix: "sketchpinn_sweep_" });
 globalThis.addEventListener("unload", () => Deno.removeSync(dir, { recursive: true }));
 
-const TINY = { sizes: [2, 8, 1], n: { r: 32, u: 16, ut: 16 }, "log-every": 10 };
+const TINY = { sizes: [2, 8, 1], n: { r: 32, u: 16, ut: 16 }, then: "none", "log-every": 10 };
 
 async function writeSweep(name: string, sweep: unknown): Promise<string> {
   const path = `${dir}/${name}.json`;

@@ -54,7 +54,13 @@ Deno.test({
       await Deno.writeTextFile(
         file,
         JSON.stringify({
-          base: { sizes: [2, 8, 1], n: { r: 32, u: 16, ut: 16 }, steps: 20, "log-every": 10 },
+          base: {
+            sizes: [2, 8, 1],
+            n: { r: 32, u: 16, ut: 16 },
+            then: "none",
+            steps: 20,
+            "log-every": 10,
+          },
           axes: { weighting: ["none", "exact", "pc"], seed: [0, 1, 2] },
         }),
       );

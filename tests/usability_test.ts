@@ -46,7 +46,18 @@ function userError(r: Run, input: string | RegExp, what: string): string {
   return lines[0];
 }
 
-const TINY = ["--sizes", "2,8,1", "--n", "r=16,u=8,ut=8", "--steps", "2", "--log-every", "2"];
+const TINY = [
+  "--sizes",
+  "2,8,1",
+  "--n",
+  "r=16,u=8,ut=8",
+  "--then",
+  "none",
+  "--steps",
+  "2",
+  "--log-every",
+  "2",
+];
 
 Deno.test("settings: the library takes a problem's recommended sizes, init and average", async () => {
   const { config } = await resolveSettings({ ...DEFAULT_CONFIG, problem: "poisson1d" });
