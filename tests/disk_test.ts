@@ -10,19 +10,9 @@
  */
 import assert from "node:assert/strict";
 import { modelFromJson } from "../src/model.ts";
-import { CLI, denoCommand, ROOT, type Run, runDeno } from "./process.ts";
+import { CLI, denoCommand, ROOT, type Run, runDeno, tinyWaveFlags } from "./process.ts";
 
-const FLAGS = [
-  "--sizes",
-  "2,8,1",
-  "--n",
-  "r=32,u=16,ut=16",
-  "--then",
-  "none",
-  "--quiet",
-  "--log-every",
-  "2",
-];
+const FLAGS = [...tinyWaveFlags(), "--quiet", "--log-every", "2"];
 
 /** Asserts exit code 2 and one last `error:` line matching `re`; returns it. */
 function stopped(r: Run, re: RegExp): string {

@@ -15,7 +15,7 @@ import { saveModel, xavierInit } from "../src/model.ts";
 import { samplePoints } from "../src/points.ts";
 import { getProblem } from "../src/problems/mod.ts";
 import { DEFAULT_TUNING, saveTuning } from "../src/tuning.ts";
-import { CLI, ROOT } from "./process.ts";
+import { CLI, ROOT, tinyWaveFlags } from "./process.ts";
 
 const RUNS = 20;
 
@@ -52,9 +52,7 @@ const TINY = ["--sizes", "2,8,1", "--n", "r=32,u=16,ut=16"];
 const COMMANDS: Record<string, (i: number) => string[]> = {
   train: (i) => [
     "train",
-    ...TINY,
-    "--then",
-    "none",
+    ...tinyWaveFlags(),
     "--steps",
     "2",
     "--log-every",

@@ -9,7 +9,7 @@ import { main } from "../cli/main.ts";
 import { saveModel, xavierInit } from "../src/model.ts";
 import { samplePoints } from "../src/points.ts";
 import { getProblem } from "../src/problems/mod.ts";
-import { CLI, ROOT, runDeno } from "./process.ts";
+import { CLI, ROOT, runDeno, tinyWaveFlags } from "./process.ts";
 
 /** What one command did. */
 interface Outcome {
@@ -72,17 +72,7 @@ await saveModel(model, {
   params: xavierInit([2, 8, 1], 0),
 });
 await Deno.writeTextFile(points, JSON.stringify(samplePoints(wave, { r: 8, u: 4, ut: 4 }, 0)));
-const TRAIN = [
-  "--sizes",
-  "2,8,1",
-  "--n",
-  "r=16,u=8,ut=8",
-  "--then",
-  "none",
-  "--log-every",
-  "1",
-  "--quiet",
-];
+const TRAIN = [...tinyWaveFlags("r=16,u=8,ut=8"), "--log-every", "1", "--quiet"];
 assert.equal((await inProcess(["train", ...TRAIN, "--steps", "2", "--out", run])).code, 0);
 const texts = {
   model: await Deno.readTextFile(model),

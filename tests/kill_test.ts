@@ -7,16 +7,11 @@
  */
 import assert from "node:assert/strict";
 import { modelFromJson } from "../src/model.ts";
-import { CLI, denoCommand, runDeno } from "./process.ts";
+import { CLI, denoCommand, runDeno, tinyWaveFlags } from "./process.ts";
 
 /** A tiny network, a checkpoint and a log line every step, the parameter average on. */
 const FLAGS = [
-  "--sizes",
-  "2,8,1",
-  "--n",
-  "r=32,u=16,ut=16",
-  "--then",
-  "none",
+  ...tinyWaveFlags(),
   "--log-every",
   "1",
   "--checkpoint-every",

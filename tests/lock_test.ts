@@ -6,9 +6,9 @@
 import assert from "node:assert/strict";
 import { RunLock } from "../src/lock.ts";
 import { UserError } from "../src/errors.ts";
-import { CLI, denoCommand, runDeno } from "./process.ts";
+import { CLI, denoCommand, runDeno, tinyWaveFlags } from "./process.ts";
 
-const SMALL = ["--sizes", "2,8,1", "--n", "r=32,u=16,ut=16", "--then", "none", "--quiet"];
+const SMALL = [...tinyWaveFlags(), "--quiet"];
 
 Deno.test("a run folder is locked by one RunLock at a time", async () => {
   const dir = await Deno.makeTempDir({ prefix: "sketchpinn_lock_" });

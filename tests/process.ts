@@ -62,6 +62,19 @@ export const SWEEP: string[] = [
 /** Runs `deno run cli/main.ts …args` from the repository root to completion. */
 export const cli = (...args: string[]): Promise<Run> => runDeno([...CLI, ...args]);
 
+/**
+ * Flags of a tiny wave `train` run: a 2-8-1 network on `n` points, without the
+ * L-BFGS phase wave recommends after its Adam steps.
+ */
+export const tinyWaveFlags = (n = "r=32,u=16,ut=16"): string[] => [
+  "--sizes",
+  "2,8,1",
+  "--n",
+  n,
+  "--then",
+  "none",
+];
+
 /** Flags of a tiny, fast wave training run (the reliability tests'). */
 export const SMALL_WAVE_FLAGS: string[] = [
   "--sizes",

@@ -19,7 +19,7 @@ import { getProblem, poisson1d } from "../src/problems/mod.ts";
 import { loadModel } from "../src/model.ts";
 import { UserError } from "../src/errors.ts";
 import { moduleEngine } from "./gpu_helpers.ts";
-import { assertExitOk, CLI, ROOT, type Run, runDeno } from "./process.ts";
+import { assertExitOk, CLI, ROOT, type Run, runDeno, tinyWaveFlags } from "./process.ts";
 
 const MY_PDE = fileURLToPath(new URL("../examples/my_pde.ts", import.meta.url));
 const CLI_MAIN = fileURLToPath(new URL("../cli/main.ts", import.meta.url));
@@ -46,18 +46,7 @@ function userError(r: Run, input: string | RegExp, what: string): string {
   return lines[0];
 }
 
-const TINY = [
-  "--sizes",
-  "2,8,1",
-  "--n",
-  "r=16,u=8,ut=8",
-  "--then",
-  "none",
-  "--steps",
-  "2",
-  "--log-every",
-  "2",
-];
+const TINY = [...tinyWaveFlags("r=16,u=8,ut=8"), "--steps", "2", "--log-every", "2"];
 
 Deno.test("settings: the library takes a problem's recommended sizes, init and average", async () => {
   const { config } = await resolveSettings({ ...DEFAULT_CONFIG, problem: "poisson1d" });
