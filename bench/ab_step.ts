@@ -12,7 +12,7 @@
  *
  * Prints one JSON line per side and N_r (wall and CPU time per step, min and
  * median; CPU time is the whole process's, llvmpipe's threads included), then
- * one line per side and fit.
+ * one line per side and fit (with two or more --n).
  *
  * @module
  */
@@ -20,6 +20,7 @@ import process from "node:process";
 import { parseArgs } from "node:util";
 import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
+import { lineFit } from "./fixed_cost.ts";
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
@@ -98,17 +99,15 @@ for (const nr of ns) {
     console.log(JSON.stringify(rec));
   }
 }
-for (const side of sides) {
+// A line needs two point counts: with one --n there is no fit.
+for (const side of ns.length > 1 ? sides : []) {
   for (const key of ["wall_min", "wall_med", "cpu_min", "cpu_med"]) {
-    const pts = out.filter((r) => r.side === side).map((r) => [r.nr, r[key] as number]);
-    const mx = pts.reduce((a, p) => a + p[0], 0) / pts.length;
-    const my = pts.reduce((a, p) => a + p[1], 0) / pts.length;
-    const slope = pts.reduce((a, p) => a + (p[0] - mx) * (p[1] - my), 0) /
-      pts.reduce((a, p) => a + (p[0] - mx) ** 2, 0);
+    const pts = out.filter((r) => r.side === side).map((r) => [r.nr, r[key] as number] as const);
+    const { slope, intercept } = lineFit(pts);
     console.log(JSON.stringify({
       side,
       fit: key,
-      intercept_ms: +(my - slope * mx).toFixed(2),
+      intercept_ms: +intercept.toFixed(2),
       per_1k_points_ms: +(slope * 1000).toFixed(2),
     }));
   }

@@ -205,7 +205,8 @@ export async function runBench(args: string[]): Promise<number> {
     if (everything || suite === "ntk") await suiteNtk(ctx, sizes, n);
     if (everything || suite === "outputs") await suiteOutputs(ctx, sizes, n);
     if (everything || suite === "lbfgs") {
-      for (const r of await lbfgsRecords(engine, sizes, n, { repeats })) ctx.emit(r);
+      const ms = f.quick ? [20] : [20, 100];
+      for (const r of await lbfgsRecords(engine, sizes, n, { ms, repeats })) ctx.emit(r);
     }
     if (everything && !f.quick || suite === "scaling") {
       await suiteScaling(ctx, out);

@@ -16,11 +16,13 @@ import { estimateTraces } from "../src/ntk.ts";
 import { matmulDispatch, padRows } from "../src/matmul.ts";
 import { waveOutputs } from "./wave_outputs.ts";
 import { writeScalingCharts } from "./scaling_charts.ts";
+import { measureFixedCost } from "./fixed_cost.ts";
 import { countsTable, stepCounts } from "./counts.ts";
 import {
   type BenchContext,
-  type BenchRecord,
   FLOPS_PER_STEP,
+  STEP_BATCH_MS,
+  STEP_BATCH_MS_QUICK,
   stepRecord,
   timeBatches,
   timingFields,
@@ -188,41 +190,6 @@ export async function suiteOutputs(ctx: BenchContext, sizes: number[], n: Record
   });
 }
 
-/**
- * The fixed cost per step: the intercept of the straight line through the step
- * times at N_r = 256 and 1024 (medians, minima and GPU times each), as a record
- * whose `note` gives the slope.
- */
-export function fixedCost(scaling: BenchRecord[]): BenchRecord {
-  const at = (nr: number) => {
-    const r = scaling.find((x) => x.name === `step N_r=${nr}`);
-    if (!r) throw new Error(`the scaling suite has no step at N_r=${nr}`);
-    return r;
-  };
-  const a = at(256), b = at(1024);
-  const line = (ya: number, yb: number) => {
-    const slope = (yb - ya) / (1024 - 256);
-    return { slope, intercept: ya - 256 * slope };
-  };
-  const med = line(a.median_ms, b.median_ms), min = line(a.min_ms, b.min_ms);
-  const gpu = a.gpu_ms !== undefined && b.gpu_ms !== undefined
-    ? line(a.gpu_ms, b.gpu_ms)
-    : undefined;
-  return {
-    suite: "scaling",
-    name: "fixed cost per step",
-    config: { fit: "N_r = 256, 1024", sizes: a.config.sizes },
-    median_ms: med.intercept,
-    min_ms: min.intercept,
-    max_ms: med.intercept,
-    repeats: a.repeats,
-    gpu_ms: gpu?.intercept,
-    note: `intercept of the line through N_r = 256 and 1024; slope ${
-      (1000 * med.slope).toFixed(1)
-    } ms per 1000 N_r (medians)${gpu ? `, GPU ${(1000 * gpu.slope).toFixed(1)}` : ""}`,
-  };
-}
-
 /** Fixed-weight steps over point counts and widths, and their charts when `out` is set. */
 export async function suiteScaling(ctx: BenchContext, out?: string): Promise<void> {
   const ns = ctx.quick ? [256, 1024] : [256, 1024, 4096, 16384];
@@ -236,7 +203,12 @@ export async function suiteScaling(ctx: BenchContext, out?: string): Promise<voi
     );
     ctx.emit({ ...r, suite: "scaling", name: `step N_r=${nr}` });
   }
-  ctx.emit(fixedCost(ctx.records.filter((r) => r.suite === "scaling")));
+  ctx.emit(
+    await measureFixedCost(ctx, [2, 128, 128, 128, 1], {
+      rounds: ctx.quick ? 3 : 7,
+      batchMs: ctx.quick ? STEP_BATCH_MS_QUICK : STEP_BATCH_MS,
+    }),
+  );
   for (const w of widths) {
     const r = await stepRecord(ctx, [2, w, w, w, 1], { r: 1024, u: 256, ut: 256 }, "fixed");
     ctx.emit({ ...r, suite: "scaling", name: `step width=${w}` });

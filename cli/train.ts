@@ -73,7 +73,9 @@ export const HELP: string = (() => {
   }] [--then-n ${
     w.thenN ? Object.entries(w.thenN).map(([g, v]) => `${g}=${v}`).join(",") : "GROUP=N,…"
   }] [--then-refresh 0 (M; 0 = frozen λ)]
-      [--then-resample 0 (M: new L-BFGS points every M iterations; 0 = one fixed set)] [--history 20]
+      [--then-resample 0 (M: new L-BFGS points every M iterations; 0 = one fixed set)] [--history ${
+    w.history ?? 20
+  }]
       [--log-every ${
     defaultLogEvery(w.steps ?? f.steps)
   } (shorter runs: steps/50, so curves get ~50 points)] [--checkpoint-every ${RUN_DEFAULTS.checkpointEvery}] [--on-nan ${RUN_DEFAULTS.onNan}|rollback]

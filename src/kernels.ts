@@ -69,12 +69,14 @@ export type KernelName =
   | "directions"
   | "residualNoise"
   | "causalWeights"
-  | "twoLoopBack"
-  | "twoLoopFwd"
+  | "compactDots"
+  | "compactSolve"
+  | "compactCombine"
   | "lineStart"
   | "lineTrial"
   | "lineValues"
   | "pairUpdate"
+  | "pairGramSum"
   | "embedFourier";
 
 const lbfgs = (entry: string, bindings: Record<number, BindingKind>): KernelDef => ({
@@ -86,8 +88,9 @@ const lbfgs = (entry: string, bindings: Record<number, BindingKind>): KernelDef 
 
 /** Every kernel of the engine. */
 export const KERNELS: Record<KernelName, KernelDef> = {
-  twoLoopBack: lbfgs("twoLoopBack", { 1: "read", 2: "read", 3: "rw", 4: "rw", 5: "read" }),
-  twoLoopFwd: lbfgs("twoLoopFwd", { 1: "read", 2: "read", 3: "rw", 4: "rw" }),
+  compactDots: lbfgs("compactDots", { 1: "read", 2: "read", 5: "read", 21: "rw" }),
+  compactSolve: lbfgs("compactSolve", { 1: "read", 4: "rw", 22: "read", 19: "rw" }),
+  compactCombine: lbfgs("compactCombine", { 2: "read", 5: "read", 20: "read", 3: "rw" }),
   lineStart: lbfgs("lineStart", {
     6: "read",
     7: "read",
@@ -115,6 +118,7 @@ export const KERNELS: Record<KernelName, KernelDef> = {
     18: "rw",
     4: "rw",
   }),
+  pairGramSum: lbfgs("pairGramSum", { 1: "read", 22: "read", 19: "rw" }),
   taylorForward: taylor("taylorForward", { 2: "read", 3: "rw", 4: "rw" }),
   taylorBackward: taylor("taylorBackward", { 5: "read", 6: "read", 7: "rw" }),
   taylorTangent: taylor("taylorTangent", { 2: "read", 8: "read", 9: "read", 6: "read", 10: "rw" }),

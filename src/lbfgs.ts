@@ -1,8 +1,10 @@
 /**
  * L-BFGS on the GPU over a plan's full-batch loss (its fixed points and λ):
- * the history of m curvature pairs lives in GPU buffers, the two-loop recursion
- * runs as 2m planned single-workgroup dispatches (a dot product and the axpy that
- * needs it), and each line-search trial is one submit (trial point, pack, forward,
+ * the history of m curvature pairs lives in GPU buffers, the direction comes from
+ * the compact form of the inverse Hessian in three planned dispatches (every
+ * pair's dot products with the gradient, a small triangular solve, the
+ * combination; `shaders/lbfgs.wgsl`) with the Gram matrices SᵀY and YᵀY updated
+ * one row per new pair, and each line-search trial is one submit (trial point, pack, forward,
  * residual, backward, gradient, φ and φ') reading two floats back. The strong-Wolfe
  * decisions are the shared scalar code of `line_search.ts`; `reference/lbfgs64.ts`
  * is the same algorithm in float64.
@@ -70,6 +72,7 @@ export class Lbfgs {
   #dirSeq!: Dispatch[];
   #trialSeq!: Dispatch[];
   #pairSeq!: Dispatch[];
+  #gramAll!: () => Promise<Dispatch[]>;
 
   private constructor(plan: PlanCore, o: LbfgsOptions) {
     this.plan = plan;
@@ -95,9 +98,13 @@ export class Lbfgs {
     for (const v of ["q", "d", "x0", "g0"]) st(v, P);
     st("scal", 8 + 2 * m);
     st("state", 4);
+    const gram = st("gram", 2 * m * m + 4 * m + 1);
+    // Partial dot products: chunks of about 1024 parameters, at most 64.
+    const chunks = Math.min(64, Math.ceil(P / 1024));
+    const part = st("part", 5 * m * chunks);
     const B = this.#buf;
     const uni = (pos: number, label: string) => {
-      const u = e.uniform("lineStart", { count: P, pos, m, G: p.G }, `lbfgs.${label}`);
+      const u = e.uniform("lineStart", { count: P, pos, m, G: p.G, chunks }, `lbfgs.${label}`);
       this.#uniforms.push(u);
       return u;
     };
@@ -109,30 +116,33 @@ export class Lbfgs {
       label: string,
       groups = 1,
     ) => e.dispatch(name, { overrides: { WG: 256 } }, bind, [groups], `lbfgs.${label}`);
-    this.#dirSeq = [];
-    for (let j = 0; j < m; j++) {
-      this.#dirSeq.push(
-        await one("twoLoopBack", {
-          0: uni(j, `back${j}`),
-          1: B.state,
-          2: B.hist,
-          3: B.q,
-          4: B.scal,
-          5: b.grad,
-        }, `back${j}`),
-      );
-    }
-    for (let j = 0; j < m; j++) {
-      this.#dirSeq.push(
-        await one("twoLoopFwd", {
-          0: uni(j, `fwd${j}`),
-          1: B.state,
-          2: B.hist,
-          3: B.q,
-          4: B.scal,
-        }, `fwd${j}`),
-      );
-    }
+    // Workgroups of 64 for one invocation per (block of 4 slots, chunk) of `rows` slots.
+    const wide = (rows: number) => Math.ceil(Math.ceil(rows / 4) * chunks / 64);
+    // The dot products with g and SY's and YY's row and column of the slot `u` names.
+    const gramRow = async (u: GPUBuffer, label: string) => [
+      await one(
+        "compactDots",
+        { 0: u, 1: B.state, 2: B.hist, 5: b.grad, 21: part },
+        label,
+        wide(m),
+      ),
+      await one(
+        "pairGramSum",
+        { 0: u, 1: B.state, 22: part, 19: gram },
+        `${label}.sum`,
+        Math.ceil(m / 64),
+      ),
+    ];
+    this.#dirSeq = [
+      ...await gramRow(u, "dots"),
+      await one("compactSolve", { 0: u, 1: B.state, 4: B.scal, 22: part, 19: gram }, "solve"),
+      await one(
+        "compactCombine",
+        { 0: u, 2: B.hist, 5: b.grad, 20: gram, 3: B.q },
+        "combine",
+        Math.ceil(P / 4 / 256),
+      ),
+    ];
     this.#dirSeq.push(
       await one("lineStart", {
         0: u,
@@ -185,6 +195,12 @@ export class Lbfgs {
         4: B.scal,
       }, "pair"),
     ];
+    // Every slot's Gram row and column, for a restored history (pos = slot + 1).
+    this.#gramAll = async () => {
+      const seq: Dispatch[] = [];
+      for (let j = 0; j < m; j++) seq.push(...await gramRow(uni(j + 1, `gram${j}`), `gram${j}`));
+      return seq;
+    };
   }
 
   #writeState(): void {
@@ -249,6 +265,15 @@ export class Lbfgs {
     this.evals++;
     const s = await this.plan.read(this.#buf.scal, 0, 2);
     return { f: s[0], df: s[1] };
+  }
+
+  /**
+   * The search direction −H∇L at the current parameters and gradient (as of the
+   * last evaluation), from the history as it stands; the parameters do not move.
+   */
+  async direction(): Promise<Float32Array> {
+    await this.#direction();
+    return await this.plan.read(this.#buf.d, 0, this.plan.net.paramCount);
   }
 
   /** One L-BFGS iteration: direction, strong-Wolfe line search, history update. */
@@ -333,6 +358,7 @@ export class Lbfgs {
     this.#writeState();
     this.plan.engine.write(this.#buf.hist, 0, hist);
     this.plan.engine.write(this.#buf.scal, 0, scal);
+    this.plan.engine.submit("lbfgs.gram", await this.#gramAll());
     await this.evaluate();
   }
 

@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { Buffer } from "node:buffer";
 import { UserError } from "./errors.ts";
 
 /** What a checkpoint needs to continue the same L-BFGS trajectory. */
@@ -15,18 +16,17 @@ export interface LbfgsState {
   newest: number;
   /** The history (2m × P float32, s rows then y rows), base64 of its bytes. */
   hist: string;
-  /** The scalar buffer (γ, ρ and α per slot, …; 8 + 2m float32), base64 of its bytes. */
+  /** The scalar buffer (γ, and ρ and the last solve's u per slot, …; 8 + 2m float32), base64 of its bytes. */
   scal: string;
 }
 
-/** Base64 of a float32 array's bytes (exact, 4 bytes per value). */
+/**
+ * Base64 of a float32 array's bytes (exact, 4 bytes per value). The runtime's
+ * encoder: a 100-pair history of the default wave network (27 MB) took 0.6–1.0 s
+ * through a binary string and `btoa`, and a run snapshots it at every log.
+ */
 export function f32ToBase64(a: Float32Array): string {
-  const bytes = new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
-  let s = "";
-  for (let i = 0; i < bytes.length; i += 0x8000) {
-    s += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
-  }
-  return btoa(s);
+  return Buffer.from(a.buffer, a.byteOffset, a.byteLength).toString("base64");
 }
 
 /** The float32 array {@linkcode f32ToBase64} encoded. */

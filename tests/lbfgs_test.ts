@@ -5,12 +5,14 @@
  */
 import assert from "node:assert/strict";
 import { strongWolfe } from "../src/line_search.ts";
-import { lbfgs64 } from "../src/reference/lbfgs64.ts";
+import { lbfgs64, twoLoop } from "../src/reference/lbfgs64.ts";
 import { lossAndGradient } from "../src/reference/mlp64.ts";
 import { Lbfgs } from "../src/lbfgs.ts";
 import { Plan } from "../src/plan.ts";
 import { getProblem } from "../src/problems/mod.ts";
 import { samplePoints } from "../src/points.ts";
+import { f32ToBase64 } from "../src/lbfgs_state.ts";
+import { gaussianAt } from "../src/random.ts";
 import { assertRelInf, moduleEngine, testParams } from "./gpu_helpers.ts";
 
 const opts = { sanitizeResources: false, sanitizeOps: false };
@@ -56,7 +58,7 @@ Deno.test("lbfgs64 minimises the Rosenbrock function", async () => {
 
 const engine = await moduleEngine();
 
-// [2,30,30,1]: 1051 parameters, more than one two-loop workgroup holds (256).
+// [2,30,30,1]: 1051 parameters, more than one workgroup's stride (256).
 for (const sizes of [[2, 10, 10, 1], [2, 30, 30, 1]]) {
   Deno.test({
     name:
@@ -142,6 +144,63 @@ Deno.test({
       assert.equal(lb.evals - evals, trials, "every evaluation is a line-search trial");
       // With history the first trial (α = 1) rides in the direction's submit.
       assert.equal(engine.counters.submits - submits, 6 + trials, "submits");
+    } finally {
+      await lb.dispose();
+    }
+  },
+});
+
+Deno.test({
+  name:
+    "GPU L-BFGS: the compact-form direction equals the float64 two-loop recursion (wrapped history, a pair left out)",
+  ...opts,
+  fn: async () => {
+    const problem = getProblem("wave");
+    const sizes = [2, 30, 30, 1], counts = { r: 24, u: 12, ut: 8 };
+    await using plan = await Plan.create(engine, { problem, sizes, activation: "tanh", counts });
+    const P = plan.net.paramCount, m = 5, k = 4, newest = 1;
+    const x = testParams(sizes, 4);
+    const points = samplePoints(problem, counts, 2);
+    plan.setParams(x);
+    plan.setPoints(points);
+    plan.setLambda({ r: 1, u: 1, ut: 1 });
+    const lb = await Lbfgs.create(plan, { m });
+    try {
+      // Pairs y = A s + noise with A = diag(1 + i mod 7): positive curvature, except
+      // the second oldest, whose y is flipped (sᵀy < 0: left out, ρ = 0).
+      const hist = new Float32Array(2 * m * P), scal = new Float32Array(8 + 2 * m);
+      const chrono = [...Array(k).keys()].map((c) => (newest + m - (k - 1 - c)) % m);
+      const S: Float64Array[] = [], Y: Float64Array[] = [], rho: number[] = [];
+      let gamma = 1;
+      for (const [c, slot] of chrono.entries()) {
+        const s = new Float64Array(P), y = new Float64Array(P);
+        for (let i = 0; i < P; i++) {
+          s[i] = Math.fround(0.01 * gaussianAt(9, c, 0, 1, i));
+          y[i] = Math.fround(
+            (c === 1 ? -1 : 1) * (1 + (i % 7)) * s[i] + 1e-3 * gaussianAt(9, c, 1, 1, i),
+          );
+        }
+        hist.set(s, slot * P);
+        hist.set(y, (m + slot) * P);
+        const sy = s.reduce((a, v, i) => a + v * y[i], 0);
+        const yy = y.reduce((a, v) => a + v * v, 0);
+        const r = sy > 1e-10 * yy ? 1 / sy : 0;
+        scal[8 + slot] = r;
+        if (r) gamma = sy / yy;
+        S.push(s), Y.push(y), rho.push(r);
+      }
+      // A stale slot (not among the k stored) holds large values that must not leak in.
+      const stale = (newest + 1) % m;
+      hist.fill(1e6, stale * P, (stale + 1) * P);
+      scal[4] = gamma;
+      await lb.restore({ k, newest, hist: f32ToBase64(hist), scal: f32ToBase64(scal) });
+      assert.deepEqual(rho.map((r) => r === 0), [false, true, false, false]);
+      const g = lossAndGradient(problem, sizes, "tanh", x, points, { r: 1, u: 1, ut: 1 }).gradient;
+      const want = twoLoop(g, S, Y, rho, Math.fround(gamma));
+      assertRelInf(await lb.direction(), want, 1e-4, "direction −Hg");
+      // Without history the direction is −g.
+      lb.resetHistory();
+      assertRelInf(await lb.direction(), g.map((v) => -v), 1e-5, "direction −g");
     } finally {
       await lb.dispose();
     }
