@@ -94,6 +94,21 @@ export class Lbfgs {
     const p = this.plan, e = p.engine, P = p.net.paramCount, m = this.m, b = p.b;
     const st = (label: string, floats: number, what?: string) =>
       this.#buf[label] = e.storage(`lbfgs.${label}`, floats * 4, what);
+    const fits = Math.floor(e.maxBinding / (8 * P));
+    if (m > fits) {
+      throw new UserError(
+        "--history",
+        `--history ${m} keeps 2 × ${m} vectors of ${P} parameters, ${
+          (8 * m * P / 2 ** 20).toFixed(1)
+        } MiB in one GPU buffer, more than this adapter's ${
+          (e.maxBinding / 2 ** 20).toFixed(0)
+        } MiB binding limit; ${
+          fits >= 1
+            ? `use --history ${fits} or less, or a narrower network`
+            : "use a narrower network"
+        }.`,
+      );
+    }
     st("hist", 2 * m * P, "the L-BFGS history (2 × --history × parameters)");
     for (const v of ["q", "d", "x0", "g0"]) st(v, P);
     st("scal", 8 + 2 * m);

@@ -206,3 +206,36 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name: "GPU L-BFGS: a history over the binding limit is refused naming --history and what fits",
+  ...opts,
+  fn: async () => {
+    // A width whose 1000-pair history exceeds this adapter's binding limit.
+    const w = Math.ceil(Math.sqrt(engine.maxBinding / 8000)) + 8;
+    const sizes = [2, w, w, 1];
+    await using plan = await Plan.create(engine, {
+      problem: getProblem("wave"),
+      sizes,
+      activation: "tanh",
+      counts: { r: 8, u: 4, ut: 4 },
+    });
+    const P = plan.net.paramCount, fits = Math.floor(engine.maxBinding / (8 * P));
+    assert.ok(fits < 1000, `${fits} pairs fit`);
+    await assert.rejects(
+      () => Lbfgs.create(plan, { m: 1000 }),
+      (e: Error) => {
+        assert.equal(e.name, "UserError");
+        assert.equal((e as Error & { input: string }).input, "--history");
+        assert.match(
+          e.message,
+          new RegExp(`^--history 1000 keeps .* use --history ${fits} or less`),
+        );
+        return true;
+      },
+    );
+    // What the message offers is accepted.
+    const lb = await Lbfgs.create(plan, { m: fits });
+    await lb.dispose();
+  },
+});
