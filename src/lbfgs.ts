@@ -16,6 +16,7 @@ import type { Dispatch } from "./engine.ts";
 import type { PlanCore } from "./plan.ts";
 import { type LineValue, strongWolfe, type WolfeOptions } from "./line_search.ts";
 import { UserError } from "./errors.ts";
+import { checkResources, engineLimits } from "./limits.ts";
 import { checkLbfgsState, f32ToBase64, type LbfgsState } from "./lbfgs_state.ts";
 
 /** Settings of {@linkcode Lbfgs}. */
@@ -94,22 +95,21 @@ export class Lbfgs {
     const p = this.plan, e = p.engine, P = p.net.paramCount, m = this.m, b = p.b;
     const st = (label: string, floats: number, what?: string) =>
       this.#buf[label] = e.storage(`lbfgs.${label}`, floats * 4, what);
-    const fits = Math.floor(e.maxBinding / (8 * P));
-    if (m > fits) {
-      throw new UserError(
-        "--history",
-        `--history ${m} keeps 2 × ${m} vectors of ${P} parameters, ${
-          (8 * m * P / 2 ** 20).toFixed(1)
-        } MiB in one GPU buffer, more than this adapter's ${
-          (e.maxBinding / 2 ** 20).toFixed(0)
-        } MiB binding limit; ${
-          fits >= 1
-            ? `use --history ${fits} or less, or a narrower network`
-            : "use a narrower network"
-        }.`,
-      );
-    }
-    st("hist", 2 * m * P, "the L-BFGS history (2 × --history × parameters)");
+    // The history is one buffer: checked like a plan's, naming --history and the
+    // most pairs that fit (the binding limit only; the plan's own check has the budget).
+    const what = "the L-BFGS history (2 × --history × parameters)";
+    checkResources({ ...engineLimits(e), budget: Infinity }, [{
+      input: "--history",
+      value: m,
+      min: 1,
+      show: (v) => `--history ${v}`,
+      at: (v) => ({
+        buffers: [{ label: "lbfgs.hist", what, bytes: 8 * v * P, allocated: 8 * v * P }],
+        gpuBytes: 8 * v * P,
+        hostBytes: 0,
+      }),
+    }]);
+    st("hist", 2 * m * P, what);
     for (const v of ["q", "d", "x0", "g0"]) st(v, P);
     st("scal", 8 + 2 * m);
     st("state", 4);

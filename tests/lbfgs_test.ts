@@ -229,7 +229,9 @@ Deno.test({
         assert.equal((e as Error & { input: string }).input, "--history");
         assert.match(
           e.message,
-          new RegExp(`^--history 1000 keeps .* use --history ${fits} or less`),
+          new RegExp(
+            `^--history 1000 needs .* binding limit; the most that fits is --history ${fits}\\.$`,
+          ),
         );
         return true;
       },
