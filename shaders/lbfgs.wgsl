@@ -35,8 +35,7 @@
 // compactSolve: a, b (summing the partials), then u, w and the coefficients
 //   cS = w, cY = −γ u (0 for a slot not in H). One invocation.
 //   0 uniform P; 1 read state; 4 rw scal; 22 read partIn; 19 rw gram
-// compactCombine: q = γ g + Σ_slot cS_slot s_slot + cY_slot y_slot; one invocation per four
-//   parameters.
+// compactCombine: q = γ g + Σ_slot cS_slot s_slot + cY_slot y_slot; four parameters each.
 //   0 uniform P; 2 read hist; 5 read grad; 20 read gramIn; 3 rw q
 // lineStart: d = −q; x0 = θ; g0 = g; scal[2] = gᵀg, scal[3] = gᵀd.
 //   0 uniform P; 6 read q; 7 read params; 5 read grad; 8 rw d; 9 rw x0; 10 rw g0; 4 rw scal
@@ -130,18 +129,17 @@ fn gramSlot() -> u32 {
   return select(state[1], P.pos - 1u, P.pos > 0u);
 }
 
-// For slot j and chunk c (one invocation each), the partial sums of
+// For chunk c and each slot j of a block of SB = 4 (one invocation per block and
+// chunk; g and the newest pair read once for the four, in vec4 lanes; a block
+// past the last slot repeats it and writes nothing), the partial sums of
 //   q = 0: s_jᵀ g, 1: y_jᵀ g, 2: s_iᵀ y_j, 3: s_jᵀ y_i, 4: y_iᵀ y_j   (i = gramSlot())
 // in part[(q m + j) · chunks + c], chunk c being the indices x ≡ c (mod chunks):
 // neighbouring invocations take neighbouring chunks, so they read neighbouring
 // floats (coalesced on a GPU, one cache line per SIMD row on a CPU), and none
 // waits at a barrier; a sum over the chunks in the next dispatch finishes each
-// dot product. The Gram terms ride along with the direction's
-// dot products: each s_j, y_j is read once for all five, and a new pair's row
-// needs no pass of its own. An entry comes out the same whichever of its two
-// slots was i (products commute, the order over the chunk is the same).
-// Slots per compactDots invocation: g and the newest pair are read once for SB = 4
-// slots (vec4 lanes; a block past the last slot repeats it and writes nothing).
+// dot product. The Gram terms ride along: each s_j, y_j is read once for all
+// five, and a new pair's row needs no pass of its own. An entry comes out the
+// same whichever of its two slots was i (products commute, same order).
 const SB: u32 = 4u;
 
 fn writePart(j: u32, c: u32, sg: f32, yg: f32, sy: f32, ys: f32, yy: f32) {
@@ -269,11 +267,10 @@ fn compactSolve() {
   }
 }
 
-// Each invocation forms q at four parameters a quarter of the vector apart (i,
-// i + Q, i + 2Q, i + 3Q), so each coefficient is read once for four and
-// neighbouring invocations still read neighbouring floats. The coefficients are
-// read from storage, not staged in workgroup memory: on a CPU adapter a workgroup
-// barrier costs more than the reads.
+// Each invocation forms q at four parameters a quarter of the vector apart (i, i + Q,
+// i + 2Q, i + 3Q): each coefficient is read once for four, and neighbouring
+// invocations still read neighbouring floats. The coefficients are read from storage,
+// not staged in workgroup memory: on a CPU a workgroup barrier costs more than the reads.
 @compute @workgroup_size(WG)
 fn compactCombine(@builtin(global_invocation_id) gid: vec3<u32>) {
   let n = P.count;
