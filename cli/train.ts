@@ -28,6 +28,7 @@ import { type Progress, runTraining } from "../src/run.ts";
 import { loadRun } from "../src/run_checkpoint.ts";
 import { resolveCounts } from "../src/points.ts";
 import { checkDemand, engineLimits } from "../src/limits.ts";
+import { DEFAULT_HISTORY } from "../src/lbfgs_state.ts";
 import { help, info, out } from "./common.ts";
 import {
   applySetting,
@@ -74,7 +75,7 @@ export const HELP: string = (() => {
     w.thenN ? Object.entries(w.thenN).map(([g, v]) => `${g}=${v}`).join(",") : "GROUP=N,…"
   }] [--then-refresh 0 (M; 0 = frozen λ)]
       [--then-resample 0 (M: new L-BFGS points every M iterations; 0 = one fixed set)] [--history ${
-    w.history ?? 20
+    w.history ?? DEFAULT_HISTORY
   }]
       [--log-every ${
     defaultLogEvery(w.steps ?? f.steps)

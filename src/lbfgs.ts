@@ -17,7 +17,7 @@ import type { PlanCore } from "./plan.ts";
 import { type LineValue, strongWolfe, type WolfeOptions } from "./line_search.ts";
 import { UserError } from "./errors.ts";
 import { checkResources, engineLimits } from "./limits.ts";
-import { checkLbfgsState, f32ToBase64, type LbfgsState } from "./lbfgs_state.ts";
+import { checkLbfgsState, DEFAULT_HISTORY, f32ToBase64, type LbfgsState } from "./lbfgs_state.ts";
 
 /** Settings of {@linkcode Lbfgs}. */
 export interface LbfgsOptions {
@@ -77,7 +77,7 @@ export class Lbfgs {
 
   private constructor(plan: PlanCore, o: LbfgsOptions) {
     this.plan = plan;
-    this.m = o.m ?? 20;
+    this.m = o.m ?? DEFAULT_HISTORY;
     this.#o = o;
     if (!Number.isInteger(this.m) || this.m < 1 || this.m > 1000) {
       throw new UserError("--history", `--history must be an integer in 1..1000, not ${o.m}.`);

@@ -8,6 +8,9 @@
 import { Buffer } from "node:buffer";
 import { UserError } from "./errors.ts";
 
+/** Curvature pairs kept when neither the caller nor the problem says (`--history`). */
+export const DEFAULT_HISTORY = 20;
+
 /** What a checkpoint needs to continue the same L-BFGS trajectory. */
 export interface LbfgsState {
   /** Pairs stored. */

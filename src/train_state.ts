@@ -6,7 +6,7 @@
  * @module
  */
 import { UserError } from "./errors.ts";
-import { checkLbfgsState, type LbfgsState } from "./lbfgs_state.ts";
+import { checkLbfgsState, DEFAULT_HISTORY, type LbfgsState } from "./lbfgs_state.ts";
 import type { Plan } from "./plan.ts";
 import { phaseSteps, type TrainConfig } from "./train_config.ts";
 
@@ -80,5 +80,5 @@ export function checkTrainState(s: TrainState, p: Plan, config: TrainConfig): vo
       "The checkpoint is inside the L-BFGS phase but holds no L-BFGS state; resume from an earlier copy.",
     );
   }
-  if (s.lbfgs) checkLbfgsState(s.lbfgs, config.history ?? 20, p.net.paramCount);
+  if (s.lbfgs) checkLbfgsState(s.lbfgs, config.history ?? DEFAULT_HISTORY, p.net.paramCount);
 }

@@ -16,7 +16,7 @@ import { estimateTraces, type NtkTraces, weightsFromTraces } from "./ntk.ts";
 import { UserError } from "./errors.ts";
 import type { Problem } from "./problems/problem.ts";
 import { LbfgsPhase } from "./lbfgs_phase.ts";
-import type { LbfgsState } from "./lbfgs_state.ts";
+import { DEFAULT_HISTORY, type LbfgsState } from "./lbfgs_state.ts";
 import { adamStep, stepPlan, stepSequences } from "./adam_phase.ts";
 import { ModelEvaluation } from "./model_eval.ts";
 import { causalSettings, phaseSteps, type TrainConfig } from "./train_config.ts";
@@ -169,7 +169,7 @@ export class Trainer {
         counts,
         seed: c.seed,
         sampler: c.sampler ?? "uniform",
-        m: c.history ?? 20,
+        m: c.history ?? DEFAULT_HISTORY,
         refresh: c.thenRefresh ?? 0,
         resample: c.thenResample ?? 0,
         adaptive,
