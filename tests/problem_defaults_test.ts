@@ -47,7 +47,7 @@ Deno.test("settings: a problem may recommend an L-BFGS phase after Adam", async 
   // Wave and the built-in steady flows recommend one (README, Results).
   for (
     const [name, steps, thenSteps] of [
-      ["wave", 12000, 2000],
+      ["wave", 10000, 2600],
       ["kovasznay", 800, 1500],
       ["cavity", 1000, 2200],
     ]

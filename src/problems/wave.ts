@@ -30,13 +30,13 @@ export const wave: Problem = {
   // every step the error per step is close to that of 1024/256/256, at a quarter
   // of the cost. The centred first layer and the parameter average each lower the
   // final error (README). L-BFGS on one fixed 1024/256/256 set then does more than
-  // further Adam steps, and 100 curvature pairs far more than 20: 12000 Adam steps
-  // and 2000 iterations ended at 2.71e-3, 1.64e-3 and 1.94e-3 on seeds 0–2 with
-  // 100 pairs, where 20 pairs (2200 iterations) ended at 5.50e-3, 3.95e-3 and
-  // 5.00e-3 and 18000 Adam steps at 9.29e-3, 0.0106 and 0.0107 in about the same
-  // time (README, Results). 2000 rather than 2200 iterations keeps the run within
-  // the former default's wall time. Weights every 10 steps were 0.78× the time
-  // per step but left seed 1 far behind (README).
+  // further Adam steps, and 100 curvature pairs far more than 20: 10000 Adam steps
+  // and 2600 iterations ended at 2.07e-3, 1.22e-3 and 1.40e-3 on seeds 0–2, where
+  // 12000 + 2000 ended at 2.71e-3, 1.64e-3 and 1.94e-3, 20 pairs (12000 + 2200) at
+  // 5.50e-3, 3.95e-3 and 5.00e-3 and 18000 Adam steps at 9.29e-3, 0.0106 and 0.0107,
+  // all in about the same time (README, Results: 10000 + 2600 took 0.97× the wall
+  // time of 12000 + 2000, run after run). Weights every 10 steps were 0.78× the
+  // time per step but left seed 1 far behind (README).
   groups: [
     {
       ...unitSquareInterior("u_tt − 4u_xx in the interior", E.sub(E.d2u(0), E.mul(4, E.d2u(1)))),
@@ -46,12 +46,12 @@ export const wave: Problem = {
     { ...initialVelocity(exactT), defaultN: 64 },
   ],
   train: {
-    steps: 12000,
+    steps: 10000,
     decaySteps: 1000,
     init: "centered",
     average: 0.995,
     then: "lbfgs",
-    thenSteps: 2000,
+    thenSteps: 2600,
     thenN: { r: 1024, u: 256, ut: 256 },
     history: 100,
   },
