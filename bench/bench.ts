@@ -28,8 +28,8 @@ import {
   suiteScaling,
   suiteStep,
   suiteTaylor,
-  tuneAdapter,
 } from "./suites.ts";
+import { tuneAdapter } from "./tune.ts";
 import { suiteKernels } from "./kernels.ts";
 import { adapterText, compareRecords, gitCommit, table, torchComparison } from "./report.ts";
 import { jaxjsComparison } from "./baselines/jaxjs.ts";

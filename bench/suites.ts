@@ -3,13 +3,11 @@
  * matrix products (matmul), step counts (counts), Taylor-mode passes (taylor),
  * training steps (step), NTK trace estimates against a step (ntk), the cost of
  * outputs (outputs) and scaling in points and width (scaling). L-BFGS's suite is
- * bench/lbfgs_bench.ts. The tile-shape search times steps the same way
- * ({@linkcode tuneAdapter}).
+ * bench/lbfgs_bench.ts; the tile-shape search is bench/tune.ts.
  *
  * @module
  */
 import type { Dispatch, Engine } from "../src/engine.ts";
-import { candidates, saveTuning, type Tuning } from "../src/tuning.ts";
 import type { Weighting } from "../src/train_config.ts";
 import { Trainer } from "../src/trainer.ts";
 import { estimateTraces } from "../src/ntk.ts";
@@ -214,36 +212,4 @@ export async function suiteScaling(ctx: BenchContext, out?: string): Promise<voi
     ctx.emit({ ...r, suite: "scaling", name: `step width=${w}` });
   }
   if (out) await writeScalingCharts(out, ctx.records);
-}
-
-/**
- * Times a training step (wave, [2,128,128,128,1], N_r = 1024) for each candidate
- * tuning and keeps the fastest for this adapter (cached; see src/tuning.ts).
- */
-export async function tuneAdapter(
-  engine: Engine,
-  quick = false,
-): Promise<{ tuning: Tuning; ms: number; results: { tuning: Tuning; ms: number }[] }> {
-  const results: { tuning: Tuning; ms: number }[] = [];
-  const all = candidates(engine.device.limits as unknown as Record<string, number>);
-  for (const cand of quick ? all.slice(0, 4) : all) {
-    engine.tuning = cand;
-    const t = await Trainer.create(
-      engine,
-      trainConfig([2, 128, 128, 128, 1], { r: 1024, u: 256, ut: 256 }, "fixed"),
-    );
-    const r = await timeBatches(engine, () => t.advance(), { warmup: 2, repeats: 3, batch: 3 });
-    await t.dispose();
-    results.push({ tuning: cand, ms: r.median });
-    console.error(`tune ${JSON.stringify(cand)}: ${r.median.toFixed(1)} ms/step`);
-  }
-  const best = results.reduce((a, b) => (b.ms < a.ms ? b : a));
-  engine.tuning = best.tuning;
-  const path = await saveTuning(engine.adapter, best.tuning, results);
-  console.error(
-    `tuning: ${JSON.stringify(best.tuning)} (${best.ms.toFixed(1)} ms/step)${
-      path ? ` saved to ${path}` : ""
-    }`,
-  );
-  return { ...best, results };
 }
