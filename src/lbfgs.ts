@@ -357,12 +357,11 @@ export class Lbfgs {
   /** The history and scalars, for a checkpoint. */
   async state(): Promise<LbfgsState> {
     const P = this.plan.net.paramCount;
-    return {
-      k: this.#k,
-      newest: this.#newest,
-      hist: f32ToBase64(await this.plan.read(this.#buf.hist, 0, 2 * this.m * P)),
-      scal: f32ToBase64(await this.plan.read(this.#buf.scal, 0, 8 + 2 * this.m)),
-    };
+    const [hist, scal] = await Promise.all([
+      this.plan.read(this.#buf.hist, 0, 2 * this.m * P),
+      this.plan.read(this.#buf.scal, 0, 8 + 2 * this.m),
+    ]);
+    return { k: this.#k, newest: this.#newest, hist: f32ToBase64(hist), scal: f32ToBase64(scal) };
   }
 
   /** Restores {@linkcode Lbfgs.state} (then evaluates at the current parameters). */

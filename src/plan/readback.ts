@@ -41,9 +41,13 @@ export async function evaluateOf(p: PlanCore, withGradient: boolean): Promise<Ev
   const seqs = [p.forward, p.residual, p.lossSums];
   if (withGradient) seqs.push(p.backward, p.weightGrad, p.gather);
   p.engine.submit("evaluate", ...seqs);
-  const res = await p.read(p.b.res);
-  const sums = await p.read(p.b.lossSums, 0, p.G);
-  const lam = await p.read(p.b.lambda, 0, p.G);
+  // Read together: each readback settles at Deno's next device poll (≈ 10 ms).
+  const [res, sums, lam, gradient] = await Promise.all([
+    p.read(p.b.res),
+    p.read(p.b.lossSums, 0, p.G),
+    p.read(p.b.lambda, 0, p.G),
+    withGradient ? p.read(p.b.grad, 0, p.net.paramCount) : undefined,
+  ]);
   const lossPerGroup: Record<string, number> = {};
   let loss = 0;
   p.batch.groups.forEach((g, i) => {
@@ -51,6 +55,6 @@ export async function evaluateOf(p: PlanCore, withGradient: boolean): Promise<Ev
     loss += lam[i] * sums[i] / g.n;
   });
   const out: Evaluation = { residuals: p.perGroup(res), lossPerGroup, loss };
-  if (withGradient) out.gradient = await p.read(p.b.grad, 0, p.net.paramCount);
+  if (gradient) out.gradient = gradient;
   return out;
 }
