@@ -11,7 +11,7 @@ import type { Engine } from "../src/engine.ts";
 import type { Weighting } from "../src/train_config.ts";
 import { Trainer } from "../src/trainer.ts";
 import type { BenchContext, BenchRecord } from "./timing.ts";
-import { trainConfig } from "./timing.ts";
+import { median, trainConfig } from "./timing.ts";
 
 /** One kernel's GPU time per step at two point counts. */
 export interface KernelRow {
@@ -49,7 +49,6 @@ export async function profileStep(
         per.set(k.kernel, e);
       }
     }
-    const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
     return new Map([...per].map(([k, v]) => [k, { dispatches: v.dispatches, ms: median(v.ms) }]));
   } finally {
     await t.dispose();

@@ -52,6 +52,11 @@ export interface BenchRecord {
   counts?: { dispatches: number; passes: number; submits: number };
 }
 
+/** The median of `xs` (for an even count the upper of the two middle values). */
+export function median(xs: readonly number[]): number {
+  return [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+}
+
 /**
  * Median, min and max of per-iteration wall milliseconds over `repeats` batches of
  * `batch` runs; with timestamp queries, also the median GPU time per run (the sum
@@ -84,7 +89,6 @@ export async function timeBatches(
     t.push((performance.now() - t0) / batch);
   }
   t.sort((a, b) => a - b);
-  const med = (xs: number[]) => xs.sort((a, b) => a - b)[Math.floor(xs.length / 2)];
   let gpu: number | undefined;
   if (engine.hasTimestamps) {
     const perRun: number[] = [];
@@ -96,9 +100,9 @@ export async function timeBatches(
         perRun.push(spans.reduce((a, b) => a! + b!, 0)!);
       }
     }
-    if (perRun.length) gpu = med(perRun);
+    if (perRun.length) gpu = median(perRun);
   }
-  return { median: med(t), min: t[0], max: t[t.length - 1], repeats, batch, gpu };
+  return { median: median(t), min: t[0], max: t[t.length - 1], repeats, batch, gpu };
 }
 
 /** A timing's fields of a {@linkcode BenchRecord}. */

@@ -25,7 +25,7 @@ import {
   type Tuning,
 } from "../src/tuning.ts";
 import { Trainer } from "../src/trainer.ts";
-import { timeBatches, trainConfig } from "./timing.ts";
+import { median, timeBatches, trainConfig } from "./timing.ts";
 
 /** A candidate and its time per step (ms); `stage` 2 times are medians over alternating rounds. */
 export interface TunedShape {
@@ -149,8 +149,7 @@ async function alternate(engine: Engine, shapes: Tuning[], rounds: number): Prom
       }
     }
     return shapes.map((tuning, i) => {
-      const s = [...times[i]].sort((a, b) => a - b);
-      const ms = s[s.length >> 1];
+      const ms = median(times[i]);
       console.error(`tune, alternating ${JSON.stringify(tuning)}: ${ms.toFixed(1)} ms/step`);
       return { tuning, ms, stage: 2 as const };
     });
