@@ -87,14 +87,40 @@ fn tangentResidual(@builtin(global_invocation_id) gid: vec3<u32>) {
   y[gid.z * P.ld4 + P.pointOff4 + pv] = s;
 }
 
-var<workgroup> partialSums: array<f32, 256>;
+const REDUCE_WG: u32 = 256u;
+var<workgroup> partialSums: array<f32, REDUCE_WG>;
 
-@compute @workgroup_size(256)
-fn groupSums(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) li: u32) {
+// BEGIN reduce
+// Σ over the workgroup of every invocation's s, a tree in workgroup memory. Where
+// the device has subgroups, src/kernels.ts puts shaders/subgroup.wgsl here instead
+// (a `Lanes` with the subgroup builtins and a blockSum of two subgroup sums).
+struct Lanes {
+  @builtin(local_invocation_index) li: u32,
+}
+
+fn blockSum(ln: Lanes, s: f32) -> f32 {
+  let li = ln.li;
+  partialSums[li] = s;
+  workgroupBarrier();
+  for (var h = REDUCE_WG / 2u; h > 0u; h >>= 1u) {
+    if (li < h) {
+      partialSums[li] += partialSums[li + h];
+    }
+    workgroupBarrier();
+  }
+  let total = partialSums[0];
+  // The next call overwrites partialSums only after everyone has read the total.
+  workgroupBarrier();
+  return total;
+}
+// END reduce
+
+@compute @workgroup_size(REDUCE_WG)
+fn groupSums(@builtin(workgroup_id) wid: vec3<u32>, ln: Lanes) {
   let g = groups[wid.x];
   let base = wid.y * P.rowStride + g.x;
   var s = 0.0;
-  for (var i = li; i < g.y; i += 256u) {
+  for (var i = ln.li; i < g.y; i += REDUCE_WG) {
     let v = values[base + i];
     if (SQUARE == 1u) {
       s = fma(v, v, s);
@@ -102,16 +128,9 @@ fn groupSums(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_in
       s += v;
     }
   }
-  partialSums[li] = s;
-  workgroupBarrier();
-  for (var h = 128u; h > 0u; h >>= 1u) {
-    if (li < h) {
-      partialSums[li] += partialSums[li + h];
-    }
-    workgroupBarrier();
-  }
-  if (li == 0u) {
-    sums[wid.y * P.G + wid.x] = partialSums[0];
+  let total = blockSum(ln, s);
+  if (ln.li == 0u) {
+    sums[wid.y * P.G + wid.x] = total;
   }
 }
 
@@ -153,33 +172,18 @@ fn ntkWeights() {
   setWeights(rowSums);
 }
 
-// Σ over the workgroup of every invocation's s (the same tree as groupSums).
-fn blockSum(li: u32, s: f32) -> f32 {
-  partialSums[li] = s;
-  workgroupBarrier();
-  for (var h = 128u; h > 0u; h >>= 1u) {
-    if (li < h) {
-      partialSums[li] += partialSums[li + h];
-    }
-    workgroupBarrier();
-  }
-  let total = partialSums[0];
-  // The next call overwrites partialSums only after everyone has read the total.
-  workgroupBarrier();
-  return total;
-}
-
-@compute @workgroup_size(256)
-fn stepSums(@builtin(local_invocation_index) li: u32) {
+@compute @workgroup_size(REDUCE_WG)
+fn stepSums(ln: Lanes) {
+  let li = ln.li;
   var rowSums: array<f32, MAXG>;
   for (var g = 0u; g < P.G; g++) {
     let grp = groups[g];
     var s = 0.0;
-    for (var i = li; i < grp.y; i += 256u) {
+    for (var i = li; i < grp.y; i += REDUCE_WG) {
       let v = resIn[grp.x + i];
       s = fma(v, v, s);
     }
-    let loss = blockSum(li, s);
+    let loss = blockSum(ln, s);
     if (li == 0u) {
       lossOut[g] = loss;
     }
@@ -188,7 +192,7 @@ fn stepSums(@builtin(local_invocation_index) li: u32) {
         let base = j * P.rowStride + grp.x;
         let rbase = select(0u, j * P.rowStride, P.rhsRows == 1u) + grp.x;
         var q = 0.0;
-        for (var i = li; i < grp.y; i += 256u) {
+        for (var i = li; i < grp.y; i += REDUCE_WG) {
           var v = lhsIn[base + i];
           if (FD == 1u) {
             v = (v - rhsIn[rbase + i]) * P.fdScale;
@@ -199,7 +203,7 @@ fn stepSums(@builtin(local_invocation_index) li: u32) {
             q += v;
           }
         }
-        let t = blockSum(li, q);
+        let t = blockSum(ln, q);
         if (li == 0u) {
           sums[j * P.G + g] = t;
           rowSums[g] += t;

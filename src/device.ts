@@ -180,7 +180,8 @@ export async function acquireGpu(
     const v = (adapter.limits as unknown as Record<string, number>)[k];
     if (typeof v === "number") requiredLimits[k] = v;
   }
-  const requiredFeatures = (["timestamp-query"] as GPUFeatureName[]).filter((f) =>
+  // Subgroups: ntk.wgsl's workgroup sums use subgroup operations (shaders/subgroup.wgsl).
+  const requiredFeatures = (["timestamp-query", "subgroups"] as GPUFeatureName[]).filter((f) =>
     adapter.features.has(f)
   );
   const device = await adapter.requestDevice({

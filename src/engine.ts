@@ -80,7 +80,7 @@ export class Engine {
   private constructor(gpu: Gpu) {
     this.gpu = gpu;
     this.device = gpu.device;
-    this.cache = new PipelineCache(this.device);
+    this.cache = new PipelineCache(this.device, gpu.report.subgroupSizes[0]);
     this.pool = new BufferPool(this.device);
     this.device.lost.then((info) => {
       if (info.reason !== "destroyed") this.#lost = info.message || String(info.reason);

@@ -21,6 +21,7 @@ import randomSrc from "../shaders/random.wgsl" with { type: "text" };
 import causalSrc from "../shaders/causal.wgsl" with { type: "text" };
 import lbfgsSrc from "../shaders/lbfgs.wgsl" with { type: "text" };
 import embedSrc from "../shaders/embed.wgsl" with { type: "text" };
+import subgroupSrc from "../shaders/subgroup.wgsl" with { type: "text" };
 import { type Consts, type Instances, specialize } from "./specialize.ts";
 import { unroll } from "./unroll.ts";
 
@@ -37,6 +38,11 @@ export interface KernelDef {
   groups?: boolean;
   /** Whether layer.wgsl (the per-layer kernels' `Layer` uniform member) is prepended. */
   layer?: boolean;
+  /**
+   * Whether the kernel sums over its workgroup with ntk.wgsl's `reduce` region, which
+   * becomes shaders/subgroup.wgsl where the device has subgroups ({@linkcode Variant.subgroups}).
+   */
+  reduce?: boolean;
   bindings: Record<number, BindingKind>;
 }
 
@@ -170,6 +176,7 @@ export const KERNELS: Record<KernelName, KernelDef> = {
     source: ntkSrc,
     entry: "groupSums",
     common: false,
+    reduce: true,
     bindings: { 0: "uniform", 7: "read", 8: "read", 9: "rw" },
   },
   ntkWeights: {
@@ -182,6 +189,7 @@ export const KERNELS: Record<KernelName, KernelDef> = {
     source: ntkSrc,
     entry: "stepSums",
     common: false,
+    reduce: true,
     bindings: {
       0: "uniform",
       8: "read",
@@ -259,6 +267,14 @@ export interface Variant {
   overrides?: Record<string, number>;
   regions?: Record<string, string>;
   instances?: Instances;
+  /**
+   * Subgroup reductions (set by {@linkcode PipelineCache} for `reduce` kernels on a
+   * device with the `subgroups` feature): `min` is the adapter's smallest subgroup
+   * size, `enable` whether the source opens with `enable subgroups;` (WGSL asks for
+   * it and Chromium's compiler requires it; the naga of Deno 2.9.6 rejects it and
+   * takes subgroup builtins without it).
+   */
+  subgroups?: { min: number; enable: boolean };
 }
 
 /** The `Layer` struct (shaders/layer.wgsl) that the per-layer kernels' uniform holds. */
@@ -267,13 +283,18 @@ export const LAYER_STRUCT_WGSL: string = layerSrc;
 /** The source a kernel compiles from, after specialisation. */
 export function kernelSource(name: KernelName, v: Variant = {}): string {
   const k: KernelDef = KERNELS[name];
+  const sg = k.reduce ? v.subgroups : undefined;
   const src = [
+    sg?.enable ? "enable subgroups;" : "",
     k.common ? commonSrc : "",
     k.groups ? groupsSrc : "",
     k.layer ? layerSrc : "",
     k.source,
   ].join("\n");
-  return unroll(specialize(src, v.consts, v.regions, v.instances));
+  const regions = sg
+    ? { ...v.regions, reduce: specialize(subgroupSrc, { SG_MIN: Math.max(4, sg.min) }) }
+    : v.regions;
+  return unroll(specialize(src, v.consts, regions, v.instances));
 }
 
 /** A compiled kernel: its pipeline and bind group layout. */
@@ -289,21 +310,48 @@ export interface CompiledKernel {
 export class PipelineCache {
   readonly #device: GPUDevice;
   readonly #cache = new Map<string, Promise<CompiledKernel>>();
+  #enable?: Promise<boolean>;
   /** Number of pipelines compiled (cache misses). */
   compiled = 0;
+  /**
+   * The adapter's smallest subgroup size when the device has the `subgroups` feature
+   * (the `reduce` kernels then sum with subgroup operations), else 0.
+   */
+  readonly subgroupMin: number;
 
-  constructor(device: GPUDevice) {
+  constructor(device: GPUDevice, subgroupMin = 4) {
     this.#device = device;
+    this.subgroupMin = device.features.has("subgroups") ? Math.max(4, subgroupMin) : 0;
+  }
+
+  /** Whether this device's compiler takes `enable subgroups;` (asked once). */
+  #enableDirective(): Promise<boolean> {
+    this.#enable ??= (async () => {
+      const d = this.#device;
+      d.pushErrorScope("validation");
+      const m = d.createShaderModule({
+        label: "Shader.subgroupsProbe",
+        code: "enable subgroups;\n@compute @workgroup_size(1) fn probe() {}",
+      });
+      const info = await m.getCompilationInfo?.();
+      const err = await d.popErrorScope();
+      return !err && !(info?.messages ?? []).some((x) => x.type === "error");
+    })();
+    return this.#enable;
   }
 
   /** The pipeline of `name` for variant `v`, compiled once. */
-  get(name: KernelName, v: Variant = {}): Promise<CompiledKernel> {
+  async get(name: KernelName, v: Variant = {}): Promise<CompiledKernel> {
+    if (KERNELS[name].reduce && this.subgroupMin > 0 && !v.subgroups) {
+      v = { ...v, subgroups: { min: this.subgroupMin, enable: await this.#enableDirective() } };
+    }
     const key = JSON.stringify([
       name,
       v.consts ?? {},
       v.overrides ?? {},
       v.regions ?? {},
       v.instances ?? null,
+      v.subgroups ?? null,
     ]);
     let p = this.#cache.get(key);
     if (!p) {

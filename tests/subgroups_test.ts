@@ -1,0 +1,194 @@
+/**
+ * The workgroup sums of ntk.wgsl (`groupSums`, `stepSums`) with subgroup operations
+ * (shaders/subgroup.wgsl) and without. Deno's software adapters do not offer the
+ * `subgroups` feature, so the engine keeps the tree there (checked here), and the
+ * subgroup source is run in headless Chromium, whose SwiftShader adapter offers it
+ * (tests/chromium.ts): both variants against float64 sums on groups longer and
+ * shorter than the workgroup. Needs a WebGPU adapter in Deno and Chromium (installed
+ * with apt-get as root where missing); fails with the reason otherwise.
+ */
+import assert from "node:assert/strict";
+import { kernelSource, PipelineCache, type Variant } from "../src/kernels.ts";
+import { gaussianAt } from "../src/random.ts";
+import { assertAllClose } from "./assert_close.ts";
+import { moduleEngine } from "./gpu_helpers.ts";
+import { type BindingSpec, type KernelRun, runInChromium } from "./chromium.ts";
+
+const engine = await moduleEngine();
+
+const test = (name: string, fn: () => void | Promise<void>) =>
+  Deno.test({ name, sanitizeResources: false, sanitizeOps: false, fn });
+
+// Three groups: longer than the workgroup (256), about it, and shorter.
+const counts = [700, 300, 45];
+const offsets = [0, 700, 1000];
+const stride = 1045, rows = 2, G = counts.length;
+const f32 = (x: number) => Math.fround(x);
+const noise = (stream: number, n: number, positive = false) =>
+  Array.from({ length: n }, (_, i) => {
+    const v = gaussianAt(11, stream, 0, i, 0);
+    return f32(positive ? Math.abs(v) + 0.1 : v);
+  });
+const res = noise(1, stride);
+const lhs = noise(2, rows * stride, true);
+const rhs = noise(3, stride);
+const groups = counts.flatMap((n, g) => [offsets[g], n, n, 0]);
+
+/** Σ over group g of row j of `v` (length rows × stride), of f(value, index in the row). */
+function groupSum(v: number[], j: number, g: number, f: (x: number, i: number) => number) {
+  let s = 0;
+  for (let i = offsets[g]; i < offsets[g] + counts[g]; i++) s += f(v[j * stride + i], i);
+  return s;
+}
+
+interface Case {
+  name: "stepSums" | "groupSums";
+  consts: Record<string, number>;
+  uniform: Record<string, number>;
+  bindings: BindingSpec[];
+  workgroups: [number, number?];
+  /** Expected float64 outputs by binding. */
+  expect: Record<number, number[]>;
+}
+
+const zeros = (n: number) => new Array(n).fill(0);
+const u8 = (b: ArrayBuffer) => [...new Uint8Array(b)];
+
+/** setWeights of ntk.wgsl from a zero state: traces, means and λ. */
+function weights(rowSums: number[], scale: number) {
+  const means = rowSums.map((s, g) => s * scale / counts[g]);
+  const total = means.reduce((a, b) => a + b, 0);
+  return {
+    state: [...rowSums.map((s) => s * scale), ...means, 1],
+    lambda: means.map((m) => total / m),
+  };
+}
+
+function stepCase(fd: boolean): Case {
+  const fdScale = fd ? 8 : 1, scale = 0.5;
+  const value = (x: number, i: number) => fd ? ((x - rhs[i]) * fdScale) ** 2 : x;
+  const sums = Array.from(
+    { length: rows },
+    (_, j) => counts.map((_, g) => groupSum(lhs, j, g, value)),
+  );
+  const rowSums = counts.map((_, g) => sums[0][g] + sums[1][g]);
+  const w = weights(rowSums, scale);
+  const uniform = { G, rows, rowStride: stride, rhsRows: 0, scale, beta: 0.9, fdScale };
+  return {
+    name: "stepSums",
+    consts: { TRACES: 1, SQUARE: fd ? 1 : 0, FD: fd ? 1 : 0 },
+    uniform,
+    bindings: [
+      {
+        binding: 0,
+        kind: "uniform",
+        type: "u8",
+        data: u8(engine.uniformBytes("stepSums", uniform)),
+      },
+      { binding: 8, kind: "read", type: "u32", data: groups },
+      { binding: 16, kind: "read", type: "f32", data: res },
+      { binding: 17, kind: "read", type: "f32", data: lhs },
+      { binding: 18, kind: "read", type: "f32", data: rhs },
+      { binding: 19, kind: "rw", type: "f32", data: zeros(G) },
+      { binding: 9, kind: "rw", type: "f32", data: zeros(rows * G) },
+      { binding: 11, kind: "rw", type: "f32", data: zeros(2 * G + 1) },
+      { binding: 12, kind: "rw", type: "f32", data: zeros(G) },
+    ],
+    workgroups: [1],
+    expect: {
+      19: counts.map((_, g) => groupSum(res, 0, g, (x) => x * x)),
+      9: sums.flat(),
+      11: w.state,
+      12: w.lambda,
+    },
+  };
+}
+
+function groupCase(): Case {
+  const uniform = { G, rowStride: stride };
+  return {
+    name: "groupSums",
+    consts: { SQUARE: 1 },
+    uniform,
+    bindings: [
+      {
+        binding: 0,
+        kind: "uniform",
+        type: "u8",
+        data: u8(engine.uniformBytes("groupSums", uniform)),
+      },
+      { binding: 7, kind: "read", type: "f32", data: lhs },
+      { binding: 8, kind: "read", type: "u32", data: groups },
+      { binding: 9, kind: "rw", type: "f32", data: zeros(rows * G) },
+    ],
+    workgroups: [G, rows],
+    expect: {
+      9: Array.from(
+        { length: rows },
+        (_, j) => counts.map((_, g) => groupSum(lhs, j, g, (x) => x * x)),
+      ).flat(),
+    },
+  };
+}
+
+const SUBGROUPS: Variant["subgroups"] = { min: 4, enable: true };
+
+test("subgroups: Deno's adapter without the feature keeps the tree; naga parses the subgroup sums", async () => {
+  const has = engine.device.features.has("subgroups");
+  assert.equal(
+    engine.cache.subgroupMin > 0,
+    has,
+    "subgroup sums exactly where the device has them",
+  );
+  assert.doesNotMatch(kernelSource("stepSums"), /subgroupAdd/);
+  const sg = kernelSource("stepSums", { subgroups: { min: 4, enable: false } });
+  assert.match(sg, /subgroupAdd/);
+  assert.doesNotMatch(
+    kernelSource("tangentResidual", { subgroups: SUBGROUPS }),
+    /subgroupAdd|enable/,
+  );
+  // The subgroup source (without the directive Deno's naga refuses) compiles where the
+  // device has the feature and is refused for the missing capability where it does not.
+  const d = engine.device;
+  d.pushErrorScope("validation");
+  const info = await d.createShaderModule({ code: sg }).getCompilationInfo();
+  await d.popErrorScope();
+  const errors = info.messages.filter((m) => m.type === "error").map((m) => m.message).join("\n");
+  if (has) assert.equal(errors, "");
+  else assert.match(errors, /SUBGROUP/, `expected a missing-capability error, got: ${errors}`);
+  // A cache on a device without the feature never asks for subgroup sums.
+  assert.equal(new PipelineCache(d, 32).subgroupMin, has ? 32 : 0);
+});
+
+test("subgroups: groupSums and stepSums in Chromium, tree and subgroups, match float64 sums", async () => {
+  const cases = [stepCase(false), stepCase(true), groupCase()];
+  const runs: KernelRun[] = cases.flatMap((c) =>
+    [undefined, SUBGROUPS].map((subgroups) => ({
+      code: kernelSource(c.name, { consts: c.consts, subgroups }),
+      entry: c.name,
+      bindings: c.bindings,
+      workgroups: c.workgroups,
+      read: Object.keys(c.expect).map(Number),
+    }))
+  );
+  assert.match(runs[1].code, /^enable subgroups;/);
+  const { adapter, outputs } = await runInChromium(runs);
+  assert.ok(
+    adapter.features.includes("subgroups"),
+    `Chromium's adapter (${adapter.vendor}) offers no subgroups: ${adapter.features.join(", ")}`,
+  );
+  console.error(
+    `Chromium adapter: ${adapter.vendor}, subgroup sizes ${adapter.subgroupMinSize}–${adapter.subgroupMaxSize}`,
+  );
+  cases.forEach((c, k) => {
+    for (const [v, out] of [["tree", outputs[2 * k]], ["subgroups", outputs[2 * k + 1]]] as const) {
+      for (const [b, want] of Object.entries(c.expect)) {
+        assertAllClose(out[Number(b)].slice(0, want.length), want, {
+          rtol: 1e-5,
+          atol: 0,
+          name: `${c.name} ${JSON.stringify(c.consts)} ${v}: binding ${b}`,
+        });
+      }
+    }
+  });
+});
