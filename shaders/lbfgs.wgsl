@@ -86,24 +86,6 @@ struct Params {
 @group(0) @binding(21) var<storage, read_write> part: array<f32>;
 @group(0) @binding(22) var<storage, read> partIn: array<f32>;
 
-var<workgroup> partial: array<f32, WG>;
-
-// Sum of every invocation's `v` (the whole workgroup must call it).
-fn workgroupSum(lid: u32, v: f32) -> f32 {
-  partial[lid] = v;
-  workgroupBarrier();
-  for (var s = WG / 2u; s > 0u; s = s / 2u) {
-    if (lid < s) {
-      partial[lid] += partial[lid + s];
-    }
-    workgroupBarrier();
-  }
-  let total = partial[0];
-  // The next reduction overwrites `partial`: everyone must have read it first.
-  workgroupBarrier();
-  return total;
-}
-
 const RHO: u32 = 8u;
 
 // Offsets into gram for m slots.
@@ -304,12 +286,12 @@ fn compactCombine(@builtin(global_invocation_id) gid: vec3<u32>) {
   }
 }
 
-@compute @workgroup_size(WG)
-fn lineStart(@builtin(local_invocation_id) lidv: vec3<u32>) {
-  let lid = lidv.x;
+@compute @workgroup_size(REDUCE_WG)
+fn lineStart(ln: Lanes) {
+  let lid = ln.li;
   var gg = 0.0;
   var gd = 0.0;
-  for (var i = lid; i < P.count; i += WG) {
+  for (var i = lid; i < P.count; i += REDUCE_WG) {
     let g = grad[i];
     let di = -qIn[i];
     d[i] = di;
@@ -318,8 +300,8 @@ fn lineStart(@builtin(local_invocation_id) lidv: vec3<u32>) {
     gg = fma(g, g, gg);
     gd = fma(g, di, gd);
   }
-  let sgg = workgroupSum(lid, gg);
-  let sgd = workgroupSum(lid, gd);
+  let sgg = blockSum(ln, gg);
+  let sgd = blockSum(ln, gd);
   if (lid == 0u) {
     scal[2] = sgg;
     scal[3] = sgd;
@@ -335,14 +317,14 @@ fn lineTrial(@builtin(global_invocation_id) gid: vec3<u32>) {
   paramsOut[i] = fma(P.alpha, dIn[i], x0In[i]);
 }
 
-@compute @workgroup_size(WG)
-fn lineValues(@builtin(local_invocation_id) lidv: vec3<u32>) {
-  let lid = lidv.x;
+@compute @workgroup_size(REDUCE_WG)
+fn lineValues(ln: Lanes) {
+  let lid = ln.li;
   var gd = 0.0;
-  for (var i = lid; i < P.count; i += WG) {
+  for (var i = lid; i < P.count; i += REDUCE_WG) {
     gd = fma(grad[i], dIn[i], gd);
   }
-  let sgd = workgroupSum(lid, gd);
+  let sgd = blockSum(ln, gd);
   if (lid == 0u) {
     var phi = 0.0;
     for (var j = 0u; j < P.G; j++) {
@@ -353,16 +335,16 @@ fn lineValues(@builtin(local_invocation_id) lidv: vec3<u32>) {
   }
 }
 
-@compute @workgroup_size(WG)
-fn pairUpdate(@builtin(local_invocation_id) lidv: vec3<u32>) {
-  let lid = lidv.x;
+@compute @workgroup_size(REDUCE_WG)
+fn pairUpdate(ln: Lanes) {
+  let lid = ln.li;
   let n = P.count;
   let slot = state[1];
   let sOff = slot * n;
   let yOff = (P.m + slot) * n;
   var ys = 0.0;
   var yy = 0.0;
-  for (var i = lid; i < n; i += WG) {
+  for (var i = lid; i < n; i += REDUCE_WG) {
     let s = params[i] - x0In[i];
     let y = grad[i] - g0In[i];
     histOut[sOff + i] = s;
@@ -370,8 +352,8 @@ fn pairUpdate(@builtin(local_invocation_id) lidv: vec3<u32>) {
     ys = fma(y, s, ys);
     yy = fma(y, y, yy);
   }
-  let sys = workgroupSum(lid, ys);
-  let syy = workgroupSum(lid, yy);
+  let sys = blockSum(ln, ys);
+  let syy = blockSum(ln, yy);
   if (lid == 0u) {
     let ok = sys > 1e-10 * syy && syy > 0.0;
     scal[RHO + slot] = select(0.0, 1.0 / sys, ok);

@@ -87,34 +87,6 @@ fn tangentResidual(@builtin(global_invocation_id) gid: vec3<u32>) {
   y[gid.z * P.ld4 + P.pointOff4 + pv] = s;
 }
 
-const REDUCE_WG: u32 = 256u;
-var<workgroup> partialSums: array<f32, REDUCE_WG>;
-
-// BEGIN reduce
-// Σ over the workgroup of every invocation's s, a tree in workgroup memory. Where
-// the device has subgroups, src/kernels.ts puts shaders/subgroup.wgsl here instead
-// (a `Lanes` with the subgroup builtins and a blockSum of two subgroup sums).
-struct Lanes {
-  @builtin(local_invocation_index) li: u32,
-}
-
-fn blockSum(ln: Lanes, s: f32) -> f32 {
-  let li = ln.li;
-  partialSums[li] = s;
-  workgroupBarrier();
-  for (var h = REDUCE_WG / 2u; h > 0u; h >>= 1u) {
-    if (li < h) {
-      partialSums[li] += partialSums[li + h];
-    }
-    workgroupBarrier();
-  }
-  let total = partialSums[0];
-  // The next call overwrites partialSums only after everyone has read the total.
-  workgroupBarrier();
-  return total;
-}
-// END reduce
-
 @compute @workgroup_size(REDUCE_WG)
 fn groupSums(@builtin(workgroup_id) wid: vec3<u32>, ln: Lanes) {
   let g = groups[wid.x];

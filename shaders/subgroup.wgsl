@@ -1,5 +1,6 @@
-// The `reduce` region of ntk.wgsl where the device has the `subgroups` feature
-// (src/kernels.ts puts it in place of the workgroup-memory tree).
+// shaders/reduce.wgsl with subgroup operations, where the device has the
+// `subgroups` feature (src/kernels.ts puts it in front of ntk.wgsl and lbfgs.wgsl
+// instead; same names, same contract).
 //
 // blockSum: each subgroup sums its invocations' values (subgroupAdd); each
 // subgroup's first lane puts the sum in its own invocation's slot and every other
@@ -11,13 +12,17 @@
 // multiple of every one and SG_MIN (the adapter's subgroupMinSize, at least 4)
 // bounds the slots a lane reads. A different summation order from the tree: the
 // same sums to float32 rounding (tests/subgroups_test.ts runs both in Chromium).
+
+const REDUCE_WG: u32 = 256u;
+const SG_MIN: u32 = 4u;
+
+var<workgroup> partialSums: array<f32, REDUCE_WG>;
+
 struct Lanes {
   @builtin(local_invocation_index) li: u32,
   @builtin(subgroup_invocation_id) lane: u32,
   @builtin(subgroup_size) size: u32,
 }
-
-const SG_MIN: u32 = 4u;
 
 fn blockSum(ln: Lanes, s: f32) -> f32 {
   let t = subgroupAdd(s);

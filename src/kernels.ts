@@ -21,6 +21,7 @@ import randomSrc from "../shaders/random.wgsl" with { type: "text" };
 import causalSrc from "../shaders/causal.wgsl" with { type: "text" };
 import lbfgsSrc from "../shaders/lbfgs.wgsl" with { type: "text" };
 import embedSrc from "../shaders/embed.wgsl" with { type: "text" };
+import reduceSrc from "../shaders/reduce.wgsl" with { type: "text" };
 import subgroupSrc from "../shaders/subgroup.wgsl" with { type: "text" };
 import { type Consts, type Instances, specialize } from "./specialize.ts";
 import { unroll } from "./unroll.ts";
@@ -39,8 +40,8 @@ export interface KernelDef {
   /** Whether layer.wgsl (the per-layer kernels' `Layer` uniform member) is prepended. */
   layer?: boolean;
   /**
-   * Whether the kernel sums over its workgroup with ntk.wgsl's `reduce` region, which
-   * becomes shaders/subgroup.wgsl where the device has subgroups ({@linkcode Variant.subgroups}).
+   * Whether reduce.wgsl (workgroup sums: `blockSum`) is prepended, or subgroup.wgsl
+   * where the device has subgroups ({@linkcode Variant.subgroups}).
    */
   reduce?: boolean;
   bindings: Record<number, BindingKind>;
@@ -89,6 +90,7 @@ const lbfgs = (entry: string, bindings: Record<number, BindingKind>): KernelDef 
   source: lbfgsSrc,
   entry,
   common: false,
+  reduce: true,
   bindings: { 0: "uniform", ...bindings },
 });
 
@@ -168,28 +170,30 @@ export const KERNELS: Record<KernelName, KernelDef> = {
   },
   tangentResidual: {
     source: ntkSrc,
+    reduce: true,
     entry: "tangentResidual",
     common: false,
     bindings: { 0: "uniform", 4: "read", 5: "read", 6: "rw" },
   },
   groupSums: {
     source: ntkSrc,
+    reduce: true,
     entry: "groupSums",
     common: false,
-    reduce: true,
     bindings: { 0: "uniform", 7: "read", 8: "read", 9: "rw" },
   },
   ntkWeights: {
     source: ntkSrc,
+    reduce: true,
     entry: "ntkWeights",
     common: false,
     bindings: { 0: "uniform", 8: "read", 10: "read", 11: "rw", 12: "rw" },
   },
   stepSums: {
     source: ntkSrc,
+    reduce: true,
     entry: "stepSums",
     common: false,
-    reduce: true,
     bindings: {
       0: "uniform",
       8: "read",
@@ -204,6 +208,7 @@ export const KERNELS: Record<KernelName, KernelDef> = {
   },
   fdTangent: {
     source: ntkSrc,
+    reduce: true,
     entry: "fdTangent",
     common: false,
     bindings: { 0: "uniform", 13: "read", 14: "read", 15: "rw" },
@@ -289,12 +294,10 @@ export function kernelSource(name: KernelName, v: Variant = {}): string {
     k.common ? commonSrc : "",
     k.groups ? groupsSrc : "",
     k.layer ? layerSrc : "",
+    k.reduce ? (sg ? specialize(subgroupSrc, { SG_MIN: Math.max(4, sg.min) }) : reduceSrc) : "",
     k.source,
   ].join("\n");
-  const regions = sg
-    ? { ...v.regions, reduce: specialize(subgroupSrc, { SG_MIN: Math.max(4, sg.min) }) }
-    : v.regions;
-  return unroll(specialize(src, v.consts, regions, v.instances));
+  return unroll(specialize(src, v.consts, v.regions, v.instances));
 }
 
 /** A compiled kernel: its pipeline and bind group layout. */

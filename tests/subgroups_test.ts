@@ -8,7 +8,7 @@
  * with apt-get as root where missing); fails with the reason otherwise.
  */
 import assert from "node:assert/strict";
-import { kernelSource, PipelineCache, type Variant } from "../src/kernels.ts";
+import { type KernelName, kernelSource, PipelineCache, type Variant } from "../src/kernels.ts";
 import { gaussianAt } from "../src/random.ts";
 import { assertAllClose } from "./assert_close.ts";
 import { moduleEngine } from "./gpu_helpers.ts";
@@ -42,7 +42,7 @@ function groupSum(v: number[], j: number, g: number, f: (x: number, i: number) =
 }
 
 interface Case {
-  name: "stepSums" | "groupSums";
+  name: KernelName;
   consts: Record<string, number>;
   uniform: Record<string, number>;
   bindings: BindingSpec[];
@@ -131,6 +131,70 @@ function groupCase(): Case {
   };
 }
 
+// The L-BFGS line and pair kernels: one workgroup over a flat vector of n values.
+const n = 5000, m = 2, slot = 1;
+const pos = (stream: number) => noise(stream, n, true);
+const [g, q, x0, sv, g0, dv] = [4, 5, 6, 7, 8, 9].map(pos);
+const params = x0.map((x, i) => f32(x + sv[i]));
+const yv = sv.map((s, i) => f32(s + 0.3 * g0[i]));
+const gradP = g0.map((x, i) => f32(x + yv[i]));
+const dot = (a: number[], b: number[]) => a.reduce((t, x, i) => t + x * b[i], 0);
+const scalLen = 8 + 2 * m;
+
+function lbfgsCase(
+  name: KernelName,
+  uniform: Record<string, number>,
+  bindings: BindingSpec[],
+  expect: Record<number, number[]>,
+): Case {
+  return {
+    name,
+    consts: {},
+    uniform,
+    bindings: [
+      { binding: 0, kind: "uniform", type: "u8", data: u8(engine.uniformBytes(name, uniform)) },
+      ...bindings,
+      { binding: 4, kind: "rw", type: "f32", data: zeros(scalLen) },
+    ],
+    workgroups: [1],
+    expect,
+  };
+}
+
+const lineStart = () =>
+  lbfgsCase("lineStart", { count: n }, [
+    { binding: 6, kind: "read", type: "f32", data: q.map((x) => -x) },
+    { binding: 7, kind: "read", type: "f32", data: params },
+    { binding: 5, kind: "read", type: "f32", data: g },
+    { binding: 8, kind: "rw", type: "f32", data: zeros(n) },
+    { binding: 9, kind: "rw", type: "f32", data: zeros(n) },
+    { binding: 10, kind: "rw", type: "f32", data: zeros(n) },
+  ], { 8: q, 4: [0, 0, dot(g, g), dot(g, q)] });
+
+const lossSums = [3, 0.5, 0.25], lambda = [1, 4, 2];
+const lineValues = () =>
+  lbfgsCase("lineValues", { count: n, G }, [
+    { binding: 13, kind: "read", type: "f32", data: lossSums },
+    { binding: 14, kind: "read", type: "f32", data: lambda },
+    { binding: 15, kind: "read", type: "u32", data: groups },
+    { binding: 5, kind: "read", type: "f32", data: g },
+    { binding: 11, kind: "read", type: "f32", data: dv },
+  ], { 4: [lossSums.reduce((t, l, j) => t + lambda[j] * l / counts[j], 0), dot(g, dv)] });
+
+function pairUpdate(): Case {
+  const sy = dot(sv, yv), yy = dot(yv, yv);
+  const scal = zeros(scalLen);
+  [scal[4], scal[5], scal[6], scal[8 + slot]] = [sy / yy, sy, yy, 1 / sy];
+  return lbfgsCase("pairUpdate", { count: n, m }, [
+    { binding: 1, kind: "read", type: "u32", data: [2, slot, 0, 0] },
+    { binding: 7, kind: "read", type: "f32", data: params },
+    { binding: 16, kind: "read", type: "f32", data: x0 },
+    { binding: 5, kind: "read", type: "f32", data: gradP },
+    { binding: 17, kind: "read", type: "f32", data: g0 },
+    { binding: 18, kind: "rw", type: "f32", data: zeros(2 * m * n) },
+  ], { 4: scal });
+}
+
 const SUBGROUPS: Variant["subgroups"] = { min: 4, enable: true };
 
 test("subgroups: Deno's adapter without the feature keeps the tree; naga parses the subgroup sums", async () => {
@@ -143,9 +207,10 @@ test("subgroups: Deno's adapter without the feature keeps the tree; naga parses 
   assert.doesNotMatch(kernelSource("stepSums"), /subgroupAdd/);
   const sg = kernelSource("stepSums", { subgroups: { min: 4, enable: false } });
   assert.match(sg, /subgroupAdd/);
+  // Kernels without workgroup sums take no subgroup code.
   assert.doesNotMatch(
-    kernelSource("tangentResidual", { subgroups: SUBGROUPS }),
-    /subgroupAdd|enable/,
+    kernelSource("adam", { subgroups: SUBGROUPS }),
+    /subgroupAdd|enable subgroups/,
   );
   // The subgroup source (without the directive Deno's naga refuses) compiles where the
   // device has the feature and is refused for the missing capability where it does not.
@@ -160,8 +225,15 @@ test("subgroups: Deno's adapter without the feature keeps the tree; naga parses 
   assert.equal(new PipelineCache(d, 32).subgroupMin, has ? 32 : 0);
 });
 
-test("subgroups: groupSums and stepSums in Chromium, tree and subgroups, match float64 sums", async () => {
-  const cases = [stepCase(false), stepCase(true), groupCase()];
+test("subgroups: every workgroup sum (NTK and L-BFGS kernels) in Chromium, tree and subgroups, matches float64", async () => {
+  const cases = [
+    stepCase(false),
+    stepCase(true),
+    groupCase(),
+    lineStart(),
+    lineValues(),
+    pairUpdate(),
+  ];
   const runs: KernelRun[] = cases.flatMap((c) =>
     [undefined, SUBGROUPS].map((subgroups) => ({
       code: kernelSource(c.name, { consts: c.consts, subgroups }),
