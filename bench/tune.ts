@@ -39,6 +39,7 @@ const AXES: Record<string, (t: Tuning) => Partial<Tuning>> = {
   taylor: (t) => ({ taylorWG: t.taylorWG, taylorTM: t.taylorTM }),
   grad: (t) => ({ gradTile: t.gradTile, gradWG: t.gradWG, gradShared: t.gradShared }),
   slice: (t) => ({ slice: t.slice }),
+  sums: (t) => ({ subgroups: t.subgroups }),
 };
 
 /** The same shape (fields left out and `undefined` alike). */
@@ -95,7 +96,9 @@ export async function tuneAdapter(
 ): Promise<{ tuning: Tuning; ms: number; results: TunedShape[] }> {
   const results: TunedShape[] = [];
   const all = o.candidates ??
-    candidates(engine.device.limits as unknown as Record<string, number>);
+    candidates(engine.device.limits as unknown as Record<string, number>, [
+      ...engine.device.features,
+    ]);
   for (const cand of quick ? all.slice(0, 4) : all) {
     engine.tuning = cand;
     const t = await Trainer.create(engine, tuneConfig());

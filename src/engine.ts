@@ -231,7 +231,10 @@ export class Engine {
     workgroups: [number, number?, number?],
     label: string,
   ): Promise<Dispatch> {
-    const kernel = await this.cache.get(name, v);
+    const kernel = await this.cache.get(
+      name,
+      this.tuning.subgroups === false ? { ...v, subgroups: false } : v,
+    );
     const entries = Object.keys(kernel.def.bindings).map((b) => {
       const given = buffers[Number(b)];
       if (!given) throw new Error(`dispatch ${label}: binding ${b} of ${name} is not given`);

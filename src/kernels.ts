@@ -277,9 +277,9 @@ export interface Variant {
    * device with the `subgroups` feature): `min` is the adapter's smallest subgroup
    * size, `enable` whether the source opens with `enable subgroups;` (WGSL asks for
    * it and Chromium's compiler requires it; the naga of Deno 2.9.6 rejects it and
-   * takes subgroup builtins without it).
+   * takes subgroup builtins without it). `false` keeps the tree (a tuning's choice).
    */
-  subgroups?: { min: number; enable: boolean };
+  subgroups?: { min: number; enable: boolean } | false;
 }
 
 /** The `Layer` struct (shaders/layer.wgsl) that the per-layer kernels' uniform holds. */
@@ -288,7 +288,7 @@ export const LAYER_STRUCT_WGSL: string = layerSrc;
 /** The source a kernel compiles from, after specialisation. */
 export function kernelSource(name: KernelName, v: Variant = {}): string {
   const k: KernelDef = KERNELS[name];
-  const sg = k.reduce ? v.subgroups : undefined;
+  const sg = k.reduce && v.subgroups ? v.subgroups : undefined;
   const src = [
     sg?.enable ? "enable subgroups;" : "",
     k.common ? commonSrc : "",
@@ -345,7 +345,7 @@ export class PipelineCache {
 
   /** The pipeline of `name` for variant `v`, compiled once. */
   async get(name: KernelName, v: Variant = {}): Promise<CompiledKernel> {
-    if (KERNELS[name].reduce && this.subgroupMin > 0 && !v.subgroups) {
+    if (KERNELS[name].reduce && this.subgroupMin > 0 && v.subgroups === undefined) {
       v = { ...v, subgroups: { min: this.subgroupMin, enable: await this.#enableDirective() } };
     }
     const key = JSON.stringify([

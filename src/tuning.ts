@@ -36,6 +36,11 @@ export interface Tuning {
    * invocations, each summing a `gradTile` block; `gradWG` is then unused.
    */
   gradShared?: [number, number];
+  /**
+   * `false`: the workgroup sums (shaders/reduce.wgsl) keep the tree where the device
+   * offers subgroups; otherwise they use subgroup operations there (shaders/subgroup.wgsl).
+   */
+  subgroups?: false;
 }
 
 /** Vec4 columns a shared-memory weight-gradient workgroup stages at a time (CT in the shader). */
@@ -123,9 +128,14 @@ export function defaultTuning(
  * invocation, weight-gradient tiles from 4 × 4 to 16 × 16 outputs in workgroups of 64–256, split-K slices of 32–512 vec4, and
  * weight gradients staged in workgroup memory (4 × 4 outputs per invocation in
  * 8 × 8 workgroups, 8 KiB). With `limits` (the device's), shapes it cannot run
- * (invocations, workgroup size, workgroup memory) are left out.
+ * (invocations, workgroup size, workgroup memory) are left out. Where `features`
+ * has `subgroups`, the defaults with the workgroup sums' tree instead of subgroup
+ * operations are a candidate too.
  */
-export function candidates(limits?: Record<string, number>): Tuning[] {
+export function candidates(
+  limits?: Record<string, number>,
+  features: readonly string[] = [],
+): Tuning[] {
   const out: Tuning[] = [DEFAULT_TUNING, FEW_CORES_SOFTWARE_TUNING];
   const wgs: [number, number][] = [[8, 8], [16, 4], [16, 16], [32, 8]];
   for (const taylorWG of wgs) {
@@ -141,6 +151,7 @@ export function candidates(limits?: Record<string, number>): Tuning[] {
   for (const slice of [32, 512]) out.push({ ...DEFAULT_TUNING, slice });
   // One shared-memory shape: a 16 × 16 workgroup took minutes to compile on llvmpipe.
   out.push({ ...DEFAULT_TUNING, gradTile: [4, 4], gradShared: [8, 8] });
+  if (features.includes("subgroups")) out.push({ ...DEFAULT_TUNING, subgroups: false });
   if (!limits) return out;
   const fits = (x: number, y: number) =>
     x * y <= (limits.maxComputeInvocationsPerWorkgroup ?? 256) &&
@@ -161,7 +172,8 @@ export function validTuning(t: unknown): t is Tuning {
     [4, 8, 16].includes(x.taylorTM) && Array.isArray(x.gradTile) && x.gradTile.every(pos) &&
     pos(x.slice) && (x.gradWG === undefined || pos(x.gradWG)) &&
     (x.gradShared === undefined ||
-      Array.isArray(x.gradShared) && x.gradShared.length === 2 && x.gradShared.every(pos));
+      Array.isArray(x.gradShared) && x.gradShared.length === 2 && x.gradShared.every(pos)) &&
+    (x.subgroups === undefined || x.subgroups === false);
 }
 
 /**

@@ -12,6 +12,7 @@ import { type KernelName, kernelSource, PipelineCache, type Variant } from "../s
 import { gaussianAt } from "../src/random.ts";
 import { assertAllClose } from "./assert_close.ts";
 import { moduleEngine } from "./gpu_helpers.ts";
+import { candidates, DEFAULT_TUNING, validTuning } from "../src/tuning.ts";
 import { type BindingSpec, type KernelRun, runInChromium } from "./chromium.ts";
 
 const engine = await moduleEngine();
@@ -263,4 +264,61 @@ test("subgroups: every workgroup sum (NTK and L-BFGS kernels) in Chromium, tree 
       }
     }
   });
+});
+
+/** A device that only records the shader code it is given (for the cache's choices). */
+function recordingDevice(features: string[], refuseEnable: boolean) {
+  const codes: string[] = [];
+  const device = {
+    features: new Set(features),
+    pushErrorScope() {},
+    popErrorScope: () => Promise.resolve(null),
+    createShaderModule({ code }: { code: string }) {
+      codes.push(code);
+      const refused = refuseEnable && code.startsWith("enable subgroups;");
+      return {
+        getCompilationInfo: () =>
+          Promise.resolve({
+            messages: refused ? [{ type: "error", message: "not yet supported" }] : [],
+          }),
+      };
+    },
+    createBindGroupLayout: () => ({}),
+    createPipelineLayout: () => ({}),
+    createComputePipelineAsync: () => Promise.resolve({}),
+  };
+  return { device: device as unknown as GPUDevice, codes };
+}
+
+test("subgroups: the pipeline cache takes them where offered, asks once for the directive, and a tuning can refuse them", async () => {
+  for (const refuseEnable of [false, true]) {
+    const { device, codes } = recordingDevice(["subgroups"], refuseEnable);
+    const cache = new PipelineCache(device, 32);
+    assert.equal(cache.subgroupMin, 32);
+    await cache.get("stepSums", { consts: { TRACES: 1 } });
+    await cache.get("lineStart");
+    await cache.get("adam");
+    await cache.get("stepSums", { consts: { TRACES: 1 }, subgroups: false });
+    const [probe, step, line, adam, tree] = codes;
+    assert.equal(codes.length, 5, "one directive probe, four kernels");
+    assert.match(probe, /^enable subgroups;/);
+    for (const c of [step, line]) {
+      assert.match(c, /subgroupAdd/);
+      assert.match(c, /const SG_MIN: u32 = 32u;/);
+      assert.equal(c.startsWith("enable subgroups;"), !refuseEnable);
+    }
+    assert.doesNotMatch(adam, /subgroupAdd/);
+    assert.doesNotMatch(tree, /subgroupAdd/);
+    assert.match(tree, /partialSums\[li\] \+= partialSums\[li \+ h\]/);
+  }
+  const { device, codes } = recordingDevice([], false);
+  await new PipelineCache(device, 32).get("stepSums");
+  assert.equal(codes.length, 1);
+  assert.doesNotMatch(codes[0], /subgroupAdd/);
+  // The tuner times the tree against subgroup sums only where the adapter has them.
+  const off = (f: string[]) => candidates(undefined, f).filter((t) => t.subgroups === false);
+  assert.deepEqual(off(["subgroups"]), [{ ...DEFAULT_TUNING, subgroups: false }]);
+  assert.deepEqual(off([]), []);
+  assert.ok(validTuning({ ...DEFAULT_TUNING, subgroups: false }));
+  assert.ok(!validTuning({ ...DEFAULT_TUNING, subgroups: true }));
 });
