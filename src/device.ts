@@ -180,7 +180,7 @@ export async function acquireGpu(
     const v = (adapter.limits as unknown as Record<string, number>)[k];
     if (typeof v === "number") requiredLimits[k] = v;
   }
-  // Subgroups: ntk.wgsl's workgroup sums use subgroup operations (shaders/subgroup.wgsl).
+  // Subgroups: the workgroup sums of ntk.wgsl and lbfgs.wgsl use them (shaders/subgroup.wgsl).
   const requiredFeatures = (["timestamp-query", "subgroups"] as GPUFeatureName[]).filter((f) =>
     adapter.features.has(f)
   );

@@ -10,14 +10,8 @@
 import { makeShaderDataDefinitions, makeStructuredView } from "npm:webgpu-utils@2.1.1";
 import { acquireGpu, type AdapterReport, type Gpu } from "./device.ts";
 import { BufferPool, readBuffer } from "./buffers.ts";
-import {
-  type CompiledKernel,
-  type KernelName,
-  KERNELS,
-  LAYER_STRUCT_WGSL,
-  PipelineCache,
-  type Variant,
-} from "./kernels.ts";
+import { type KernelName, KERNELS, LAYER_STRUCT_WGSL, type Variant } from "./kernels.ts";
+import { type CompiledKernel, PipelineCache } from "./pipelines.ts";
 import { UserError } from "./errors.ts";
 import { DEFAULT_TUNING, defaultTuning, loadTuning, type Tuning } from "./tuning.ts";
 import { countingEncoder, newCounters, type WorkCounters } from "./encoder.ts";

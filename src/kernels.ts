@@ -1,9 +1,7 @@
 /**
- * The typed kernel registry and the pipeline cache.
- *
- * Every kernel names its WGSL file, entry point and bindings; the cache keys a
- * compiled pipeline by kernel, specialisation constants, overrides and generated
- * regions — what changes the code — never by problem size.
+ * The typed kernel registry: every kernel names its WGSL file, entry point and
+ * bindings, and {@linkcode kernelSource} gives the source a variant compiles from
+ * (src/pipelines.ts compiles and caches it).
  *
  * @module
  */
@@ -85,6 +83,14 @@ export type KernelName =
   | "pairUpdate"
   | "pairGramSum"
   | "embedFourier";
+
+const ntk = (entry: string, bindings: Record<number, BindingKind>): KernelDef => ({
+  source: ntkSrc,
+  entry,
+  common: false,
+  reduce: true,
+  bindings: { 0: "uniform", ...bindings },
+});
 
 const lbfgs = (entry: string, bindings: Record<number, BindingKind>): KernelDef => ({
   source: lbfgsSrc,
@@ -168,51 +174,20 @@ export const KERNELS: Record<KernelName, KernelDef> = {
     groups: true,
     bindings: { 0: "uniform", 1: "read", 2: "read", 3: "rw" },
   },
-  tangentResidual: {
-    source: ntkSrc,
-    reduce: true,
-    entry: "tangentResidual",
-    common: false,
-    bindings: { 0: "uniform", 4: "read", 5: "read", 6: "rw" },
-  },
-  groupSums: {
-    source: ntkSrc,
-    reduce: true,
-    entry: "groupSums",
-    common: false,
-    bindings: { 0: "uniform", 7: "read", 8: "read", 9: "rw" },
-  },
-  ntkWeights: {
-    source: ntkSrc,
-    reduce: true,
-    entry: "ntkWeights",
-    common: false,
-    bindings: { 0: "uniform", 8: "read", 10: "read", 11: "rw", 12: "rw" },
-  },
-  stepSums: {
-    source: ntkSrc,
-    reduce: true,
-    entry: "stepSums",
-    common: false,
-    bindings: {
-      0: "uniform",
-      8: "read",
-      16: "read",
-      17: "read",
-      18: "read",
-      19: "rw",
-      9: "rw",
-      11: "rw",
-      12: "rw",
-    },
-  },
-  fdTangent: {
-    source: ntkSrc,
-    reduce: true,
-    entry: "fdTangent",
-    common: false,
-    bindings: { 0: "uniform", 13: "read", 14: "read", 15: "rw" },
-  },
+  tangentResidual: ntk("tangentResidual", { 4: "read", 5: "read", 6: "rw" }),
+  groupSums: ntk("groupSums", { 7: "read", 8: "read", 9: "rw" }),
+  ntkWeights: ntk("ntkWeights", { 8: "read", 10: "read", 11: "rw", 12: "rw" }),
+  stepSums: ntk("stepSums", {
+    8: "read",
+    16: "read",
+    17: "read",
+    18: "read",
+    19: "rw",
+    9: "rw",
+    11: "rw",
+    12: "rw",
+  }),
+  fdTangent: ntk("fdTangent", { 13: "read", 14: "read", 15: "rw" }),
   adam: {
     source: optimSrc,
     entry: "adam",
@@ -266,6 +241,9 @@ export const KERNELS: Record<KernelName, KernelDef> = {
   },
 };
 
+/** WebGPU's smallest subgroup size: an adapter's `subgroupMinSize` is at least this. */
+export const MIN_SUBGROUP = 4;
+
 /** What selects a compiled variant of a kernel. */
 export interface Variant {
   consts?: Consts;
@@ -294,121 +272,10 @@ export function kernelSource(name: KernelName, v: Variant = {}): string {
     k.common ? commonSrc : "",
     k.groups ? groupsSrc : "",
     k.layer ? layerSrc : "",
-    k.reduce ? (sg ? specialize(subgroupSrc, { SG_MIN: Math.max(4, sg.min) }) : reduceSrc) : "",
+    k.reduce
+      ? (sg ? specialize(subgroupSrc, { SG_MIN: Math.max(MIN_SUBGROUP, sg.min) }) : reduceSrc)
+      : "",
     k.source,
   ].join("\n");
   return unroll(specialize(src, v.consts, v.regions, v.instances));
-}
-
-/** A compiled kernel: its pipeline and bind group layout. */
-export interface CompiledKernel {
-  name: KernelName;
-  label: string;
-  pipeline: GPUComputePipeline;
-  layout: GPUBindGroupLayout;
-  def: KernelDef;
-}
-
-/** Caches pipelines by kernel and variant; counts compilations. */
-export class PipelineCache {
-  readonly #device: GPUDevice;
-  readonly #cache = new Map<string, Promise<CompiledKernel>>();
-  #enable?: Promise<boolean>;
-  /** Number of pipelines compiled (cache misses). */
-  compiled = 0;
-  /**
-   * The adapter's smallest subgroup size when the device has the `subgroups` feature
-   * (the `reduce` kernels then sum with subgroup operations), else 0.
-   */
-  readonly subgroupMin: number;
-
-  constructor(device: GPUDevice, subgroupMin = 4) {
-    this.#device = device;
-    this.subgroupMin = device.features.has("subgroups") ? Math.max(4, subgroupMin) : 0;
-  }
-
-  /** Whether this device's compiler takes `enable subgroups;` (asked once). */
-  #enableDirective(): Promise<boolean> {
-    this.#enable ??= (async () => {
-      const d = this.#device;
-      d.pushErrorScope("validation");
-      const m = d.createShaderModule({
-        label: "Shader.subgroupsProbe",
-        code: "enable subgroups;\n@compute @workgroup_size(1) fn probe() {}",
-      });
-      const info = await m.getCompilationInfo?.();
-      const err = await d.popErrorScope();
-      return !err && !(info?.messages ?? []).some((x) => x.type === "error");
-    })();
-    return this.#enable;
-  }
-
-  /** The pipeline of `name` for variant `v`, compiled once. */
-  async get(name: KernelName, v: Variant = {}): Promise<CompiledKernel> {
-    if (KERNELS[name].reduce && this.subgroupMin > 0 && v.subgroups === undefined) {
-      v = { ...v, subgroups: { min: this.subgroupMin, enable: await this.#enableDirective() } };
-    }
-    const key = JSON.stringify([
-      name,
-      v.consts ?? {},
-      v.overrides ?? {},
-      v.regions ?? {},
-      v.instances ?? null,
-      v.subgroups ?? null,
-    ]);
-    let p = this.#cache.get(key);
-    if (!p) {
-      p = this.#compile(name, v);
-      this.#cache.set(key, p);
-      p.catch(() => this.#cache.delete(key));
-    }
-    return p;
-  }
-
-  async #compile(name: KernelName, v: Variant): Promise<CompiledKernel> {
-    this.compiled++;
-    const def: KernelDef = KERNELS[name];
-    const code = kernelSource(name, v);
-    const tag = Object.entries({ ...v.consts, ...v.overrides }).map(([k, x]) => `${k}=${x}`).join(
-      ",",
-    );
-    const label = `Pipeline.${name}|${tag}`;
-    const device = this.#device;
-    device.pushErrorScope("validation");
-    const module = device.createShaderModule({ label: `Shader.${name}`, code });
-    const info = await module.getCompilationInfo?.();
-    const scopeErr = await device.popErrorScope();
-    const errors = info?.messages.filter((m) => m.type === "error") ?? [];
-    if (errors.length || scopeErr) {
-      const where = errors.map((m) => `  ${m.lineNum}:${m.linePos} ${m.message}`).join("\n");
-      const numbered = code.split("\n").map((l, i) => `${String(i + 1).padStart(4)} ${l}`).join(
-        "\n",
-      );
-      throw new Error(
-        `WGSL compile error in kernel ${name} (${label}):\n${
-          where || scopeErr?.message
-        }\n--- source ---\n${numbered}`,
-      );
-    }
-    const entries: GPUBindGroupLayoutEntry[] = Object.entries(def.bindings).map(([b, kind]) => ({
-      binding: Number(b),
-      visibility: GPUShaderStage.COMPUTE,
-      buffer: {
-        type: kind === "uniform" ? "uniform" : kind === "read" ? "read-only-storage" : "storage",
-      },
-    }));
-    const layout = device.createBindGroupLayout({ label: `${label}.layout`, entries });
-    try {
-      const pipeline = await device.createComputePipelineAsync({
-        label,
-        layout: device.createPipelineLayout({ label: `${label}.pl`, bindGroupLayouts: [layout] }),
-        compute: { module, entryPoint: def.entry, constants: v.overrides },
-      });
-      return { name, label, pipeline, layout, def };
-    } catch (e) {
-      throw new Error(
-        `Pipeline creation failed for kernel ${name} (${label}): ${(e as Error).message}`,
-      );
-    }
-  }
 }
