@@ -8,7 +8,8 @@
  * with apt-get as root where missing); fails with the reason otherwise.
  */
 import assert from "node:assert/strict";
-import { type KernelName, kernelSource, PipelineCache, type Variant } from "../src/kernels.ts";
+import { type KernelName, kernelSource, type Variant } from "../src/kernels.ts";
+import { PipelineCache } from "../src/pipelines.ts";
 import { gaussianAt } from "../src/random.ts";
 import { assertAllClose } from "./assert_close.ts";
 import { moduleEngine } from "./gpu_helpers.ts";
@@ -45,7 +46,6 @@ function groupSum(v: number[], j: number, g: number, f: (x: number, i: number) =
 interface Case {
   name: KernelName;
   consts: Record<string, number>;
-  uniform: Record<string, number>;
   bindings: BindingSpec[];
   workgroups: [number, number?];
   /** Expected float64 outputs by binding. */
@@ -53,7 +53,24 @@ interface Case {
 }
 
 const zeros = (n: number) => new Array(n).fill(0);
-const u8 = (b: ArrayBuffer) => [...new Uint8Array(b)];
+
+/** A case of kernel `name`: its uniform `P` (binding 0) holding `uniform`, then `bindings`. */
+function kernelCase(
+  name: KernelName,
+  uniform: Record<string, number>,
+  bindings: BindingSpec[],
+  expect: Record<number, number[]>,
+  o: { consts?: Record<string, number>; workgroups?: [number, number?] } = {},
+): Case {
+  const bytes = [...new Uint8Array(engine.uniformBytes(name, uniform))];
+  return {
+    name,
+    consts: o.consts ?? {},
+    bindings: [{ binding: 0, kind: "uniform", type: "u8", data: bytes }, ...bindings],
+    workgroups: o.workgroups ?? [1],
+    expect,
+  };
+}
 
 /** setWeights of ntk.wgsl from a zero state: traces, means and λ. */
 function weights(rowSums: number[], scale: number) {
@@ -75,61 +92,39 @@ function stepCase(fd: boolean): Case {
   const rowSums = counts.map((_, g) => sums[0][g] + sums[1][g]);
   const w = weights(rowSums, scale);
   const uniform = { G, rows, rowStride: stride, rhsRows: 0, scale, beta: 0.9, fdScale };
-  return {
-    name: "stepSums",
-    consts: { TRACES: 1, SQUARE: fd ? 1 : 0, FD: fd ? 1 : 0 },
-    uniform,
-    bindings: [
-      {
-        binding: 0,
-        kind: "uniform",
-        type: "u8",
-        data: u8(engine.uniformBytes("stepSums", uniform)),
-      },
-      { binding: 8, kind: "read", type: "u32", data: groups },
-      { binding: 16, kind: "read", type: "f32", data: res },
-      { binding: 17, kind: "read", type: "f32", data: lhs },
-      { binding: 18, kind: "read", type: "f32", data: rhs },
-      { binding: 19, kind: "rw", type: "f32", data: zeros(G) },
-      { binding: 9, kind: "rw", type: "f32", data: zeros(rows * G) },
-      { binding: 11, kind: "rw", type: "f32", data: zeros(2 * G + 1) },
-      { binding: 12, kind: "rw", type: "f32", data: zeros(G) },
-    ],
-    workgroups: [1],
-    expect: {
-      19: counts.map((_, g) => groupSum(res, 0, g, (x) => x * x)),
-      9: sums.flat(),
-      11: w.state,
-      12: w.lambda,
-    },
-  };
+  return kernelCase("stepSums", uniform, [
+    { binding: 8, kind: "read", type: "u32", data: groups },
+    { binding: 16, kind: "read", type: "f32", data: res },
+    { binding: 17, kind: "read", type: "f32", data: lhs },
+    { binding: 18, kind: "read", type: "f32", data: rhs },
+    { binding: 19, kind: "rw", type: "f32", data: zeros(G) },
+    { binding: 9, kind: "rw", type: "f32", data: zeros(rows * G) },
+    { binding: 11, kind: "rw", type: "f32", data: zeros(2 * G + 1) },
+    { binding: 12, kind: "rw", type: "f32", data: zeros(G) },
+  ], {
+    19: counts.map((_, g) => groupSum(res, 0, g, (x) => x * x)),
+    9: sums.flat(),
+    11: w.state,
+    12: w.lambda,
+  }, { consts: { TRACES: 1, SQUARE: fd ? 1 : 0, FD: fd ? 1 : 0 } });
 }
 
 function groupCase(): Case {
-  const uniform = { G, rowStride: stride };
-  return {
-    name: "groupSums",
-    consts: { SQUARE: 1 },
-    uniform,
-    bindings: [
-      {
-        binding: 0,
-        kind: "uniform",
-        type: "u8",
-        data: u8(engine.uniformBytes("groupSums", uniform)),
-      },
+  const squares = Array.from(
+    { length: rows },
+    (_, j) => counts.map((_, g) => groupSum(lhs, j, g, (x) => x * x)),
+  );
+  return kernelCase(
+    "groupSums",
+    { G, rowStride: stride },
+    [
       { binding: 7, kind: "read", type: "f32", data: lhs },
       { binding: 8, kind: "read", type: "u32", data: groups },
       { binding: 9, kind: "rw", type: "f32", data: zeros(rows * G) },
     ],
-    workgroups: [G, rows],
-    expect: {
-      9: Array.from(
-        { length: rows },
-        (_, j) => counts.map((_, g) => groupSum(lhs, j, g, (x) => x * x)),
-      ).flat(),
-    },
-  };
+    { 9: squares.flat() },
+    { consts: { SQUARE: 1 }, workgroups: [G, rows] },
+  );
 }
 
 // The L-BFGS line and pair kernels: one workgroup over a flat vector of n values.
@@ -142,25 +137,17 @@ const gradP = g0.map((x, i) => f32(x + yv[i]));
 const dot = (a: number[], b: number[]) => a.reduce((t, x, i) => t + x * b[i], 0);
 const scalLen = 8 + 2 * m;
 
-function lbfgsCase(
+/** An L-BFGS case: one workgroup, and the scalars (binding 4) zeroed and read back. */
+const lbfgsCase = (
   name: KernelName,
   uniform: Record<string, number>,
   bindings: BindingSpec[],
   expect: Record<number, number[]>,
-): Case {
-  return {
-    name,
-    consts: {},
-    uniform,
-    bindings: [
-      { binding: 0, kind: "uniform", type: "u8", data: u8(engine.uniformBytes(name, uniform)) },
-      ...bindings,
-      { binding: 4, kind: "rw", type: "f32", data: zeros(scalLen) },
-    ],
-    workgroups: [1],
-    expect,
-  };
-}
+) =>
+  kernelCase(name, uniform, [
+    ...bindings,
+    { binding: 4, kind: "rw", type: "f32", data: zeros(scalLen) },
+  ], expect);
 
 const lineStart = () =>
   lbfgsCase("lineStart", { count: n }, [
